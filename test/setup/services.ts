@@ -1,0 +1,43 @@
+import { createConnection } from 'node:net';
+
+export const PG_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+function tcpOpen(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+async function postgresUsable(): Promise<boolean> {
+  if (!(await tcpOpen('127.0.0.1', 5432))) return false;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Client } = require('pg') as typeof import('pg');
+  const client = new Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export async function probeServices(): Promise<Record<'postgres' | 'redis', boolean>> {
+  const [postgres, redis] = await Promise.all([postgresUsable(), tcpOpen('127.0.0.1', 6379)]);
+  return { postgres, redis };
+}
+
+/** True when the global setup found the service; tests use it to decide whether to run. */
+export function haveService(name: 'postgres' | 'redis'): boolean {
+  return process.env[`KPA_HAVE_${name.toUpperCase()}`] === '1';
+}
