@@ -7,8 +7,11 @@ import { probeServices } from './services';
  */
 export default async function globalSetup(): Promise<void> {
   const status = await probeServices();
-  const missing = Object.entries(status).filter(([, ok]) => !ok).map(([name]) => name);
-  for (const [name, ok] of Object.entries(status)) process.env[`KPA_HAVE_${name.toUpperCase()}`] = ok ? '1' : '0';
+  const missing = Object.entries(status)
+    .filter(([, ok]) => !ok)
+    .map(([name]) => name);
+  for (const [name, ok] of Object.entries(status))
+    process.env[`KPA_HAVE_${name.toUpperCase()}`] = ok ? '1' : '0';
   if (missing.length === 0) return;
   if (process.env.REQUIRE_SERVICES === '1') {
     throw new Error(`REQUIRE_SERVICES=1 but these services are unreachable: ${missing.join(', ')}`);

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createConnection } from 'node:net';
 
 export const PG_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -32,12 +33,26 @@ async function postgresUsable(): Promise<boolean> {
   }
 }
 
-export async function probeServices(): Promise<Record<'postgres' | 'redis', boolean>> {
+/** Debian's python3 with python3-jwt and python3-cryptography, for interop tests. */
+export const DEBIAN_PYTHON = '/usr/bin/python3';
+
+function pythonJwtUsable(): boolean {
+  try {
+    execFileSync(DEBIAN_PYTHON, ['-c', 'import jwt, cryptography'], { stdio: 'ignore', timeout: 10_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export type ServiceName = 'postgres' | 'redis' | 'python';
+
+export async function probeServices(): Promise<Record<ServiceName, boolean>> {
   const [postgres, redis] = await Promise.all([postgresUsable(), tcpOpen('127.0.0.1', 6379)]);
-  return { postgres, redis };
+  return { postgres, redis, python: pythonJwtUsable() };
 }
 
 /** True when the global setup found the service; tests use it to decide whether to run. */
-export function haveService(name: 'postgres' | 'redis'): boolean {
+export function haveService(name: ServiceName): boolean {
   return process.env[`KPA_HAVE_${name.toUpperCase()}`] === '1';
 }

@@ -1,0 +1,35 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { authError } from '../errors/keypair-auth.exception';
+import { PUBLIC_METADATA } from './public.decorator';
+import { ROLES_METADATA } from './roles.decorator';
+import { SecurityContext } from './security-context';
+import { getSecurityContext } from './security-context.request';
+
+/**
+ * Enforces @Roles() from the SecurityContext. KeypairAuthGuard already applies the
+ * same check, so this guard is for routes authenticated some other way, or for apps
+ * that want the two steps apart. Without a context it refuses (401), never allows.
+ */
+@Injectable()
+export class RolesGuard implements CanActivate {
+  constructor(protected readonly reflector: Reflector) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const targets = [context.getHandler(), context.getClass()];
+    const required = this.reflector.getAllAndOverride<string[] | undefined>(ROLES_METADATA, targets);
+    if (!required || required.length === 0) return true;
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_METADATA, targets)) return true;
+    const securityContext = getSecurityContext(context.switchToHttp().getRequest());
+    if (!securityContext) throw authError('CREDENTIALS_MISSING', 'roles required but no SecurityContext');
+    assertRoles(securityContext, required);
+    return true;
+  }
+}
+
+export function assertRoles(securityContext: SecurityContext, required: readonly string[]): void {
+  const missing = required.filter((r) => !securityContext.hasRole(r));
+  if (missing.length > 0) {
+    throw authError('ROLE_REQUIRED', `missing role(s) ${missing.join(',')} for ${securityContext.username}`);
+  }
+}

@@ -1,0 +1,124 @@
+import { CanActivate, ExecutionContext, HttpException, Inject, Injectable, Logger } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { PUBLIC_METADATA } from '../context/public.decorator';
+import { ROLES_METADATA } from '../context/roles.decorator';
+import { assertRoles } from '../context/roles.guard';
+import { SecurityContext } from '../context/security-context';
+import { SECURITY_CONTEXT_PROPERTY, RequestWithSecurityContext } from '../context/security-context.request';
+import { authError, KeypairAuthException } from '../errors/keypair-auth.exception';
+import { toAuthRequest } from '../http/auth-request';
+import { readAuthorization } from '../http/authorization-header';
+import { KEYPAIR_JWT_STRATEGY } from '../jwt/asymmetric-jwt.strategy';
+import { KeyStoreUnavailableError } from '../keys/key-store-unavailable.error';
+import { KEYPAIR_AUTH_PASSPORT } from '../keypair-auth.internal-constants';
+import { ReplayStoreUnavailableError } from '../stores/replay-store.interface';
+import { PassportRegistry } from './passport-registry';
+
+/**
+ * Authenticates a request with the one strategy its credentials call for, puts the
+ * SecurityContext on the request, and enforces @Roles(). Fails closed: whatever
+ * goes wrong ends in a 401/403/503 with a stable code, never in "authenticated
+ * anyway" and never in a 500. Behaviour lives in protected methods so an app can
+ * subclass it (to log differently, or to pick strategies by its own rule).
+ */
+@Injectable()
+export class KeypairAuthGuard implements CanActivate {
+  protected readonly logger = new Logger('KeypairAuth');
+
+  constructor(
+    protected readonly reflector: Reflector,
+    @Inject(KEYPAIR_AUTH_PASSPORT) protected readonly registry: PassportRegistry,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_METADATA, targets)) return true;
+    const http = context.switchToHttp();
+    const req = http.getRequest<RequestWithSecurityContext>();
+    let securityContext: SecurityContext;
+    try {
+      const strategy = this.selectStrategy(req);
+      securityContext = await this.registry.authenticate<SecurityContext>(strategy, req, http.getResponse());
+    } catch (error) {
+      throw this.failure(error, req, http.getResponse());
+    }
+    req[SECURITY_CONTEXT_PROPERTY] = securityContext;
+    req.user = securityContext;
+    const required = this.reflector.getAllAndOverride<string[] | undefined>(ROLES_METADATA, targets);
+    if (required && required.length > 0) {
+      try {
+        assertRoles(securityContext, required);
+      } catch (error) {
+        throw this.failure(error, req, http.getResponse());
+      }
+    }
+    return true;
+  }
+
+  /** Picks the strategy from what the request carries; once, no fallback chain. */
+  protected selectStrategy(req: unknown): string {
+    const authorization = readAuthorization(toAuthRequest(req));
+    if (!authorization) throw authError('CREDENTIALS_MISSING', 'no credentials in the request');
+    if (authorization.scheme === 'jwt' || authorization.scheme === 'bearer') {
+      return this.enabled(KEYPAIR_JWT_STRATEGY);
+    }
+    throw authError('MALFORMED_CREDENTIALS', `unsupported Authorization scheme`);
+  }
+
+  protected enabled(strategy: string): string {
+    if (!this.registry.names.includes(strategy)) {
+      throw authError('CREDENTIALS_MISSING', `strategy ${strategy} is not enabled`);
+    }
+    return strategy;
+  }
+
+  /** Maps any failure to a client-safe exception and logs the reason. */
+  protected failure(error: unknown, req: unknown, res: unknown): HttpException {
+    let exception: HttpException;
+    let reason: string;
+    if (error instanceof KeypairAuthException) {
+      exception = error;
+      reason = error.reason;
+    } else if (error instanceof KeyStoreUnavailableError || error instanceof ReplayStoreUnavailableError) {
+      exception = authError('AUTH_BACKEND_UNAVAILABLE');
+      reason = `${error.name}: ${error.message}`;
+      this.logger.error(`authentication backend unavailable: ${error.message}`);
+    } else if (error instanceof HttpException) {
+      exception = error;
+      reason = error.message;
+    } else {
+      exception = authError('AUTHENTICATION_FAILED');
+      reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      this.logger.error(`unexpected error during authentication: ${reason}`, (error as Error)?.stack);
+    }
+    const request = toAuthRequest(req);
+    const body = exception.getResponse() as { code?: string };
+    this.logger.warn(
+      JSON.stringify({
+        event: 'auth.failure',
+        code: body.code ?? 'UNKNOWN',
+        status: exception.getStatus(),
+        reason: reason.slice(0, 300),
+        method: request.method,
+        path: request.url.split('?', 1)[0].slice(0, 200),
+        remoteAddress: request.remoteAddress,
+      }),
+    );
+    if (exception.getStatus() === 401) setHeader(res, 'WWW-Authenticate', this.challenge());
+    return exception;
+  }
+
+  /** The `WWW-Authenticate` value of a 401: one challenge per enabled scheme. */
+  protected challenge(): string {
+    return 'JWT realm="keypair-auth", Bearer realm="keypair-auth"';
+  }
+}
+
+function setHeader(res: unknown, name: string, value: string): void {
+  const r = res as {
+    header?: (n: string, v: string) => unknown;
+    setHeader?: (n: string, v: string) => unknown;
+  };
+  if (typeof r.header === 'function') r.header(name, value);
+  else if (typeof r.setHeader === 'function') r.setHeader(name, value);
+}

@@ -1,0 +1,63 @@
+import type { DataSource } from 'typeorm';
+import type { AuthUserDirectory } from './keys/user-directory.interface';
+import type { ReplayStore } from './stores/replay-store.interface';
+
+/** Strategy names accepted in `strategies`. Each later strategy adds its name here. */
+export const STRATEGY_NAMES = ['jwt'] as const;
+export type StrategyName = (typeof STRATEGY_NAMES)[number];
+
+export interface JwtStrategyOptions {
+  /** Longest accepted `exp - iat` for standard-claim tokens, in seconds (default 300, at most 3600). */
+  maxLifetimeSeconds?: number;
+  /** Accepted `aud` value(s). When set, tokens must carry a matching `aud`. */
+  audience?: string | string[];
+  /** Require `htm` and `htu` claims bound to the request (default false: checked when present). */
+  requireRequestBinding?: boolean;
+  /** Most keys tried for a token that names a user but no `kid` (default 10). */
+  maxKeysPerUsernameLookup?: number;
+}
+
+export interface KeyCacheOptions {
+  /** Most keys held in the in-process cache (default 10,000). */
+  max?: number;
+  /** How long a cached key or user is trusted before it is read again, in seconds (default 60). */
+  ttlSeconds?: number;
+  /** How long an unknown key id is remembered as unknown, in seconds (default 5). */
+  negativeTtlSeconds?: number;
+}
+
+export interface KeypairAuthModuleOptions {
+  /** Which strategies the guard may use (default: all that are available, currently ['jwt']). */
+  strategies?: StrategyName[];
+  /** Allowed clock difference in seconds, 0..300 (default 20: the asymmetric_jwt_auth window). */
+  clockSkewSeconds?: number;
+  jwt?: JwtStrategyOptions;
+  /**
+   * The public scheme and authority of this API (for example `https://api.example.com`),
+   * used to check request-bound credentials (`htu`, `@authority`). Set it when behind a
+   * proxy: X-Forwarded-* headers are never trusted. Default: the TLS state of the
+   * connection and the Host header.
+   */
+  origin?: string;
+  /** TypeORM DataSource holding the key tables. Defaults to the app's default TypeORM DataSource. */
+  dataSource?: DataSource;
+  /** Where accounts come from. Defaults to the library's `User` entity on the DataSource. */
+  users?: AuthUserDirectory;
+  /** Nonce store. Defaults to an in-memory store (one process only). */
+  replayStore?: ReplayStore;
+  /** Allow the in-memory replay store when NODE_ENV=production (default false: startup fails). */
+  allowInMemoryStoresInProduction?: boolean;
+  keyCache?: KeyCacheOptions;
+  /** How often `lastUsedAt` is written, in milliseconds (default 5000). */
+  lastUsedFlushIntervalMs?: number;
+}
+
+/** Structural options of forRoot / forRootAsync, known before any provider runs. */
+export interface KeypairAuthModuleExtras {
+  /** Make the module's providers (guards, registry) visible app-wide (default true). */
+  isGlobal?: boolean;
+  /** Mount the admin API (`/admin/...`) and the self-service key API (`/keys`) (default false). */
+  adminApi?: boolean;
+  /** Register KeypairAuthGuard for every route of the app; opt out with @Public() (default false). */
+  globalGuard?: boolean;
+}

@@ -1,0 +1,77 @@
+import { DynamicModule, Inject, Module, OnModuleDestroy, Provider } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { AdminController } from './admin/admin.controller';
+import { KeyAdminService } from './admin/key-admin.service';
+import { SelfServiceKeysController } from './admin/self-service-keys.controller';
+import { RolesGuard } from './context/roles.guard';
+import { KeypairAuthGuard } from './guards/keypair-auth.guard';
+import { AsymmetricJwtAuthenticator } from './jwt/asymmetric-jwt.authenticator';
+import { KeyRegistry } from './keys/key-registry';
+import { KEYPAIR_AUTH_OPTIONS } from './keypair-auth.constants';
+import { KEYPAIR_AUTH_PASSPORT } from './keypair-auth.internal-constants';
+import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, OPTIONS_TYPE } from './keypair-auth.module-definition';
+import { keypairAuthProviders } from './keypair-auth.providers';
+import { MemoryReplayStore } from './stores/memory-replay.store';
+import { REPLAY_STORE, ReplayStore } from './stores/replay-store.interface';
+
+const EXPORTS = [
+  KeypairAuthGuard,
+  RolesGuard,
+  KeyRegistry,
+  KeyAdminService,
+  REPLAY_STORE,
+  KEYPAIR_AUTH_OPTIONS,
+  KEYPAIR_AUTH_PASSPORT,
+  AsymmetricJwtAuthenticator,
+];
+
+/**
+ * Public-key authentication for Nest apps.
+ *
+ *     KeypairAuthModule.forRoot({ clockSkewSeconds: 20 }, )            // options
+ *     KeypairAuthModule.forRoot({ adminApi: true, globalGuard: true }) // plus structural extras
+ *     KeypairAuthModule.forRootAsync({ inject: [ConfigService], useFactory: (c) => ({ ... }), adminApi: true })
+ */
+@Module({})
+export class KeypairAuthModule extends ConfigurableModuleClass implements OnModuleDestroy {
+  constructor(
+    private readonly registry: KeyRegistry,
+    @Inject(REPLAY_STORE) private readonly replayStore: ReplayStore,
+  ) {
+    super();
+  }
+
+  static forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
+    return withParts(super.forRoot(options), options);
+  }
+
+  static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
+    return withParts(super.forRootAsync(options), options);
+  }
+
+  /** Flushes batched `lastUsedAt` writes and stops timers. */
+  async onModuleDestroy(): Promise<void> {
+    await this.registry.close();
+    if (this.replayStore instanceof MemoryReplayStore) this.replayStore.close();
+  }
+}
+
+function withParts(
+  definition: DynamicModule,
+  extras: { adminApi?: boolean; globalGuard?: boolean },
+): DynamicModule {
+  const providers: Provider[] = [
+    ...(definition.providers ?? []),
+    ...keypairAuthProviders,
+    KeypairAuthGuard,
+    RolesGuard,
+    KeyAdminService,
+  ];
+  if (extras.globalGuard) providers.push({ provide: APP_GUARD, useExisting: KeypairAuthGuard });
+  return {
+    ...definition,
+    providers,
+    controllers: extras.adminApi ? [AdminController, SelfServiceKeysController] : [],
+    exports: [...(definition.exports ?? []), ...EXPORTS],
+  };
+}

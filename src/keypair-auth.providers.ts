@@ -1,0 +1,87 @@
+import { Provider } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { KeypairAuthConfigurationError as ConfigError } from './errors/configuration.error';
+import { PassportRegistry } from './guards/passport-registry';
+import { AsymmetricJwtAuthenticator } from './jwt/asymmetric-jwt.authenticator';
+import { AsymmetricJwtStrategy, KEYPAIR_JWT_STRATEGY } from './jwt/asymmetric-jwt.strategy';
+import { KeyRegistry } from './keys/key-registry';
+import { TypeOrmUserDirectory } from './keys/typeorm-user-directory';
+import { KEYPAIR_AUTH_OPTIONS } from './keypair-auth.constants';
+import { KEYPAIR_AUTH_DATA_SOURCE, KEYPAIR_AUTH_PASSPORT } from './keypair-auth.internal-constants';
+import { KEYPAIR_AUTH_MODULE_OPTIONS } from './keypair-auth.module-definition';
+import type { KeypairAuthModuleOptions } from './keypair-auth-options.interface';
+import { ResolvedKeypairAuthOptions } from './options/resolved-options';
+import { validateOptions } from './options/validate-options';
+import { MemoryReplayStore } from './stores/memory-replay.store';
+import { REPLAY_STORE, ReplayStore } from './stores/replay-store.interface';
+
+/** Providers of KeypairAuthModule: plain classes built by factories, no request scope anywhere. */
+export const keypairAuthProviders: Provider[] = [
+  {
+    provide: KEYPAIR_AUTH_OPTIONS,
+    useFactory: (raw: KeypairAuthModuleOptions) => validateOptions(raw),
+    inject: [KEYPAIR_AUTH_MODULE_OPTIONS],
+  },
+  {
+    provide: KEYPAIR_AUTH_DATA_SOURCE,
+    useFactory: (options: ResolvedKeypairAuthOptions, appDataSource?: DataSource) => {
+      const dataSource = options.dataSource ?? appDataSource;
+      if (!dataSource) {
+        throw ConfigError.create(
+          'no TypeORM DataSource found for the key tables.',
+          'Import TypeOrmModule.forRoot({ ..., entities: [...KEYPAIR_AUTH_ENTITIES], migrations: KEYPAIR_AUTH_MIGRATIONS }) ' +
+            'in your AppModule, or pass `dataSource` to KeypairAuthModule.forRoot().',
+        );
+      }
+      return dataSource;
+    },
+    inject: [KEYPAIR_AUTH_OPTIONS, { token: DataSource, optional: true }],
+  },
+  {
+    provide: KeyRegistry,
+    useFactory: (options: ResolvedKeypairAuthOptions, dataSource: DataSource) =>
+      new KeyRegistry(dataSource, options.users ?? new TypeOrmUserDirectory(dataSource), {
+        cacheMax: options.keyCache.max,
+        cacheTtlMs: options.keyCache.ttlMs,
+        negativeTtlMs: options.keyCache.negativeTtlMs,
+        lastUsedFlushIntervalMs: options.lastUsedFlushIntervalMs,
+      }),
+    inject: [KEYPAIR_AUTH_OPTIONS, KEYPAIR_AUTH_DATA_SOURCE],
+  },
+  {
+    provide: REPLAY_STORE,
+    useFactory: (options: ResolvedKeypairAuthOptions): ReplayStore => {
+      if (options.replayStore) return options.replayStore;
+      if (process.env.NODE_ENV === 'production' && !options.allowInMemoryStoresInProduction) {
+        throw ConfigError.create(
+          'NODE_ENV=production but no replayStore is configured, so nonces would live in this process only ' +
+            'and a credential used on one instance could be replayed on another.',
+          'Pass replayStore (a TypeOrmReplayStore, or the Redis store), or set allowInMemoryStoresInProduction: true ' +
+            'if this really is a single instance.',
+        );
+      }
+      return new MemoryReplayStore();
+    },
+    inject: [KEYPAIR_AUTH_OPTIONS],
+  },
+  {
+    provide: AsymmetricJwtAuthenticator,
+    useFactory: (options: ResolvedKeypairAuthOptions, registry: KeyRegistry, replayStore: ReplayStore) =>
+      new AsymmetricJwtAuthenticator(registry, replayStore, {
+        clockSkewMs: options.clockSkewMs,
+        ...options.jwt,
+      }),
+    inject: [KEYPAIR_AUTH_OPTIONS, KeyRegistry, REPLAY_STORE],
+  },
+  {
+    provide: KEYPAIR_AUTH_PASSPORT,
+    useFactory: (options: ResolvedKeypairAuthOptions, jwt: AsymmetricJwtAuthenticator) => {
+      const registry = new PassportRegistry();
+      if (options.strategies.has('jwt')) {
+        registry.use(KEYPAIR_JWT_STRATEGY, new AsymmetricJwtStrategy(jwt, options.origin));
+      }
+      return registry;
+    },
+    inject: [KEYPAIR_AUTH_OPTIONS, AsymmetricJwtAuthenticator],
+  },
+];

@@ -1,0 +1,274 @@
+import { createPublicKey, randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import { DataSource, IsNull, QueryFailedError, Repository } from 'typeorm';
+import type { AuthUser } from '../context/security-context';
+import { KeypairRequestException } from '../errors/request-error.exception';
+import type { KeyAlgorithm } from './key-algorithm';
+import { KeyFormatError } from './key-format.error';
+import { parsePublicKey } from './key-formats';
+import { KeyStoreUnavailableError } from './key-store-unavailable.error';
+import { LastUsedRecorder } from './last-used-recorder';
+import { PublicKey } from './public-key.entity';
+import type { KeyView, RegisteredKey } from './registered-key';
+import { assertRoleNames } from './typeorm-user-directory';
+import type { AuthUserDirectory } from './user-directory.interface';
+
+export interface KeyRegistryOptions {
+  cacheMax: number;
+  cacheTtlMs: number;
+  negativeTtlMs: number;
+  lastUsedFlushIntervalMs: number;
+  /** Smallest RSA modulus accepted at registration (2048; lower only in tests of old vectors). */
+  minRsaBits?: number;
+}
+
+export interface KeyRegistration {
+  label?: string;
+  roles?: string[] | null;
+  expiresAt?: Date | null;
+  algorithm?: KeyAlgorithm;
+  keyId?: string;
+}
+
+const UNKNOWN = Symbol('unknown');
+type Cached<T> = T | typeof UNKNOWN;
+
+const KEY_ID_PATTERN = /^[\x21-\x7e]{1,255}$/;
+const HEX_SHA256 = /^[0-9a-f]{64}$/;
+
+/**
+ * Registers, finds, and revokes public keys. Lookups on the request path are served
+ * from a bounded in-process cache holding parsed KeyObjects, so a steady stream from
+ * known keys makes no query and parses no PEM. Unknown ids are remembered briefly so
+ * a flood of random ids cannot turn into a flood of queries. Revocation through this
+ * class drops the cached entries at once.
+ */
+export class KeyRegistry {
+  private readonly repo: Repository<PublicKey>;
+  private readonly keys: LRUCache<string, Cached<RegisteredKey>>;
+  private readonly users: LRUCache<string, Cached<AuthUser>>;
+  private readonly keysByUsername: LRUCache<string, readonly RegisteredKey[]>;
+  private readonly lastUsed: LastUsedRecorder;
+
+  constructor(
+    dataSource: DataSource,
+    readonly directory: AuthUserDirectory,
+    private readonly options: KeyRegistryOptions,
+  ) {
+    this.repo = dataSource.getRepository(PublicKey);
+    const ttl = Math.max(options.cacheTtlMs, 1);
+    this.keys = new LRUCache({ max: options.cacheMax, ttl });
+    this.users = new LRUCache({ max: options.cacheMax, ttl });
+    this.keysByUsername = new LRUCache({ max: Math.min(options.cacheMax, 10_000), ttl });
+    this.lastUsed = new LastUsedRecorder(this.repo, options.lastUsedFlushIntervalMs);
+  }
+
+  /**
+   * Finds a key by its keyId, or by the hex SHA-256 of its PEM (the `kid` of
+   * asymmetric_jwt_auth clients). Resolves null when unknown.
+   */
+  async findKey(kid: string): Promise<RegisteredKey | null> {
+    const hit = this.keys.get(kid);
+    if (hit !== undefined) return hit === UNKNOWN ? null : hit;
+    const row = await this.query(async () => {
+      const byKeyId = await this.repo.findOneBy({ keyId: kid });
+      if (byKeyId || !HEX_SHA256.test(kid)) return byKeyId;
+      return this.repo.findOneBy({ pemSha256: kid });
+    });
+    if (!row) {
+      this.keys.set(kid, UNKNOWN, { ttl: Math.max(this.options.negativeTtlMs, 1) });
+      return null;
+    }
+    const key = toRegisteredKey(row);
+    this.keys.set(kid, key);
+    return key;
+  }
+
+  /** The account a key belongs to, cached like the key. */
+  async findUserById(userId: string): Promise<AuthUser | null> {
+    const hit = this.users.get(userId);
+    if (hit !== undefined) return hit === UNKNOWN ? null : hit;
+    const user = await this.query(() => this.directory.findById(userId));
+    this.users.set(userId, user ?? UNKNOWN, user ? {} : { ttl: Math.max(this.options.negativeTtlMs, 1) });
+    return user;
+  }
+
+  /** The keys of a user, for tokens that name a user but no key. At most `limit`, newest first. */
+  async findKeysOfUsername(
+    username: string,
+    limit: number,
+  ): Promise<{ user: AuthUser | null; keys: readonly RegisteredKey[] }> {
+    const user = await this.query(() => this.directory.findByUsername(username));
+    if (!user) return { user: null, keys: [] };
+    this.users.set(user.id, user);
+    let keys = this.keysByUsername.get(username);
+    if (!keys) {
+      const rows = await this.query(() =>
+        this.repo.find({ where: { userId: user.id }, order: { createdAt: 'DESC' }, take: limit }),
+      );
+      keys = Object.freeze(rows.map(toRegisteredKey));
+      this.keysByUsername.set(username, keys);
+    }
+    return { user, keys };
+  }
+
+  /** Notes that a key was used; written in batches, never on the request path. */
+  touch(keyId: string): void {
+    this.lastUsed.touch(keyId);
+  }
+
+  async register(
+    user: AuthUser,
+    input: string | Record<string, unknown>,
+    reg: KeyRegistration = {},
+  ): Promise<KeyView> {
+    let parsed;
+    try {
+      parsed = parsePublicKey(input, { algorithm: reg.algorithm, minRsaBits: this.options.minRsaBits });
+    } catch (error) {
+      if (error instanceof KeyFormatError) throw new KeypairRequestException(error.code, error.message);
+      throw error;
+    }
+    const keyId = reg.keyId ?? parsed.thumbprint;
+    if (!KEY_ID_PATTERN.test(keyId) || (HEX_SHA256.test(keyId) && keyId !== parsed.pemSha256)) {
+      throw new KeypairRequestException(
+        'KEY_ID_INVALID',
+        'keyId must be 1-255 printable ASCII characters without spaces, and not a 64-digit hex string ' +
+          '(those are reserved for PEM hashes). Leave it out to use the key fingerprint.',
+      );
+    }
+    const roles = reg.roles ?? null;
+    if (roles !== null) {
+      assertRoleNames(roles);
+      const notHeld = roles.filter((r) => !user.roles.includes(r));
+      if (notHeld.length > 0) {
+        throw new KeypairRequestException(
+          'ROLES_NOT_HELD',
+          `A key's roles must be a subset of its user's roles; ${user.username} does not have: ${notHeld.join(', ')}.`,
+        );
+      }
+    }
+    if (reg.expiresAt && reg.expiresAt.getTime() <= Date.now()) {
+      throw new KeypairRequestException('EXPIRY_IN_PAST', 'expiresAt must be in the future.');
+    }
+    if (reg.label !== undefined && (typeof reg.label !== 'string' || reg.label.length > 200)) {
+      throw new KeypairRequestException('LABEL_INVALID', 'label must be a string of at most 200 characters.');
+    }
+    const duplicate = await this.repo.findOne({
+      where: [{ fingerprint: parsed.thumbprint }, { keyId }, { pemSha256: parsed.pemSha256 }],
+    });
+    if (duplicate) throw duplicateKey();
+    const row = this.repo.create({
+      id: randomUUID(),
+      keyId,
+      userId: user.id,
+      algorithm: parsed.algorithm,
+      publicKeyPem: parsed.spkiPem,
+      jwk: { ...parsed.jwk } as Record<string, string>,
+      fingerprint: parsed.thumbprint,
+      pemSha256: parsed.pemSha256,
+      label: reg.label ?? null,
+      roles: roles ? [...new Set(roles)] : null,
+      createdAt: new Date(),
+      expiresAt: reg.expiresAt ?? null,
+      revokedAt: null,
+      lastUsedAt: null,
+    });
+    try {
+      await this.repo.insert(row);
+    } catch (error) {
+      if (error instanceof QueryFailedError) throw duplicateKey();
+      throw error;
+    }
+    this.forget(row);
+    return toKeyView(row);
+  }
+
+  async listKeys(userId: string): Promise<KeyView[]> {
+    await this.lastUsed.flush();
+    const rows = await this.repo.find({ where: { userId }, order: { createdAt: 'ASC' } });
+    return rows.map(toKeyView);
+  }
+
+  /** Looks a key up without the cache (admin paths). */
+  async getKeyView(keyId: string): Promise<(KeyView & { userId: string }) | null> {
+    const row = await this.repo.findOneBy({ keyId });
+    return row ? { ...toKeyView(row), userId: row.userId } : null;
+  }
+
+  /** Revokes a key and drops it from this instance's cache at once. Idempotent. */
+  async revoke(keyId: string): Promise<KeyView | null> {
+    const row = await this.repo.findOneBy({ keyId });
+    if (!row) return null;
+    if (!row.revokedAt) {
+      row.revokedAt = new Date();
+      await this.repo.update({ id: row.id, revokedAt: IsNull() }, { revokedAt: row.revokedAt });
+    }
+    this.forget(row);
+    return toKeyView(row);
+  }
+
+  /** Drops a user's cached record (after a role or active-flag change). */
+  forgetUser(userId: string): void {
+    this.users.delete(userId);
+    this.keysByUsername.clear();
+  }
+
+  private forget(row: PublicKey): void {
+    this.keys.delete(row.keyId);
+    this.keys.delete(row.pemSha256);
+    this.keysByUsername.clear();
+  }
+
+  async close(): Promise<void> {
+    await this.lastUsed.close();
+  }
+
+  private async query<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw new KeyStoreUnavailableError(error instanceof Error ? error.message : String(error));
+    }
+  }
+}
+
+function duplicateKey(): KeypairRequestException {
+  return new KeypairRequestException(
+    'KEY_DUPLICATE',
+    'This public key, or this keyId, is already registered.',
+  );
+}
+
+function toRegisteredKey(row: PublicKey): RegisteredKey {
+  return Object.freeze({
+    keyId: row.keyId,
+    userId: row.userId,
+    algorithm: row.algorithm,
+    keyObject: createPublicKey(row.publicKeyPem),
+    roles: row.roles ? Object.freeze([...row.roles]) : null,
+    fingerprint: row.fingerprint,
+    pemSha256: row.pemSha256,
+    expiresAt: row.expiresAt ? row.expiresAt.getTime() : null,
+    revokedAt: row.revokedAt ? row.revokedAt.getTime() : null,
+  });
+}
+
+function iso(d: Date | null): string | null {
+  return d ? d.toISOString() : null;
+}
+
+export function toKeyView(row: PublicKey): KeyView {
+  return {
+    keyId: row.keyId,
+    fingerprint: row.fingerprint,
+    algorithm: row.algorithm,
+    label: row.label,
+    roles: row.roles,
+    publicKeyPem: row.publicKeyPem,
+    createdAt: row.createdAt.toISOString(),
+    expiresAt: iso(row.expiresAt),
+    revokedAt: iso(row.revokedAt),
+    lastUsedAt: iso(row.lastUsedAt),
+  };
+}

@@ -1,0 +1,32 @@
+import type { KeyObject } from 'node:crypto';
+import type { KeyAlgorithm } from './key-algorithm';
+
+/**
+ * A key as the request path sees it: immutable, with its public key parsed once
+ * into a KeyObject. This is what the key cache holds.
+ */
+export interface RegisteredKey {
+  readonly keyId: string;
+  readonly userId: string;
+  readonly algorithm: KeyAlgorithm;
+  readonly keyObject: KeyObject;
+  readonly roles: readonly string[] | null;
+  readonly fingerprint: string;
+  readonly pemSha256: string;
+  readonly expiresAt: number | null;
+  readonly revokedAt: number | null;
+}
+
+/** What admin and self-service endpoints return about a key (never anything secret). */
+export interface KeyView {
+  keyId: string;
+  fingerprint: string;
+  algorithm: KeyAlgorithm;
+  label: string | null;
+  roles: string[] | null;
+  publicKeyPem: string;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}

@@ -1,0 +1,24 @@
+import type { DataSource } from 'typeorm';
+import type { AuthUserDirectory } from '../keys/user-directory.interface';
+import type { StrategyName } from '../keypair-auth-options.interface';
+import type { ReplayStore } from '../stores/replay-store.interface';
+
+/** Options after validation, with every default filled in once. */
+export interface ResolvedKeypairAuthOptions {
+  strategies: ReadonlySet<StrategyName>;
+  clockSkewMs: number;
+  jwt: {
+    maxLifetimeMs: number;
+    audience: readonly string[] | null;
+    requireRequestBinding: boolean;
+    maxKeysPerUsernameLookup: number;
+  };
+  /** Configured `scheme://authority`, or null to take it from the connection and Host header. */
+  origin: string | null;
+  dataSource?: DataSource;
+  users?: AuthUserDirectory;
+  replayStore?: ReplayStore;
+  allowInMemoryStoresInProduction: boolean;
+  keyCache: { max: number; ttlMs: number; negativeTtlMs: number };
+  lastUsedFlushIntervalMs: number;
+}

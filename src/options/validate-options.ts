@@ -1,0 +1,179 @@
+import { KeypairAuthConfigurationError as ConfigError } from '../errors/configuration.error';
+import { KeypairAuthModuleOptions, STRATEGY_NAMES, StrategyName } from '../keypair-auth-options.interface';
+import { ResolvedKeypairAuthOptions } from './resolved-options';
+
+const KNOWN_KEYS: ReadonlyArray<keyof KeypairAuthModuleOptions> = [
+  'strategies',
+  'clockSkewSeconds',
+  'jwt',
+  'dataSource',
+  'users',
+  'replayStore',
+  'allowInMemoryStoresInProduction',
+  'keyCache',
+  'lastUsedFlushIntervalMs',
+  'origin',
+];
+
+function checkKeys(where: string, value: object, known: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      throw ConfigError.create(`unknown option ${where}${key}.`, `Known options: ${known.join(', ')}.`);
+    }
+  }
+}
+
+function number(
+  name: string,
+  value: unknown,
+  fallback: number,
+  min: number,
+  max: number,
+  unit: string,
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw ConfigError.create(
+      `${name} must be a number from ${min} to ${max} ${unit} (got ${JSON.stringify(value)}).`,
+      `Set it within that range, or leave it out for the default of ${fallback}.`,
+    );
+  }
+  return value;
+}
+
+function bool(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') {
+    throw ConfigError.create(
+      `${name} must be true or false (got ${JSON.stringify(value)}).`,
+      'Pass a boolean.',
+    );
+  }
+  return value;
+}
+
+/**
+ * Everything that can be misconfigured fails here, at startup, with a message
+ * that names the fix. Defaults are merged once; nothing downstream re-checks.
+ */
+export function validateOptions(raw: KeypairAuthModuleOptions = {}): ResolvedKeypairAuthOptions {
+  if (raw === null || typeof raw !== 'object') {
+    throw ConfigError.create('options must be an object.', 'Pass KeypairAuthModule.forRoot({ ... }).');
+  }
+  checkKeys('', raw, KNOWN_KEYS);
+
+  const strategies = raw.strategies ?? [...STRATEGY_NAMES];
+  if (!Array.isArray(strategies) || strategies.length === 0) {
+    throw ConfigError.create(
+      'strategies must be a non-empty array.',
+      `Use some of: ${STRATEGY_NAMES.map((s) => `'${s}'`).join(', ')}.`,
+    );
+  }
+  for (const s of strategies) {
+    if (!STRATEGY_NAMES.includes(s as StrategyName)) {
+      throw ConfigError.create(
+        `unknown strategy ${JSON.stringify(s)}.`,
+        `Use one of: ${STRATEGY_NAMES.map((n) => `'${n}'`).join(', ')}.`,
+      );
+    }
+  }
+
+  const jwt = raw.jwt ?? {};
+  checkKeys('jwt.', jwt, [
+    'maxLifetimeSeconds',
+    'audience',
+    'requireRequestBinding',
+    'maxKeysPerUsernameLookup',
+  ]);
+  const audience = jwt.audience === undefined ? null : [jwt.audience].flat();
+  if (audience && (audience.length === 0 || audience.some((a) => typeof a !== 'string' || a.length === 0))) {
+    throw ConfigError.create(
+      'jwt.audience must be a non-empty string or array of strings.',
+      'Fix or remove it.',
+    );
+  }
+
+  const keyCache = raw.keyCache ?? {};
+  checkKeys('keyCache.', keyCache, ['max', 'ttlSeconds', 'negativeTtlSeconds']);
+
+  for (const [name, store] of [['replayStore', raw.replayStore]] as const) {
+    if (store !== undefined && typeof store?.claim !== 'function') {
+      throw ConfigError.create(
+        `${name} must implement claim(scope, nonce, ttlMs).`,
+        'Pass a ReplayStore instance.',
+      );
+    }
+  }
+  if (
+    raw.users !== undefined &&
+    (typeof raw.users?.findByUsername !== 'function' || typeof raw.users?.findById !== 'function')
+  ) {
+    throw ConfigError.create(
+      'users must implement findByUsername() and findById().',
+      'See AuthUserDirectory in the README.',
+    );
+  }
+
+  return {
+    strategies: new Set(strategies),
+    clockSkewMs:
+      1000 * number('clockSkewSeconds', raw.clockSkewSeconds, 20, 0, 300, 'seconds (5 minutes at most)'),
+    jwt: {
+      maxLifetimeMs: 1000 * number('jwt.maxLifetimeSeconds', jwt.maxLifetimeSeconds, 300, 1, 3600, 'seconds'),
+      audience,
+      requireRequestBinding: bool('jwt.requireRequestBinding', jwt.requireRequestBinding, false),
+      maxKeysPerUsernameLookup: number(
+        'jwt.maxKeysPerUsernameLookup',
+        jwt.maxKeysPerUsernameLookup,
+        10,
+        1,
+        100,
+        'keys',
+      ),
+    },
+    origin: validateOrigin(raw.origin),
+    dataSource: raw.dataSource,
+    users: raw.users,
+    replayStore: raw.replayStore,
+    allowInMemoryStoresInProduction: bool(
+      'allowInMemoryStoresInProduction',
+      raw.allowInMemoryStoresInProduction,
+      false,
+    ),
+    keyCache: {
+      max: number('keyCache.max', keyCache.max, 10_000, 1, 10_000_000, 'entries'),
+      ttlMs: 1000 * number('keyCache.ttlSeconds', keyCache.ttlSeconds, 60, 0, 86_400, 'seconds'),
+      negativeTtlMs:
+        1000 * number('keyCache.negativeTtlSeconds', keyCache.negativeTtlSeconds, 5, 0, 3600, 'seconds'),
+    },
+    lastUsedFlushIntervalMs: number(
+      'lastUsedFlushIntervalMs',
+      raw.lastUsedFlushIntervalMs,
+      5000,
+      10,
+      3_600_000,
+      'ms',
+    ),
+  };
+}
+
+function validateOrigin(origin: unknown): string | null {
+  if (origin === undefined) return null;
+  let url: URL | undefined;
+  try {
+    url = typeof origin === 'string' ? new URL(origin) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (
+    !url ||
+    !['http:', 'https:'].includes(url.protocol) ||
+    url.origin !== String(origin).replace(/\/$/, '').toLowerCase()
+  ) {
+    throw ConfigError.create(
+      `origin must be a scheme and authority like "https://api.example.com" (got ${JSON.stringify(origin)}).`,
+      'Give only scheme, host and optional port: no path, query or trailing text.',
+    );
+  }
+  return url.origin;
+}

@@ -1,0 +1,20 @@
+/**
+ * Remembers which nonces were used. One atomic operation, so that a Redis or SQL
+ * implementation is a single statement and two instances can never both win.
+ */
+export interface ReplayStore {
+  /**
+   * Claims `nonce` within `scope` for `ttlMs`. Resolves true if it was new (the
+   * caller may proceed), false if it was already claimed and not yet expired.
+   * Rejects if the store cannot answer; callers then refuse the request.
+   */
+  claim(scope: string, nonce: string, ttlMs: number): Promise<boolean>;
+}
+
+/** DI token for the ReplayStore. */
+export const REPLAY_STORE = Symbol('KEYPAIR_AUTH_REPLAY_STORE');
+
+/** The store could not answer (full, unreachable): the request is refused with 503. */
+export class ReplayStoreUnavailableError extends Error {
+  override readonly name = 'ReplayStoreUnavailableError';
+}

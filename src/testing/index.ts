@@ -1,0 +1,2 @@
+// Test helpers for implementers: `import { replayStoreContract } from 'nestjs-keypair-auth/testing'`.
+export { replayStoreContract } from './replay-store.contract';
