@@ -1,0 +1,271 @@
+import { webcrypto, X509Certificate } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as x509 from '@peculiar/x509';
+import { CaCertificates, caLayout, initCa, issueClientCert, issueServerCert, revoke } from './ca';
+import { CertificateErrorCode } from './certificate-error';
+import { CertificateVerifier, CertificateVerifierOptions } from './certificate-verifier';
+import { CrlRevocationList } from './crl-revocation-list';
+
+const HOUR = 3_600_000;
+const SIGNING = { name: 'ECDSA', hash: 'SHA-256' };
+const EC = { name: 'ECDSA', namedCurve: 'P-256' };
+
+function expectVerifyError(
+  verifier: CertificateVerifier,
+  leaf: X509Certificate,
+  chain: readonly X509Certificate[],
+  code: CertificateErrorCode,
+): void {
+  expect(() => verifier.verify(leaf, chain)).toThrow(expect.objectContaining({ code }));
+}
+
+async function importKey(pem: string): Promise<webcrypto.CryptoKey> {
+  const der = Buffer.from(pem.replace(/-----[^-]+-----|\s+/g, ''), 'base64');
+  return webcrypto.subtle.importKey('pkcs8', der, EC, false, ['sign']);
+}
+
+/** Signs a custom certificate with an existing key, for shapes the CA module refuses to produce. */
+async function craft(
+  issuer: X509Certificate,
+  issuerKeyPem: string,
+  subjectCn: string,
+  extensions: x509.Extension[],
+): Promise<{ cert: X509Certificate; keyPem: string }> {
+  const keys = await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']);
+  const cert = await x509.X509CertificateGenerator.create(
+    {
+      serialNumber: '0a0b0c',
+      subject: [{ CN: [subjectCn] }],
+      issuer: new x509.X509Certificate(issuer.raw).subjectName,
+      notBefore: new Date(Date.now() - HOUR),
+      notAfter: new Date(Date.now() + HOUR),
+      publicKey: keys.publicKey,
+      signingKey: await importKey(issuerKeyPem),
+      signingAlgorithm: SIGNING,
+      extensions: [
+        await x509.AuthorityKeyIdentifierExtension.create(
+          new x509.X509Certificate(issuer.raw),
+          false,
+          webcrypto,
+        ),
+        ...extensions,
+      ],
+    },
+    webcrypto,
+  );
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString('base64');
+  return {
+    cert: new X509Certificate(Buffer.from(cert.rawData)),
+    keyPem: `-----BEGIN PRIVATE KEY-----\n${pkcs8}\n-----END PRIVATE KEY-----\n`,
+  };
+}
+
+describe('CertificateVerifier', () => {
+  let dir: string;
+  let otherDir: string;
+  let ca: CaCertificates;
+  let otherCa: CaCertificates;
+  let root: X509Certificate;
+  let intermediate: X509Certificate;
+  let alice: X509Certificate;
+  let now: Date;
+  const verifier = (options: Partial<CertificateVerifierOptions> = {}) =>
+    new CertificateVerifier({ trustAnchors: ca.rootPem, clock: () => now, ...options });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kpa-verify-'));
+    otherDir = await mkdtemp(join(tmpdir(), 'kpa-verify-other-'));
+    ca = await initCa(dir);
+    // Same default names as the first CA: only keys and signatures tell them apart.
+    otherCa = await initCa(otherDir);
+    root = new X509Certificate(ca.rootPem);
+    intermediate = new X509Certificate(ca.intermediatePem);
+    alice = (await issueClientCert(dir, 'alice', { pkcs12: false })).certificate;
+  });
+  beforeEach(() => {
+    now = new Date();
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+    await rm(otherDir, { recursive: true, force: true });
+  });
+
+  it('accepts a good chain and returns the path and fingerprints', () => {
+    const result = verifier().verify(alice, [intermediate]);
+    expect(result.path.map((cert) => cert.subject)).toEqual([
+      alice.subject,
+      intermediate.subject,
+      root.subject,
+    ]);
+    expect(result.fingerprints.sha256Hex).toBe(alice.fingerprint256.replace(/:/g, '').toLowerCase());
+    expect(result.fingerprints.x5tS256).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('builds the path from server-side intermediates when the proxy forwards only the leaf', () => {
+    expectVerifyError(verifier(), alice, [], 'CERT_UNTRUSTED');
+    expect(verifier({ intermediates: ca.intermediatePem }).verify(alice).path).toHaveLength(3);
+    // The intermediate as anchor is also a valid configuration.
+    expect(verifier({ trustAnchors: ca.intermediatePem }).verify(alice).path).toHaveLength(2);
+  });
+
+  it('ignores irrelevant certificates in the forwarded chain', () => {
+    const stranger = new X509Certificate(otherCa.intermediatePem);
+    expect(verifier().verify(alice, [stranger, intermediate]).path).toHaveLength(3);
+  });
+
+  it('refuses a certificate from another CA with identical names', async () => {
+    const mallory = (await issueClientCert(otherDir, 'alice', { pkcs12: false })).certificate;
+    expect(mallory.subject).toBe(alice.subject);
+    expect(mallory.issuer).toBe(alice.issuer);
+    expectVerifyError(verifier(), mallory, [new X509Certificate(otherCa.intermediatePem)], 'CERT_UNTRUSTED');
+    expectVerifyError(verifier(), mallory, [intermediate], 'CERT_UNTRUSTED');
+  });
+
+  it('refuses expired and not-yet-valid certificates, using the injected clock', async () => {
+    const expired = (
+      await issueClientCert(dir, 'expired', {
+        pkcs12: false,
+        notBefore: new Date(Date.now() - 48 * HOUR),
+        notAfter: new Date(Date.now() - 24 * HOUR),
+      })
+    ).certificate;
+    expectVerifyError(verifier(), expired, [intermediate], 'CERT_EXPIRED');
+    const future = (
+      await issueClientCert(dir, 'future', {
+        pkcs12: false,
+        notBefore: new Date(Date.now() + 24 * HOUR),
+        notAfter: new Date(Date.now() + 48 * HOUR),
+      })
+    ).certificate;
+    expectVerifyError(verifier(), future, [intermediate], 'CERT_NOT_YET_VALID');
+
+    now = new Date(Date.now() + 13 * HOUR);
+    expectVerifyError(verifier(), alice, [intermediate], 'CERT_EXPIRED');
+    now = new Date(Date.now() - 2 * HOUR);
+    expectVerifyError(verifier(), alice, [intermediate], 'CERT_NOT_YET_VALID');
+    now = new Date(Date.now() + 12 * HOUR + 30_000);
+    expect(() => verifier({ clockToleranceSeconds: 60 }).verify(alice, [intermediate])).not.toThrow();
+    // The anchor's dates count too.
+    now = new Date(Date.now() + 11 * 365 * 24 * HOUR);
+    expectVerifyError(verifier(), alice, [intermediate], 'CERT_EXPIRED');
+  });
+
+  it('requires clientAuth in the extended key usage', async () => {
+    const noEku = (await issueClientCert(dir, 'no-eku', { pkcs12: false, extendedKeyUsages: [] }))
+      .certificate;
+    expectVerifyError(verifier(), noEku, [intermediate], 'CERT_EKU_MISSING');
+    expect(() => verifier({ requireClientAuth: false }).verify(noEku, [intermediate])).not.toThrow();
+    const server = (await issueServerCert(dir, 'localhost')).certificate;
+    expectVerifyError(verifier(), server, [intermediate], 'CERT_EKU_MISSING');
+    expect(server.keyUsage).toEqual(['1.3.6.1.5.5.7.3.1']);
+  });
+
+  describe('revocation', () => {
+    it('refuses a certificate listed in the CA CRL, and only that one', async () => {
+      const bob = await issueClientCert(dir, 'bob', { pkcs12: false });
+      const { crlPem } = await revoke(dir, bob.serialNumber);
+      const crl = await CrlRevocationList.load(crlPem, [intermediate]);
+      expect(crl.isRevoked(bob.serialNumber.toLowerCase())).toBe(true);
+      expect(crl.isRevoked(`00${bob.serialNumber}`)).toBe(true);
+      expect(crl.isRevoked(bob.certificate.serialNumber.match(/../g)?.join(':') ?? '')).toBe(true);
+      expect(crl.isRevoked(alice.serialNumber)).toBe(false);
+      expectVerifyError(verifier({ crls: [crl] }), bob.certificate, [intermediate], 'CERT_REVOKED');
+      expect(() => verifier({ crls: [crl] }).verify(alice, [intermediate])).not.toThrow();
+      // The CRL file on disk (DER or PEM) loads the same way, against a PEM bundle.
+      const fromFile = await CrlRevocationList.loadFile(caLayout(dir).crl, ca.caBundlePem);
+      expect(fromFile.isRevoked(bob.serialNumber)).toBe(true);
+    });
+
+    it('refuses a CRL signed by another CA, or tampered with', async () => {
+      const { crlPem: otherCrl } = await revoke(otherDir, '01');
+      await expect(CrlRevocationList.load(otherCrl, [intermediate, root])).rejects.toMatchObject({
+        code: 'CERT_CRL_INVALID',
+      });
+      const der = Buffer.from(otherCrl.replace(/-----[^-]+-----|\s+/g, ''), 'base64');
+      await expect(CrlRevocationList.load(der, otherCa.caBundlePem)).resolves.toBeInstanceOf(
+        CrlRevocationList,
+      );
+      der[der.length - 5] ^= 0x01;
+      await expect(CrlRevocationList.load(der, otherCa.caBundlePem)).rejects.toMatchObject({
+        code: 'CERT_CRL_INVALID',
+      });
+      await expect(CrlRevocationList.load('not a crl', [intermediate])).rejects.toMatchObject({
+        code: 'CERT_CRL_INVALID',
+      });
+    });
+
+    it('fails closed on a stale CRL and, when required, on a missing one', async () => {
+      const { crlPem } = await revoke(dir, 'ABCDEF', {
+        now: new Date(Date.now() - 48 * HOUR),
+        nextUpdateHours: 1,
+      });
+      const stale = await CrlRevocationList.load(crlPem, [intermediate]);
+      expectVerifyError(verifier({ crls: [stale] }), alice, [intermediate], 'CERT_REVOCATION_UNKNOWN');
+      expectVerifyError(
+        verifier({ requireRevocationCheck: true }),
+        alice,
+        [intermediate],
+        'CERT_REVOCATION_UNKNOWN',
+      );
+      const fresh = await CrlRevocationList.load((await revoke(dir, 'ABCDEF')).crlPem, [intermediate]);
+      expect(() =>
+        verifier({ crls: [fresh], requireRevocationCheck: true }).verify(alice, [intermediate]),
+      ).not.toThrow();
+    });
+  });
+
+  describe('CA constraints', () => {
+    let intermediateKeyPem: string;
+    beforeAll(async () => {
+      intermediateKeyPem = await readFile(caLayout(dir).intermediateKey, 'utf8');
+    });
+
+    it('refuses a path through a certificate that is not a CA', async () => {
+      const aliceKey = await readFile(join(dir, 'clients', 'alice', 'key.pem'), 'utf8');
+      const { cert } = await craft(alice, aliceKey, 'child-of-alice', [
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+      ]);
+      expectVerifyError(verifier(), cert, [alice, intermediate], 'CERT_UNTRUSTED');
+    });
+
+    it('enforces the path length constraint of the intermediate (pathLen 0)', async () => {
+      const sub = await craft(intermediate, intermediateKeyPem, 'sub-ca', [
+        new x509.BasicConstraintsExtension(true, undefined, true),
+      ]);
+      const leaf = await craft(sub.cert, sub.keyPem, 'deep-leaf', [
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+      ]);
+      expectVerifyError(verifier(), leaf.cert, [sub.cert, intermediate], 'CERT_UNTRUSTED');
+    });
+
+    it('refuses a leaf that is a CA and unknown critical extensions', async () => {
+      const caLeaf = await craft(intermediate, intermediateKeyPem, 'ca-leaf', [
+        new x509.BasicConstraintsExtension(true, undefined, true),
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+      ]);
+      expectVerifyError(verifier(), caLeaf.cert, [intermediate], 'CERT_UNTRUSTED');
+      const critical = await craft(intermediate, intermediateKeyPem, 'critical', [
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+        new x509.Extension('1.3.6.1.4.1.99999.1', true, new Uint8Array([0x05, 0x00])),
+      ]);
+      expectVerifyError(verifier(), critical.cert, [intermediate], 'CERT_UNTRUSTED');
+    });
+  });
+
+  it('validates its configuration', () => {
+    expect(() => new CertificateVerifier({ trustAnchors: 'garbage' })).toThrow(
+      expect.objectContaining({ code: 'CERT_CONFIG_INVALID' }),
+    );
+    expect(() => new CertificateVerifier({ trustAnchors: [] })).toThrow(
+      expect.objectContaining({ code: 'CERT_CONFIG_INVALID' }),
+    );
+    // RFC 7468 explanatory text around blocks is fine in a configured bundle.
+    const commented = `# Local CA\nsubject=CN=x\n${ca.rootPem}\n# end\n`;
+    expect(() => new CertificateVerifier({ trustAnchors: commented })).not.toThrow();
+    expect(() => verifier({ clock: () => new Date(NaN) }).verify(alice, [intermediate])).toThrow(
+      expect.objectContaining({ code: 'CERT_CONFIG_INVALID' }),
+    );
+  });
+});
