@@ -1,6 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { DemoAppModule, DemoConfig } from './demo-app.module';
 
@@ -11,13 +12,23 @@ export async function createDemoApp(
   config: DemoConfig & { adapter?: HttpAdapterName } = {},
 ): Promise<INestApplication> {
   const module = DemoAppModule.forRoot(config);
-  const app =
-    config.adapter === 'fastify'
-      ? await NestFactory.create(module, new FastifyAdapter(), {
-          rawBody: true,
-          logger: ['error', 'warn', 'log'],
-        })
-      : await NestFactory.create(module, { rawBody: true, logger: ['error', 'warn', 'log'] });
+  const logger: ('error' | 'warn' | 'log')[] = ['error', 'warn', 'log'];
+  let app: INestApplication;
+  // Fediverse clients send application/activity+json: parse it as JSON, keeping the raw bytes for digests.
+  if (config.adapter === 'fastify') {
+    const fastify = await NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter(), {
+      rawBody: true,
+      logger,
+    });
+    fastify.useBodyParser(['application/activity+json', 'application/ld+json']);
+    app = fastify;
+  } else {
+    const express = await NestFactory.create<NestExpressApplication>(module, { rawBody: true, logger });
+    express.useBodyParser('json', {
+      type: ['application/json', 'application/activity+json', 'application/ld+json'],
+    });
+    app = express;
+  }
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

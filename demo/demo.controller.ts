@@ -1,4 +1,4 @@
-import { Controller, Get } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentSecurityContext, Public, SecurityContext } from '../src';
 
@@ -21,5 +21,13 @@ export class DemoController {
     roles: readonly string[];
   } {
     return { username: ctx.username, keyId: ctx.keyId, method: ctx.method, roles: ctx.roles };
+  }
+
+  /** Returns the JSON body it received, so digests and signatures can be tried by hand. */
+  @ApiBearerAuth()
+  @Post('echo')
+  @HttpCode(200)
+  echo(@Body() body: unknown): unknown {
+    return body;
   }
 }

@@ -36,7 +36,13 @@ export { KeypairAuthGuard } from './guards/keypair-auth.guard';
 export { KeyRegistry } from './keys/key-registry';
 export type { KeyRegistration, KeyRegistryOptions } from './keys/key-registry';
 export type { RegisteredKey, KeyView } from './keys/registered-key';
-export { KEY_ALGORITHMS, isKeyAlgorithm, jwsAlgorithmOf } from './keys/key-algorithm';
+export {
+  KEY_ALGORITHMS,
+  isKeyAlgorithm,
+  jwsAlgorithmOf,
+  signWithAlgorithm,
+  verifyWithAlgorithm,
+} from './keys/key-algorithm';
 export type { KeyAlgorithm } from './keys/key-algorithm';
 export { parsePublicKey, loadPrivateKey, generateKeyPair } from './keys/key-formats';
 export type { ParsedPublicKey } from './keys/key-formats';
@@ -67,3 +73,25 @@ export {
 // Strategies
 export { AsymmetricJwtAuthenticator } from './jwt/asymmetric-jwt.authenticator';
 export { AsymmetricJwtStrategy, KEYPAIR_JWT_STRATEGY } from './jwt/asymmetric-jwt.strategy';
+export { HttpSignatureAuthenticator } from './signature-strategy/http-signature.authenticator';
+export type { HttpSignatureSettings, HmacKey } from './signature-strategy/http-signature.authenticator';
+export {
+  HttpSignatureStrategy,
+  KEYPAIR_HTTP_SIGNATURE_STRATEGY,
+} from './signature-strategy/http-signature.strategy';
+export {
+  RequireSignature,
+  SIGNATURE_POLICY_METADATA,
+} from './signature-strategy/require-signature.decorator';
+export type { SignaturePolicy, SignaturePolicyOverride } from './signature-strategy/signature-policy';
+export type { HttpSignatureOptions } from './keypair-auth-options.interface';
+
+export { ResponseSigner } from './response-signing/response-signer';
+export type { ResponseSigningOptions, ServerSigningKeyOptions } from './response-signing/response-signer';
+export { RESPONSE_SIGNER } from './response-signing/response-signing.constants';
+export { SignResponse } from './response-signing/sign-response.decorator';
+export { SignResponseInterceptor } from './response-signing/sign-response.interceptor';
+export { JwksController } from './response-signing/jwks.controller';
+
+// HTTP message signature core (framework-free; also used by the client SDK)
+export * from './http-signatures';

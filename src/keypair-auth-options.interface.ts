@@ -1,9 +1,10 @@
 import type { DataSource } from 'typeorm';
 import type { AuthUserDirectory } from './keys/user-directory.interface';
+import type { ResponseSigningOptions } from './response-signing/response-signer';
 import type { ReplayStore } from './stores/replay-store.interface';
 
 /** Strategy names accepted in `strategies`. Each later strategy adds its name here. */
-export const STRATEGY_NAMES = ['jwt'] as const;
+export const STRATEGY_NAMES = ['jwt', 'http-signature'] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 
 export interface JwtStrategyOptions {
@@ -15,6 +16,24 @@ export interface JwtStrategyOptions {
   requireRequestBinding?: boolean;
   /** Most keys tried for a token that names a user but no `kid` (default 10). */
   maxKeysPerUsernameLookup?: number;
+}
+
+export interface HttpSignatureOptions {
+  /** Components every signature must cover beyond the built-in minimum (method, authority, path+query, time, digest). */
+  requiredComponents?: string[];
+  /** Require an RFC 9421 `nonce` parameter (default false: the signature itself is single-use). */
+  requireNonce?: boolean;
+  /** Oldest accepted `created` or Date, in seconds (default 300, at most 3600). */
+  maxAgeSeconds?: number;
+  /** RFC 9421: which signature to check when several are present. */
+  label?: string;
+  tag?: string;
+  /** Largest body whose digest is checked, in bytes (default 1 MiB; larger is 413). */
+  maxBodyBytes?: number;
+  /** Accepted digest algorithms (default both of sha-256 and sha-512). */
+  digestAlgorithms?: ('sha-256' | 'sha-512')[];
+  /** RFC 9421 `hmac-sha256` shared secrets by keyid, each mapped to an account. */
+  hmacKeys?: Record<string, { secret: string | Buffer; username: string; roles?: string[] }>;
 }
 
 export interface KeyCacheOptions {
@@ -32,6 +51,9 @@ export interface KeypairAuthModuleOptions {
   /** Allowed clock difference in seconds, 0..300 (default 20: the asymmetric_jwt_auth window). */
   clockSkewSeconds?: number;
   jwt?: JwtStrategyOptions;
+  httpSignature?: HttpSignatureOptions;
+  /** The server's own signing keys, for signed responses (@SignResponse()) and /.well-known/jwks.json. */
+  responseSigning?: ResponseSigningOptions;
   /**
    * The public scheme and authority of this API (for example `https://api.example.com`),
    * used to check request-bound credentials (`htu`, `@authority`). Set it when behind a
@@ -60,4 +82,8 @@ export interface KeypairAuthModuleExtras {
   adminApi?: boolean;
   /** Register KeypairAuthGuard for every route of the app; opt out with @Public() (default false). */
   globalGuard?: boolean;
+  /** Serve the server's public keys at /.well-known/jwks.json (default false). */
+  jwksEndpoint?: boolean;
+  /** Sign every response (an interceptor on every route: it costs throughput) instead of only @SignResponse() routes (default false). */
+  signAllResponses?: boolean;
 }

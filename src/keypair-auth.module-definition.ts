@@ -9,7 +9,7 @@ export const {
 } = new ConfigurableModuleBuilder<KeypairAuthModuleOptions>({ moduleName: 'KeypairAuth' })
   .setClassMethodName('forRoot')
   .setExtras<Required<KeypairAuthModuleExtras>>(
-    { isGlobal: true, adminApi: false, globalGuard: false },
+    { isGlobal: true, adminApi: false, globalGuard: false, jwksEndpoint: false, signAllResponses: false },
     (definition, extras) => ({ ...definition, global: extras.isGlobal }),
   )
   .build();

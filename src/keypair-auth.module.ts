@@ -1,5 +1,5 @@
-import { DynamicModule, Inject, Module, OnModuleDestroy, Provider } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { DynamicModule, Inject, Module, OnModuleDestroy, Provider, Type } from '@nestjs/common';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { AdminController } from './admin/admin.controller';
 import { KeyAdminService } from './admin/key-admin.service';
 import { SelfServiceKeysController } from './admin/self-service-keys.controller';
@@ -8,6 +8,11 @@ import { KeypairAuthGuard } from './guards/keypair-auth.guard';
 import { AsymmetricJwtAuthenticator } from './jwt/asymmetric-jwt.authenticator';
 import { KeyRegistry } from './keys/key-registry';
 import { KEYPAIR_AUTH_OPTIONS } from './keypair-auth.constants';
+import type { KeypairAuthModuleExtras } from './keypair-auth-options.interface';
+import { JwksController } from './response-signing/jwks.controller';
+import { RESPONSE_SIGNER } from './response-signing/response-signing.constants';
+import { SignResponseInterceptor } from './response-signing/sign-response.interceptor';
+import { HttpSignatureAuthenticator } from './signature-strategy/http-signature.authenticator';
 import { KEYPAIR_AUTH_PASSPORT } from './keypair-auth.internal-constants';
 import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, OPTIONS_TYPE } from './keypair-auth.module-definition';
 import { keypairAuthProviders } from './keypair-auth.providers';
@@ -23,12 +28,14 @@ const EXPORTS = [
   KEYPAIR_AUTH_OPTIONS,
   KEYPAIR_AUTH_PASSPORT,
   AsymmetricJwtAuthenticator,
+  HttpSignatureAuthenticator,
+  RESPONSE_SIGNER,
 ];
 
 /**
  * Public-key authentication for Nest apps.
  *
- *     KeypairAuthModule.forRoot({ clockSkewSeconds: 20 }, )            // options
+ *     KeypairAuthModule.forRoot({ clockSkewSeconds: 20 })               // options
  *     KeypairAuthModule.forRoot({ adminApi: true, globalGuard: true }) // plus structural extras
  *     KeypairAuthModule.forRootAsync({ inject: [ConfigService], useFactory: (c) => ({ ... }), adminApi: true })
  */
@@ -56,10 +63,7 @@ export class KeypairAuthModule extends ConfigurableModuleClass implements OnModu
   }
 }
 
-function withParts(
-  definition: DynamicModule,
-  extras: { adminApi?: boolean; globalGuard?: boolean },
-): DynamicModule {
+function withParts(definition: DynamicModule, extras: KeypairAuthModuleExtras): DynamicModule {
   const providers: Provider[] = [
     ...(definition.providers ?? []),
     ...keypairAuthProviders,
@@ -68,10 +72,15 @@ function withParts(
     KeyAdminService,
   ];
   if (extras.globalGuard) providers.push({ provide: APP_GUARD, useExisting: KeypairAuthGuard });
+  if (extras.signAllResponses)
+    providers.push({ provide: APP_INTERCEPTOR, useClass: SignResponseInterceptor });
+  const controllers: Type[] = [];
+  if (extras.adminApi) controllers.push(AdminController, SelfServiceKeysController);
+  if (extras.jwksEndpoint) controllers.push(JwksController);
   return {
     ...definition,
     providers,
-    controllers: extras.adminApi ? [AdminController, SelfServiceKeysController] : [],
+    controllers,
     exports: [...(definition.exports ?? []), ...EXPORTS],
   };
 }

@@ -3,8 +3,12 @@ import { DataSource } from 'typeorm';
 import { KeypairAuthConfigurationError as ConfigError } from './errors/configuration.error';
 import { PassportRegistry } from './guards/passport-registry';
 import { AsymmetricJwtAuthenticator } from './jwt/asymmetric-jwt.authenticator';
-import { AsymmetricJwtStrategy, KEYPAIR_JWT_STRATEGY } from './jwt/asymmetric-jwt.strategy';
+import { AsymmetricJwtStrategy, asymmetricJwtEntry } from './jwt/asymmetric-jwt.strategy';
 import { KeyRegistry } from './keys/key-registry';
+import { RESPONSE_SIGNER } from './response-signing/response-signing.constants';
+import { ResponseSigner } from './response-signing/response-signer';
+import { HttpSignatureAuthenticator } from './signature-strategy/http-signature.authenticator';
+import { HttpSignatureStrategy, httpSignatureEntry } from './signature-strategy/http-signature.strategy';
 import { TypeOrmUserDirectory } from './keys/typeorm-user-directory';
 import { KEYPAIR_AUTH_OPTIONS } from './keypair-auth.constants';
 import { KEYPAIR_AUTH_DATA_SOURCE, KEYPAIR_AUTH_PASSPORT } from './keypair-auth.internal-constants';
@@ -74,14 +78,42 @@ export const keypairAuthProviders: Provider[] = [
     inject: [KEYPAIR_AUTH_OPTIONS, KeyRegistry, REPLAY_STORE],
   },
   {
+    provide: RESPONSE_SIGNER,
+    useFactory: (options: ResolvedKeypairAuthOptions) =>
+      options.responseSigning ? new ResponseSigner(options.responseSigning) : null,
+    inject: [KEYPAIR_AUTH_OPTIONS],
+  },
+  {
+    provide: HttpSignatureAuthenticator,
+    useFactory: (options: ResolvedKeypairAuthOptions, registry: KeyRegistry, replayStore: ReplayStore) =>
+      new HttpSignatureAuthenticator(registry, replayStore, {
+        clockSkewMs: options.clockSkewMs,
+        maxBodyBytes: options.httpSignature.maxBodyBytes,
+        digestAlgorithms: options.httpSignature.digestAlgorithms,
+        hmacKeys: options.httpSignature.hmacKeys,
+      }),
+    inject: [KEYPAIR_AUTH_OPTIONS, KeyRegistry, REPLAY_STORE],
+  },
+  {
     provide: KEYPAIR_AUTH_PASSPORT,
-    useFactory: (options: ResolvedKeypairAuthOptions, jwt: AsymmetricJwtAuthenticator) => {
+    useFactory: (
+      options: ResolvedKeypairAuthOptions,
+      jwt: AsymmetricJwtAuthenticator,
+      sig: HttpSignatureAuthenticator,
+    ) => {
+      // Order matters: a signed request may also carry a Bearer token it covers.
       const registry = new PassportRegistry();
+      if (options.strategies.has('http-signature')) {
+        registry.use(
+          httpSignatureEntry,
+          new HttpSignatureStrategy(sig, options.origin, options.httpSignature.policy),
+        );
+      }
       if (options.strategies.has('jwt')) {
-        registry.use(KEYPAIR_JWT_STRATEGY, new AsymmetricJwtStrategy(jwt, options.origin));
+        registry.use(asymmetricJwtEntry, new AsymmetricJwtStrategy(jwt, options.origin));
       }
       return registry;
     },
-    inject: [KEYPAIR_AUTH_OPTIONS, AsymmetricJwtAuthenticator],
+    inject: [KEYPAIR_AUTH_OPTIONS, AsymmetricJwtAuthenticator, HttpSignatureAuthenticator],
   },
 ];

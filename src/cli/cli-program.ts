@@ -4,6 +4,7 @@ import { createAuthHeader } from '../client/create-auth-header';
 import { isKeyAlgorithm, KEY_ALGORITHMS, KeyAlgorithm } from '../keys/key-algorithm';
 import { generateKeyPair, parsePublicKey } from '../keys/key-formats';
 import { withRegistry } from './cli-context';
+import { addRequestCommand } from './request-command';
 
 const KEY_TYPES = ['ed25519', 'p256', 'p384', 'rsa'] as const;
 
@@ -159,6 +160,7 @@ export function buildCli(io: CliIo = consoleIo): Command {
       },
     );
 
+  addRequestCommand(program, io);
   return program;
 }
 

@@ -28,7 +28,43 @@ export const AUTH_ERROR_CODES = {
     status: 503,
     message: 'Authentication is temporarily unavailable; retry later.',
   },
+  SIGNATURE_NOT_FOUND: {
+    status: 401,
+    message: 'No signature matches what this server checks (label or tag), or several do.',
+  },
+  SIGNATURE_COVERAGE_INSUFFICIENT: {
+    status: 401,
+    message: 'The signature does not cover the components this route requires.',
+  },
+  SIGNATURE_COMPONENT_INVALID: {
+    status: 401,
+    message: 'A covered component is missing from the request or cannot be signed.',
+  },
+  DIGEST_REQUIRED: { status: 401, message: 'A request with a body must sign a digest of it.' },
+  DIGEST_MISMATCH: { status: 401, message: 'The body does not match its signed digest.' },
+  DIGEST_ALGORITHM_UNSUPPORTED: { status: 401, message: 'Digests must use sha-256 or sha-512.' },
+  BODY_TOO_LARGE: { status: 413, message: 'The signed body is larger than this server checks.' },
   ROLE_REQUIRED: { status: 403, message: 'The credential does not grant a required role.' },
+  // Client certificates (src/certificate-strategy/)
+  CERT_HEADER_UNTRUSTED: {
+    status: 400,
+    message: 'Client-certificate headers are only accepted from a trusted proxy.',
+  },
+  CERT_HEADER_DUPLICATED: { status: 400, message: 'A client-certificate header occurs more than once.' },
+  CERT_HEADER_MALFORMED: { status: 400, message: 'A client-certificate header could not be decoded.' },
+  CERT_MISSING: { status: 401, message: 'No client certificate was presented.' },
+  CERT_VERIFY_FAILED: { status: 401, message: 'The client certificate failed verification.' },
+  CERT_UNTRUSTED: { status: 401, message: 'The client certificate is not issued by a trusted CA.' },
+  CERT_EXPIRED: { status: 401, message: 'The client certificate has expired.' },
+  CERT_NOT_YET_VALID: { status: 401, message: 'The client certificate is not valid yet.' },
+  CERT_EKU_MISSING: { status: 401, message: 'The client certificate is not meant for client authentication.' },
+  CERT_REVOKED: { status: 401, message: 'The client certificate has been revoked.' },
+  CERT_REVOCATION_UNKNOWN: {
+    status: 401,
+    message: 'The revocation status of the client certificate cannot be established.',
+  },
+  CERT_SUBJECT_INVALID: { status: 401, message: 'The client certificate names no usable identity.' },
+  CERT_UNKNOWN: { status: 401, message: 'The client certificate is not registered for any account.' },
 } as const;
 
 export type AuthErrorCode = keyof typeof AUTH_ERROR_CODES;

@@ -8,10 +8,13 @@ import { SECURITY_CONTEXT_PROPERTY, RequestWithSecurityContext } from '../contex
 import { authError, KeypairAuthException } from '../errors/keypair-auth.exception';
 import { toAuthRequest } from '../http/auth-request';
 import { readAuthorization } from '../http/authorization-header';
-import { KEYPAIR_JWT_STRATEGY } from '../jwt/asymmetric-jwt.strategy';
+import { setResponseHeader } from '../http/response-headers';
 import { KeyStoreUnavailableError } from '../keys/key-store-unavailable.error';
 import { KEYPAIR_AUTH_PASSPORT } from '../keypair-auth.internal-constants';
 import { ReplayStoreUnavailableError } from '../stores/replay-store.interface';
+import { SIGNATURE_POLICY_METADATA } from '../signature-strategy/require-signature.decorator';
+import { ROUTE_SIGNATURE_POLICY } from '../signature-strategy/http-signature.strategy';
+import type { SignaturePolicyOverride } from '../signature-strategy/signature-policy';
 import { PassportRegistry } from './passport-registry';
 
 /**
@@ -37,6 +40,12 @@ export class KeypairAuthGuard implements CanActivate {
     const req = http.getRequest<RequestWithSecurityContext>();
     let securityContext: SecurityContext;
     try {
+      const policy = this.reflector.getAllAndOverride<SignaturePolicyOverride | undefined>(
+        SIGNATURE_POLICY_METADATA,
+        targets,
+      );
+      if (policy)
+        (req as { [ROUTE_SIGNATURE_POLICY]?: SignaturePolicyOverride })[ROUTE_SIGNATURE_POLICY] = policy;
       const strategy = this.selectStrategy(req);
       securityContext = await this.registry.authenticate<SecurityContext>(strategy, req, http.getResponse());
     } catch (error) {
@@ -57,19 +66,13 @@ export class KeypairAuthGuard implements CanActivate {
 
   /** Picks the strategy from what the request carries; once, no fallback chain. */
   protected selectStrategy(req: unknown): string {
-    const authorization = readAuthorization(toAuthRequest(req));
-    if (!authorization) throw authError('CREDENTIALS_MISSING', 'no credentials in the request');
-    if (authorization.scheme === 'jwt' || authorization.scheme === 'bearer') {
-      return this.enabled(KEYPAIR_JWT_STRATEGY);
-    }
-    throw authError('MALFORMED_CREDENTIALS', `unsupported Authorization scheme`);
-  }
-
-  protected enabled(strategy: string): string {
-    if (!this.registry.names.includes(strategy)) {
-      throw authError('CREDENTIALS_MISSING', `strategy ${strategy} is not enabled`);
-    }
-    return strategy;
+    const request = toAuthRequest(req);
+    const entry = this.registry.select(request);
+    if (entry) return entry.name;
+    const authorization = readAuthorization(request);
+    if (authorization)
+      throw authError('MALFORMED_CREDENTIALS', 'no enabled strategy accepts this Authorization scheme');
+    throw authError('CREDENTIALS_MISSING', 'no credentials in the request');
   }
 
   /** Maps any failure to a client-safe exception and logs the reason. */
@@ -104,21 +107,17 @@ export class KeypairAuthGuard implements CanActivate {
         remoteAddress: request.remoteAddress,
       }),
     );
-    if (exception.getStatus() === 401) setHeader(res, 'WWW-Authenticate', this.challenge());
+    if (exception.getStatus() === 401) {
+      setResponseHeader(res, 'WWW-Authenticate', this.challenge());
+      for (const entry of this.registry.entries) {
+        for (const [name, value] of Object.entries(entry.headers ?? {})) setResponseHeader(res, name, value);
+      }
+    }
     return exception;
   }
 
-  /** The `WWW-Authenticate` value of a 401: one challenge per enabled scheme. */
+  /** The `WWW-Authenticate` value of a 401: one challenge per enabled strategy. */
   protected challenge(): string {
-    return 'JWT realm="keypair-auth", Bearer realm="keypair-auth"';
+    return this.registry.entries.map((e) => e.challenge).join(', ');
   }
-}
-
-function setHeader(res: unknown, name: string, value: string): void {
-  const r = res as {
-    header?: (n: string, v: string) => unknown;
-    setHeader?: (n: string, v: string) => unknown;
-  };
-  if (typeof r.header === 'function') r.header(name, value);
-  else if (typeof r.setHeader === 'function') r.setHeader(name, value);
 }

@@ -1,5 +1,20 @@
 import passport from 'passport';
 import type { Strategy } from 'passport';
+import type { AuthRequest } from '../http/auth-request';
+
+/**
+ * How the guard recognises the requests a strategy is for. Checked in registration
+ * order; the first strategy that claims the request is the only one that runs.
+ */
+export interface StrategyEntry {
+  readonly name: string;
+  /** True when the request carries this strategy's credentials. May throw an auth error (malformed). */
+  readonly claims: (request: AuthRequest) => boolean;
+  /** This strategy's challenge for `WWW-Authenticate` on a 401. */
+  readonly challenge: string;
+  /** Further headers of a 401 (e.g. `Accept-Signature`). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
 
 /**
  * The strategies of one module instance, in a Passport instance of their own. The
@@ -10,12 +25,17 @@ import type { Strategy } from 'passport';
  */
 export class PassportRegistry {
   readonly passport = new passport.Passport();
-  readonly names: string[] = [];
+  readonly entries: StrategyEntry[] = [];
 
-  use(name: string, strategy: Strategy): void {
-    this.passport.use(name, strategy);
-    passport.use(name, strategy);
-    this.names.push(name);
+  use(entry: StrategyEntry, strategy: Strategy): void {
+    this.passport.use(entry.name, strategy);
+    passport.use(entry.name, strategy);
+    this.entries.push(entry);
+  }
+
+  /** The strategy whose credentials the request carries, or undefined. */
+  select(request: AuthRequest): StrategyEntry | undefined {
+    return this.entries.find((entry) => entry.claims(request));
   }
 
   authenticate<T>(name: string, req: unknown, res: unknown): Promise<T> {

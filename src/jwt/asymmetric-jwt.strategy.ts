@@ -1,11 +1,22 @@
 import { Strategy as CustomStrategy, VerifiedCallback } from 'passport-custom';
 import { authError } from '../errors/keypair-auth.exception';
+import type { StrategyEntry } from '../guards/passport-registry';
 import { toAuthRequest } from '../http/auth-request';
 import { readAuthorization } from '../http/authorization-header';
 import { requestOrigin } from '../http/request-origin';
 import { AsymmetricJwtAuthenticator } from './asymmetric-jwt.authenticator';
 
 export const KEYPAIR_JWT_STRATEGY = 'keypair-jwt';
+
+/** The guard routes `Authorization: JWT …` and `Authorization: Bearer …` here. */
+export const asymmetricJwtEntry: StrategyEntry = {
+  name: KEYPAIR_JWT_STRATEGY,
+  claims: (request) => {
+    const scheme = readAuthorization(request)?.scheme;
+    return scheme === 'jwt' || scheme === 'bearer';
+  },
+  challenge: 'JWT realm="keypair-auth", Bearer realm="keypair-auth"',
+};
 
 /**
  * Passport strategy (registered as `keypair-jwt`) for `Authorization: JWT <token>` / `Bearer <token>`. Thin: it

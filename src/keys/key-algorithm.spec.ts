@@ -14,8 +14,9 @@ describe('key-algorithm', () => {
     ['ecdsa-p256-sha256', generateKeyPairSync('ec', { namedCurve: 'P-256' })],
     ['ecdsa-p384-sha384', generateKeyPairSync('ec', { namedCurve: 'P-384' })],
     ['rsa-v1_5-sha256', generateKeyPairSync('rsa', { modulusLength: 2048 })],
+    ['rsa-pss-sha512', generateKeyPairSync('rsa', { modulusLength: 2048 })],
   ] as const)('%s signs, verifies, and refuses a flipped bit', (alg, pair) => {
-    expect(defaultAlgorithmFor(pair.publicKey)).toBe(alg);
+    if (alg !== 'rsa-pss-sha512') expect(defaultAlgorithmFor(pair.publicKey)).toBe(alg);
     const data = Buffer.from('hello');
     const sig = signWithAlgorithm(alg, pair.privateKey, data);
     expect(verifyWithAlgorithm(alg, pair.publicKey, data, sig)).toBe(true);
@@ -36,5 +37,23 @@ describe('key-algorithm', () => {
     expect(keyAlgorithmFromJws('HS256')).toBeUndefined();
     expect(keyAlgorithmFromJws('none')).toBeUndefined();
     expect(decodeProtectedHeader('eyJhbGciOiJub25lIn0.e30.').alg).toBe('none');
+  });
+});
+
+describe('rsa-pss-sha512', () => {
+  it('is RSASSA-PSS with SHA-512 and a 64-byte salt, as RFC 9421 §3.3.1 says', () => {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const data = Buffer.from('base');
+    const sig = signWithAlgorithm('rsa-pss-sha512', privateKey, data);
+    const { constants, verify } = jest.requireActual<typeof import('node:crypto')>('node:crypto');
+    expect(
+      verify(
+        'sha512',
+        data,
+        { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 64 },
+        sig,
+      ),
+    ).toBe(true);
+    expect(verifyWithAlgorithm('rsa-v1_5-sha256', publicKey, data, sig)).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { createHmac, KeyObject, sign, timingSafeEqual, verify } from 'node:crypto';
+import { constants, createHmac, KeyObject, sign, timingSafeEqual, verify } from 'node:crypto';
 
 /**
  * The signature algorithms a registered public key can be pinned to. The name is
@@ -90,7 +90,7 @@ export function verifyWithAlgorithm(
       return verify(
         spec.digest,
         data,
-        { key, padding: 2 /* RSA_PKCS1_PSS_PADDING */, saltLength: 64 },
+        { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 64 },
         signature,
       );
     }
@@ -104,7 +104,8 @@ export function verifyWithAlgorithm(
 export function signWithAlgorithm(algorithm: KeyAlgorithm, key: KeyObject, data: Uint8Array): Buffer {
   const spec = SPECS[algorithm];
   if (spec.keyType === 'ec') return sign(spec.digest, data, { key, dsaEncoding: 'ieee-p1363' });
-  if (spec.pss) return sign(spec.digest, data, { key, padding: 2, saltLength: 64 });
+  if (spec.pss)
+    return sign(spec.digest, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 64 });
   return sign(spec.digest, data, key);
 }
 

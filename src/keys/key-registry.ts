@@ -47,6 +47,7 @@ export class KeyRegistry {
   private readonly repo: Repository<PublicKey>;
   private readonly keys: LRUCache<string, Cached<RegisteredKey>>;
   private readonly users: LRUCache<string, Cached<AuthUser>>;
+  private readonly usersByName: LRUCache<string, Cached<AuthUser>>;
   private readonly keysByUsername: LRUCache<string, readonly RegisteredKey[]>;
   private readonly lastUsed: LastUsedRecorder;
 
@@ -59,6 +60,7 @@ export class KeyRegistry {
     const ttl = Math.max(options.cacheTtlMs, 1);
     this.keys = new LRUCache({ max: options.cacheMax, ttl });
     this.users = new LRUCache({ max: options.cacheMax, ttl });
+    this.usersByName = new LRUCache({ max: Math.min(options.cacheMax, 10_000), ttl });
     this.keysByUsername = new LRUCache({ max: Math.min(options.cacheMax, 10_000), ttl });
     this.lastUsed = new LastUsedRecorder(this.repo, options.lastUsedFlushIntervalMs);
   }
@@ -90,6 +92,19 @@ export class KeyRegistry {
     if (hit !== undefined) return hit === UNKNOWN ? null : hit;
     const user = await this.query(() => this.directory.findById(userId));
     this.users.set(userId, user ?? UNKNOWN, user ? {} : { ttl: Math.max(this.options.negativeTtlMs, 1) });
+    return user;
+  }
+
+  /** An account by name, cached like keys (HMAC keys name their account). */
+  async findUserByUsername(username: string): Promise<AuthUser | null> {
+    const hit = this.usersByName.get(username);
+    if (hit !== undefined) return hit === UNKNOWN ? null : hit;
+    const user = await this.query(() => this.directory.findByUsername(username));
+    this.usersByName.set(
+      username,
+      user ?? UNKNOWN,
+      user ? {} : { ttl: Math.max(this.options.negativeTtlMs, 1) },
+    );
     return user;
   }
 
@@ -211,6 +226,7 @@ export class KeyRegistry {
   /** Drops a user's cached record (after a role or active-flag change). */
   forgetUser(userId: string): void {
     this.users.delete(userId);
+    this.usersByName.clear();
     this.keysByUsername.clear();
   }
 

@@ -6,7 +6,7 @@ describe('validateOptions', () => {
   it('fills every default once', () => {
     const o = validateOptions({});
     expect(o.clockSkewMs).toBe(20_000);
-    expect([...o.strategies]).toEqual(['jwt']);
+    expect([...o.strategies]).toEqual(['jwt', 'http-signature']);
     expect(o.jwt).toEqual({
       maxLifetimeMs: 300_000,
       audience: null,
@@ -18,7 +18,7 @@ describe('validateOptions', () => {
   });
 
   it.each([
-    [{ strategies: ['jwt', 'saml'] }, /unknown strategy "saml"\. Use one of: 'jwt'/],
+    [{ strategies: ['jwt', 'saml'] }, /unknown strategy "saml"\. Use one of: 'jwt', 'http-signature'/],
     [{ strategies: [] }, /strategies must be a non-empty array/],
     [
       { clockSkewSeconds: -1 },

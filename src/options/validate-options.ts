@@ -1,11 +1,19 @@
 import { KeypairAuthConfigurationError as ConfigError } from '../errors/configuration.error';
-import { KeypairAuthModuleOptions, STRATEGY_NAMES, StrategyName } from '../keypair-auth-options.interface';
+import type { HmacKey } from '../signature-strategy/http-signature.authenticator';
+import {
+  HttpSignatureOptions,
+  KeypairAuthModuleOptions,
+  STRATEGY_NAMES,
+  StrategyName,
+} from '../keypair-auth-options.interface';
 import { ResolvedKeypairAuthOptions } from './resolved-options';
 
 const KNOWN_KEYS: ReadonlyArray<keyof KeypairAuthModuleOptions> = [
   'strategies',
   'clockSkewSeconds',
   'jwt',
+  'httpSignature',
+  'responseSigning',
   'dataSource',
   'users',
   'replayStore',
@@ -93,6 +101,8 @@ export function validateOptions(raw: KeypairAuthModuleOptions = {}): ResolvedKey
     );
   }
 
+  const httpSignature = validateHttpSignature(raw.httpSignature ?? {});
+
   const keyCache = raw.keyCache ?? {};
   checkKeys('keyCache.', keyCache, ['max', 'ttlSeconds', 'negativeTtlSeconds']);
 
@@ -131,6 +141,8 @@ export function validateOptions(raw: KeypairAuthModuleOptions = {}): ResolvedKey
         'keys',
       ),
     },
+    httpSignature,
+    responseSigning: raw.responseSigning,
     origin: validateOrigin(raw.origin),
     dataSource: raw.dataSource,
     users: raw.users,
@@ -176,4 +188,72 @@ function validateOrigin(origin: unknown): string | null {
     );
   }
   return url.origin;
+}
+
+const DIGESTS = ['sha-256', 'sha-512'] as const;
+const COMPONENT = /^(@[a-z-]+|[a-z0-9!#$%&'*+.^_`|~-]+|\([a-z-]+\))$/;
+
+function validateHttpSignature(raw: HttpSignatureOptions): ResolvedKeypairAuthOptions['httpSignature'] {
+  checkKeys('httpSignature.', raw, [
+    'requiredComponents',
+    'requireNonce',
+    'maxAgeSeconds',
+    'label',
+    'tag',
+    'maxBodyBytes',
+    'digestAlgorithms',
+    'hmacKeys',
+  ]);
+  const components = raw.requiredComponents ?? [];
+  if (!Array.isArray(components) || components.some((c) => typeof c !== 'string' || !COMPONENT.test(c))) {
+    throw ConfigError.create(
+      'httpSignature.requiredComponents must be lowercase component names like "@method", "content-type" or "(request-target)".',
+      'Fix the listed names.',
+    );
+  }
+  const digests = raw.digestAlgorithms ?? [...DIGESTS];
+  if (!Array.isArray(digests) || digests.length === 0 || digests.some((d) => !DIGESTS.includes(d))) {
+    throw ConfigError.create(
+      'httpSignature.digestAlgorithms must list sha-256 and/or sha-512.',
+      'Other digests are too weak or unknown.',
+    );
+  }
+  const hmacKeys = new Map<string, HmacKey>();
+  for (const [keyid, entry] of Object.entries(raw.hmacKeys ?? {})) {
+    const secret = typeof entry?.secret === 'string' ? Buffer.from(entry.secret, 'base64') : entry?.secret;
+    if (!Buffer.isBuffer(secret) || secret.length < 32 || typeof entry.username !== 'string') {
+      throw ConfigError.create(
+        `httpSignature.hmacKeys[${JSON.stringify(keyid)}] needs a secret of at least 32 bytes (Buffer or base64) and a username.`,
+        'Generate one with `openssl rand -base64 32`.',
+      );
+    }
+    hmacKeys.set(keyid, { secret, username: entry.username, roles: entry.roles ?? null });
+  }
+  for (const [name, value] of [
+    ['label', raw.label],
+    ['tag', raw.tag],
+  ] as const) {
+    if (value !== undefined && (typeof value !== 'string' || value.length === 0)) {
+      throw ConfigError.create(`httpSignature.${name} must be a non-empty string.`, 'Fix or remove it.');
+    }
+  }
+  return {
+    policy: {
+      requiredComponents: components,
+      requireNonce: bool('httpSignature.requireNonce', raw.requireNonce, false),
+      maxAgeMs: 1000 * number('httpSignature.maxAgeSeconds', raw.maxAgeSeconds, 300, 1, 3600, 'seconds'),
+      label: raw.label,
+      tag: raw.tag,
+    },
+    maxBodyBytes: number(
+      'httpSignature.maxBodyBytes',
+      raw.maxBodyBytes,
+      1024 * 1024,
+      0,
+      1024 * 1024 * 1024,
+      'bytes',
+    ),
+    digestAlgorithms: digests,
+    hmacKeys,
+  };
 }

@@ -1,3 +1,4 @@
+/// <reference types="jest" />
 import type { ReplayStore } from '../stores/replay-store.interface';
 
 /**

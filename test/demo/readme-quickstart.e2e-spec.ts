@@ -10,10 +10,12 @@ import { createTestDatabase, DATABASES } from '../support/test-database';
  * Two substitutions only: `npm run -s cli --` becomes the same built CLI by path
  * (so keys land in a temp dir, not the repo), and port 3000 becomes a free port.
  */
-function quickstartCommands(): string[] {
+function readmeBlock(marker: string): string[] {
   const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
-  const block = /<!-- quickstart:begin -->\s*```bash\n([\s\S]*?)```\s*<!-- quickstart:end -->/.exec(readme);
-  if (!block) throw new Error('README.md has no quickstart block between the quickstart markers');
+  const block = new RegExp(
+    `<!-- ${marker}:begin -->\\s*\`\`\`bash\\n([\\s\\S]*?)\`\`\`\\s*<!-- ${marker}:end -->`,
+  ).exec(readme);
+  if (!block) throw new Error(`README.md has no ${marker} block between its markers`);
   return block[1]
     .split('\n')
     .map((l) => l.trim())
@@ -42,8 +44,8 @@ describe.each(DATABASES)('README quickstart against the demo server (%s)', (data
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('gives 200 from /whoami with the right username and roles', () => {
-    const script = quickstartCommands()
+  it('gives 200 from /whoami with the right username and roles, by JWT and by a signed request', () => {
+    const script = [...readmeBlock('quickstart'), ...readmeBlock('signature-quickstart')]
       .map((l) =>
         l
           .replaceAll('npm run -s cli --', `node ${JSON.stringify(DIST_CLI)}`)
@@ -55,13 +57,19 @@ describe.each(DATABASES)('README quickstart against the demo server (%s)', (data
       env: { ...process.env, ...env },
       encoding: 'utf8',
     });
-    const last = out.trim().split('\n').at(-1) as string;
-    expect(JSON.parse(last)).toEqual({
-      username: 'alice',
-      keyId: expect.any(String),
-      method: 'jwt',
-      roles: ['reader', 'admin'],
-    });
+    // Last four answers: /whoami by JWT, /whoami by a signed request, then two /echo.
+    const answers = out
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{"'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const whoami = { username: 'alice', keyId: expect.any(String), roles: ['reader', 'admin'] };
+    expect(answers.slice(-4)).toEqual([
+      { ...whoami, method: 'jwt' },
+      { ...whoami, method: 'http-signature-rfc9421' },
+      { hello: 'world' },
+      { type: 'Note' },
+    ]);
   });
 
   it('serves /health publicly, OpenAPI at /docs, and 401 with a code without credentials', async () => {

@@ -71,6 +71,7 @@ export interface TestAppOptions {
   database: DatabaseKind;
   options?: KeypairAuthModuleOptions;
   adminApi?: boolean;
+  jwksEndpoint?: boolean;
   controllers?: Type[];
 }
 
@@ -86,7 +87,11 @@ export async function createTestApp(config: TestAppOptions): Promise<TestApp> {
         logging: ['query'],
         logger: queries,
       }),
-      KeypairAuthModule.forRoot({ ...config.options, adminApi: config.adminApi ?? true }),
+      KeypairAuthModule.forRoot({
+        ...config.options,
+        adminApi: config.adminApi ?? true,
+        jwksEndpoint: config.jwksEndpoint,
+      }),
     ],
     controllers: [ProbeController, ...(config.controllers ?? [])],
   }).compile();

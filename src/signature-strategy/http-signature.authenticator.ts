@@ -1,0 +1,308 @@
+import { createHash } from 'node:crypto';
+import { AuthUser, SecurityContext } from '../context/security-context';
+import { authError } from '../errors/keypair-auth.exception';
+import type { AuthRequest } from '../http/auth-request';
+import {
+  buildSignatureBase,
+  cavageDefaultHeaders,
+  CAVAGE_ALGORITHMS,
+  DigestAlgorithm,
+  getFieldLines,
+  HttpMessageView,
+  parseCavage,
+  parseRfc9421,
+  buildCavageSigningString,
+  resolveCavageAlgorithm,
+  Rfc9421Signature,
+  selectSignature,
+  verifyCavageBytes,
+  verifyContentDigest,
+  verifyLegacyDigest,
+} from '../http-signatures';
+import { CavageSignatureParams } from '../http-signatures/cavage/cavage-header.parser';
+import { assertKeyUsable } from '../keys/credential-checks';
+import { isKeyAlgorithm, verifyHmacSha256, verifyWithAlgorithm } from '../keys/key-algorithm';
+import type { KeyRegistry } from '../keys/key-registry';
+import type { ReplayStore } from '../stores/replay-store.interface';
+import { core } from './signature-errors';
+import { checkCavageCoverage, checkRfc9421Coverage, SignaturePolicy } from './signature-policy';
+
+export interface HttpSignatureSettings {
+  clockSkewMs: number;
+  maxBodyBytes: number;
+  digestAlgorithms: readonly DigestAlgorithm[];
+  /** keyid → shared secret and account, for `hmac-sha256` (RFC 9421 only). Never a registered public key. */
+  hmacKeys: ReadonlyMap<string, HmacKey>;
+}
+
+export interface HmacKey {
+  readonly secret: Buffer;
+  readonly username: string;
+  /** Role subset for this secret; null for all of the account's roles. */
+  readonly roles: readonly string[] | null;
+}
+
+/** Where the request was addressed: configured, or the connection's scheme and the Host header. */
+export interface RequestAddress {
+  scheme: string;
+  authority: string;
+}
+
+const IMF_FIXDATE =
+  /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+const KNOWN_CAVAGE = new Set(['hs2019', ...Object.keys(CAVAGE_ALGORITHMS)]);
+
+/**
+ * Verifies RFC 9421 and draft-cavage-12 HTTP message signatures. Parsing and base
+ * building live in the framework-free core (src/http-signatures); this class is the
+ * policy: which signature, what it must cover, its age, its digest, the key and its
+ * pinned algorithm, and the replay check. Checks that need no key run first; the
+ * replay claim runs last, after the signature verified.
+ */
+export class HttpSignatureAuthenticator {
+  constructor(
+    private readonly registry: KeyRegistry,
+    private readonly replayStore: ReplayStore,
+    private readonly settings: HttpSignatureSettings,
+  ) {}
+
+  /** True when the request carries an RFC 9421 or a Cavage signature. */
+  static carriesSignature(rawHeaders: readonly string[]): boolean {
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i].toLowerCase();
+      if (name === 'signature-input' || name === 'signature') return true;
+      if (name === 'authorization' && /^signature\s/i.test(rawHeaders[i + 1])) return true;
+    }
+    return false;
+  }
+
+  async authenticate(
+    request: AuthRequest,
+    address: RequestAddress,
+    policy: SignaturePolicy,
+    now = Date.now(),
+  ): Promise<SecurityContext> {
+    const view: HttpMessageView = {
+      method: request.method,
+      scheme: address.scheme,
+      authority: address.authority,
+      target: request.url,
+      rawHeaders: request.rawHeaders,
+    };
+    const body = this.body(request);
+    if (getFieldLines(view, 'signature-input') !== undefined) {
+      return this.rfc9421(view, body, policy, now);
+    }
+    const cavage = core(() => parseCavage(view));
+    if (!cavage) throw authError('CREDENTIALS_MISSING', 'no signature in the request');
+    return this.cavage(view, cavage.params, body, policy, now);
+  }
+
+  private async rfc9421(
+    view: HttpMessageView,
+    body: Buffer | null,
+    policy: SignaturePolicy,
+    now: number,
+  ): Promise<SecurityContext> {
+    const entry: Rfc9421Signature = core(() =>
+      selectSignature(parseRfc9421(view), { label: policy.label, tag: policy.tag }),
+    );
+    const { params } = entry;
+    const covered = new Set(
+      entry.components.map((c) => (Object.keys(c.params).length === 0 ? c.name : c.identifier)),
+    );
+    checkRfc9421Coverage(covered, (view.target ?? '').includes('?'), params.created !== undefined, policy);
+    if (policy.requireNonce && params.nonce === undefined) {
+      throw authError('SIGNATURE_COVERAGE_INSUFFICIENT', 'this route requires a nonce parameter');
+    }
+    const keyid = params.keyid;
+    if (typeof keyid !== 'string' || keyid.length === 0 || keyid.length > 255) {
+      throw authError('MALFORMED_CREDENTIALS', 'keyid parameter missing or too long');
+    }
+    const createdMs = params.created !== undefined ? params.created * 1000 : this.dateHeader(view);
+    this.checkWindow(
+      createdMs,
+      params.expires !== undefined ? params.expires * 1000 : undefined,
+      policy,
+      now,
+    );
+    if (body !== null && !covered.has('content-digest')) {
+      throw authError('DIGEST_REQUIRED', 'body without covered content-digest');
+    }
+
+    const until = Math.min(
+      createdMs + policy.maxAgeMs,
+      params.expires !== undefined ? params.expires * 1000 : Infinity,
+    );
+    const hmac = this.settings.hmacKeys.get(keyid);
+    if (params.alg === 'hmac-sha256' || hmac) {
+      // HMAC only with a configured shared secret, and a shared secret only with HMAC:
+      // a public key used as an HMAC secret never gets here.
+      if (!hmac || (params.alg !== undefined && params.alg !== 'hmac-sha256')) {
+        throw authError(
+          'ALGORITHM_NOT_ALLOWED',
+          'hmac-sha256 is only accepted for configured shared secrets',
+        );
+      }
+      const base = core(() => buildSignatureBase(view, entry));
+      if (!verifyHmacSha256(hmac.secret, base, entry.signature)) {
+        throw authError('KEY_UNKNOWN_OR_SIGNATURE_INVALID', `hmac signature of ${keyid} does not verify`);
+      }
+      if (covered.has('content-digest')) this.checkDigest(view, body, 'content-digest');
+      const user = await this.registry.findUserByUsername(hmac.username);
+      if (!user)
+        throw authError('KEY_UNKNOWN_OR_SIGNATURE_INVALID', `account ${hmac.username} of hmac key not found`);
+      if (!user.active) throw authError('USER_INACTIVE', `user ${user.username} inactive`);
+      return this.finish(user, keyid, hmac.roles, 'http-signature-rfc9421', params.nonce, base, until, now);
+    }
+    if (params.alg !== undefined && !isKeyAlgorithm(params.alg)) {
+      throw authError('ALGORITHM_NOT_ALLOWED', `alg ${JSON.stringify(params.alg.slice(0, 30))}`);
+    }
+    const key = await this.registry.findKey(keyid);
+    if (!key || (params.alg !== undefined && params.alg !== key.algorithm)) {
+      throw authError(
+        'KEY_UNKNOWN_OR_SIGNATURE_INVALID',
+        key ? `alg ${params.alg} differs from the key's` : `unknown keyid`,
+      );
+    }
+    const base = core(() => buildSignatureBase(view, entry));
+    if (!verifyWithAlgorithm(key.algorithm, key.keyObject, base, entry.signature)) {
+      throw authError('KEY_UNKNOWN_OR_SIGNATURE_INVALID', `signature of ${key.keyId} does not verify`);
+    }
+    if (covered.has('content-digest')) this.checkDigest(view, body, 'content-digest');
+    const user = assertKeyUsable(key, await this.registry.findUserById(key.userId), now);
+    return this.finish(user, key.keyId, key.roles, 'http-signature-rfc9421', params.nonce, base, until, now);
+  }
+
+  private async cavage(
+    view: HttpMessageView,
+    params: CavageSignatureParams,
+    body: Buffer | null,
+    policy: SignaturePolicy,
+    now: number,
+  ): Promise<SecurityContext> {
+    const algorithm = params.algorithm?.toLowerCase();
+    if (algorithm !== undefined && !KNOWN_CAVAGE.has(algorithm)) {
+      throw authError('ALGORITHM_NOT_ALLOWED', `algorithm ${JSON.stringify(algorithm.slice(0, 30))}`);
+    }
+    const defaultHeaders = cavageDefaultHeaders(algorithm);
+    const covered = new Set(params.headers ?? defaultHeaders);
+    checkCavageCoverage(covered, policy);
+    if (policy.requireNonce)
+      throw authError('SIGNATURE_COVERAGE_INSUFFICIENT', 'this route requires a nonce (RFC 9421)');
+    const createdMs =
+      covered.has('(created)') && params.created !== undefined
+        ? params.created * 1000
+        : this.dateHeader(view);
+    this.checkWindow(
+      createdMs,
+      params.expires !== undefined ? params.expires * 1000 : undefined,
+      policy,
+      now,
+    );
+    if (body !== null && !covered.has('digest') && !covered.has('content-digest')) {
+      throw authError('DIGEST_REQUIRED', 'body without a covered Digest');
+    }
+
+    const key = await this.registry.findKey(params.keyId);
+    if (!key) throw authError('KEY_UNKNOWN_OR_SIGNATURE_INVALID', 'unknown keyId');
+    try {
+      resolveCavageAlgorithm(algorithm, key.algorithm);
+    } catch {
+      throw authError('KEY_UNKNOWN_OR_SIGNATURE_INVALID', `algorithm ${algorithm} differs from the key's`);
+    }
+    const signed = Buffer.from(
+      core(() => buildCavageSigningString(view, params, { defaultHeaders })),
+      'latin1',
+    );
+    const cavageAlgorithm = resolveCavageAlgorithm(algorithm, key.algorithm);
+    if (!verifyCavageBytes(cavageAlgorithm, key.keyObject, signed, params.signature))
+      throw authError('KEY_UNKNOWN_OR_SIGNATURE_INVALID', `signature of ${key.keyId} does not verify`);
+    if (covered.has('digest')) this.checkDigest(view, body, 'digest');
+    if (covered.has('content-digest')) this.checkDigest(view, body, 'content-digest');
+    const until = Math.min(
+      createdMs + policy.maxAgeMs,
+      params.expires !== undefined ? params.expires * 1000 : Infinity,
+    );
+    const user = assertKeyUsable(key, await this.registry.findUserById(key.userId), now);
+    return this.finish(user, key.keyId, key.roles, 'http-signature-cavage', undefined, signed, until, now);
+  }
+
+  /** After the signature verified and the account checked: the replay claim. */
+  private async finish(
+    user: AuthUser,
+    keyId: string,
+    roles: readonly string[] | null,
+    method: 'http-signature-rfc9421' | 'http-signature-cavage',
+    nonce: string | undefined,
+    signedBytes: Buffer,
+    acceptableUntil: number,
+    now: number,
+  ): Promise<SecurityContext> {
+    const ttl = Math.max(acceptableUntil + this.settings.clockSkewMs - now, 1000);
+    // With a nonce, the nonce is single-use. Without one, what was signed is: not the
+    // signature bytes, since an ECDSA signature can be re-encoded into another valid one.
+    const digest = createHash('sha256').update(signedBytes).digest('base64url');
+    const fresh = nonce
+      ? await this.replayStore.claim(`sig-nonce:${keyId}`, nonce, ttl)
+      : await this.replayStore.claim(`sig:${keyId}`, digest, ttl);
+    if (!fresh) throw authError('REPLAYED', `${nonce ? 'nonce' : 'signed content'} reused for ${keyId}`);
+    this.registry.touch(keyId);
+    return new SecurityContext(user, keyId, method, roles);
+  }
+
+  private body(request: AuthRequest): Buffer | null {
+    const declared = getFieldLines({ rawHeaders: request.rawHeaders }, 'content-length');
+    const raw = request.rawBody;
+    if (raw && raw.length > this.settings.maxBodyBytes) {
+      throw authError('BODY_TOO_LARGE', `${raw.length} bytes > ${this.settings.maxBodyBytes}`);
+    }
+    if (raw && raw.length > 0) return raw;
+    const chunked = getFieldLines({ rawHeaders: request.rawHeaders }, 'transfer-encoding') !== undefined;
+    if ((declared && declared.some((v) => v.trim() !== '0')) || chunked) {
+      // A body was sent but the app did not keep its bytes: refuse rather than skip the digest.
+      throw authError(
+        'AUTHENTICATION_FAILED',
+        'request has a body but rawBody is not enabled (NestFactory.create(..., { rawBody: true }))',
+      );
+    }
+    return null;
+  }
+
+  private checkDigest(view: HttpMessageView, body: Buffer | null, field: 'content-digest' | 'digest'): void {
+    const lines = getFieldLines(view, field);
+    if (!lines || lines.length !== 1)
+      throw authError('DIGEST_REQUIRED', `exactly one ${field} field is required`);
+    const bytes = body ?? Buffer.alloc(0);
+    const options = { algorithms: this.settings.digestAlgorithms };
+    core(() =>
+      field === 'digest'
+        ? verifyLegacyDigest(lines[0], bytes, options)
+        : verifyContentDigest(lines[0], bytes, options),
+    );
+  }
+
+  private dateHeader(view: HttpMessageView): number {
+    const lines = getFieldLines(view, 'date');
+    if (!lines || lines.length !== 1 || !IMF_FIXDATE.test(lines[0].trim())) {
+      throw authError('MALFORMED_CREDENTIALS', 'no created parameter and no single IMF-fixdate Date header');
+    }
+    return Date.parse(lines[0]);
+  }
+
+  private checkWindow(
+    createdMs: number,
+    expiresMs: number | undefined,
+    policy: SignaturePolicy,
+    now: number,
+  ): void {
+    const skew = this.settings.clockSkewMs;
+    if (createdMs > now + skew)
+      throw authError('TOKEN_NOT_YET_VALID', `created ${Math.round((createdMs - now) / 1000)} s ahead`);
+    if (createdMs < now - policy.maxAgeMs - skew) {
+      throw authError('TOKEN_EXPIRED', `created ${Math.round((now - createdMs) / 1000)} s ago`);
+    }
+    if (expiresMs !== undefined && expiresMs < now - skew)
+      throw authError('TOKEN_EXPIRED', 'expires has passed');
+  }
+}

@@ -1,0 +1,54 @@
+import { Strategy as CustomStrategy, VerifiedCallback } from 'passport-custom';
+import type { StrategyEntry } from '../guards/passport-registry';
+import { toAuthRequest } from '../http/auth-request';
+import { requestOrigin } from '../http/request-origin';
+import { HttpSignatureAuthenticator } from './http-signature.authenticator';
+import { SignaturePolicy, SignaturePolicyOverride, tightenPolicy } from './signature-policy';
+
+export const KEYPAIR_HTTP_SIGNATURE_STRATEGY = 'keypair-http-signature';
+
+/** Where the guard leaves a route's @RequireSignature() for the strategy to read. */
+export const ROUTE_SIGNATURE_POLICY = Symbol('keypair-auth:route-signature-policy');
+
+/** The guard routes requests with Signature-Input, Signature, or `Authorization: Signature` here. */
+export const httpSignatureEntry: StrategyEntry = {
+  name: KEYPAIR_HTTP_SIGNATURE_STRATEGY,
+  claims: (request) => HttpSignatureAuthenticator.carriesSignature(request.rawHeaders),
+  challenge: 'Signature realm="keypair-auth",headers="(request-target) host date digest"',
+  headers: {
+    // RFC 9421 §5.1: what a signature must cover here.
+    'Accept-Signature': 'sig1=("@method" "@authority" "@path" "@query" "content-digest");created;keyid;nonce',
+  },
+};
+
+/**
+ * Passport strategy (`keypair-http-signature`) for RFC 9421 and draft-cavage-12
+ * signed requests. Thin: builds the request address and policy, then hands over.
+ */
+export class HttpSignatureStrategy extends CustomStrategy {
+  constructor(
+    authenticator: HttpSignatureAuthenticator,
+    configuredOrigin: string | null,
+    policy: SignaturePolicy,
+  ) {
+    super((req: unknown, done: VerifiedCallback) => {
+      try {
+        const request = toAuthRequest(req);
+        const origin = new URL(requestOrigin(request, configuredOrigin));
+        const route = (req as { [ROUTE_SIGNATURE_POLICY]?: SignaturePolicyOverride })[ROUTE_SIGNATURE_POLICY];
+        authenticator
+          .authenticate(
+            request,
+            { scheme: origin.protocol.slice(0, -1), authority: origin.host },
+            tightenPolicy(policy, route),
+          )
+          .then(
+            (context) => done(null, context),
+            (error: unknown) => done(error),
+          );
+      } catch (error) {
+        done(error);
+      }
+    });
+  }
+}
