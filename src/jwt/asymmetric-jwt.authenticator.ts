@@ -1,11 +1,12 @@
-import { compactVerify, decodeJwt, decodeProtectedHeader, JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 import { SecurityContext } from '../context/security-context';
 import { authError } from '../errors/keypair-auth.exception';
 import { assertKeyUsable } from '../keys/credential-checks';
-import { jwsAlgorithmOf, keyAlgorithmFromJws } from '../keys/key-algorithm';
+import { jwsAlgorithmOf, keyAlgorithmFromJws, verifyWithAlgorithm } from '../keys/key-algorithm';
 import type { KeyRegistry } from '../keys/key-registry';
 import type { RegisteredKey } from '../keys/registered-key';
 import type { ReplayStore } from '../stores/replay-store.interface';
+import { parseCompactJws } from './compact-jws';
 
 export interface AsymmetricJwtSettings {
   clockSkewMs: number;
@@ -54,14 +55,8 @@ export class AsymmetricJwtAuthenticator {
     if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) {
       throw authError('MALFORMED_CREDENTIALS', 'token is not a compact JWS of acceptable size');
     }
-    let header: ReturnType<typeof decodeProtectedHeader>;
-    let payload: JWTPayload;
-    try {
-      header = decodeProtectedHeader(token);
-      payload = decodeJwt(token);
-    } catch {
-      throw authError('MALFORMED_CREDENTIALS', 'token header or payload is not valid JSON');
-    }
+    const jws = parseCompactJws(token);
+    const { header, payload } = jws;
     const alg = header.alg;
     const algorithm = typeof alg === 'string' ? keyAlgorithmFromJws(alg) : undefined;
     if (!algorithm)
@@ -74,7 +69,9 @@ export class AsymmetricJwtAuthenticator {
       // Either no key, or the key is pinned to another algorithm: the caller sees the same answer.
       throw authError('KEY_UNKNOWN_OR_SIGNATURE_INVALID', `no key of ${claims.username} for alg ${alg}`);
     }
-    const key = await this.firstVerifying(token, matching, alg as string);
+    const key = matching.find((k) =>
+      verifyWithAlgorithm(k.algorithm, k.keyObject, jws.signingInput, jws.signature),
+    );
     if (!key)
       throw authError('KEY_UNKNOWN_OR_SIGNATURE_INVALID', `signature does not verify for ${claims.username}`);
 
@@ -183,22 +180,6 @@ export class AsymmetricJwtAuthenticator {
     }
     const { keys } = await this.registry.findKeysOfUsername(username, this.settings.maxKeysPerUsernameLookup);
     return keys;
-  }
-
-  private async firstVerifying(
-    token: string,
-    keys: readonly RegisteredKey[],
-    alg: string,
-  ): Promise<RegisteredKey | null> {
-    for (const key of keys) {
-      try {
-        await compactVerify(token, key.keyObject, { algorithms: [alg] });
-        return key;
-      } catch {
-        // try the next key of this user
-      }
-    }
-    return null;
   }
 }
 
