@@ -1,0 +1,69 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Param,
+  Post,
+  UseGuards,
+  UsePipes,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { KeyAdminService } from '../admin/key-admin.service';
+import { strictValidation } from '../admin/validation.pipe';
+import { Roles } from '../context/roles.decorator';
+import { KeypairRequestException } from '../errors/request-error.exception';
+import { KeypairAuthGuard } from '../guards/keypair-auth.guard';
+import {
+  CertificateRegistry,
+  CertificateView,
+  normalizeCertificateFingerprint,
+} from './certificate-registry';
+import { RegisterCertificateDto } from './dto/register-certificate.dto';
+
+/** Admin API for client certificates registered by fingerprint. Every route needs the `admin` role. */
+@ApiTags('admin')
+@ApiBearerAuth()
+@Controller('admin')
+@UseGuards(KeypairAuthGuard)
+@Roles('admin')
+@UsePipes(strictValidation)
+export class CertificateAdminController {
+  constructor(
+    private readonly users: KeyAdminService,
+    private readonly certificates: CertificateRegistry,
+  ) {}
+
+  /** Registers a certificate; answers with its fingerprint (the SecurityContext keyId). */
+  @Post('users/:username/certificates')
+  async register(
+    @Param('username') username: string,
+    @Body() dto: RegisterCertificateDto,
+  ): Promise<CertificateView> {
+    const user = await this.users.user(username);
+    return this.certificates.register(user, dto.certificate, { label: dto.label, roles: dto.roles });
+  }
+
+  @Get('users/:username/certificates')
+  async list(@Param('username') username: string): Promise<CertificateView[]> {
+    return this.certificates.list((await this.users.user(username)).id);
+  }
+
+  /** Revokes at once on this instance (others see it within keyCache.ttlSeconds). */
+  @Delete('certificates/:fingerprint')
+  @HttpCode(200)
+  async revoke(@Param('fingerprint') fingerprint: string): Promise<CertificateView> {
+    const normalized = normalizeCertificateFingerprint(fingerprint);
+    const revoked = normalized === null ? null : await this.certificates.revoke(normalized);
+    if (!revoked) {
+      throw new KeypairRequestException(
+        'CERTIFICATE_NOT_FOUND',
+        'No such certificate.',
+        HttpStatus.NOT_FOUND,
+      );
+    }
+    return revoked;
+  }
+}

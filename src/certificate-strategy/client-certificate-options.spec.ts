@@ -1,0 +1,135 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initCa } from '../certificates/ca';
+import { KeypairAuthConfigurationError } from '../errors/configuration.error';
+import type { KeypairAuthModuleOptions } from '../keypair-auth-options.interface';
+import { validateOptions } from '../options/validate-options';
+import { validateClientCertificateOptions } from './client-certificate-options';
+
+describe('clientCertificate options', () => {
+  let dir: string;
+  let bundlePath: string;
+  let bundlePem: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kpa-cc-options-'));
+    const ca = await initCa(join(dir, 'ca'));
+    bundlePath = ca.layout.caBundle;
+    bundlePem = ca.caBundlePem;
+    await writeFile(join(dir, 'junk.pem'), 'not a certificate');
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it("is off by default, and 'client-certificate' is enabled only when configured", () => {
+    expect(validateOptions({}).clientCertificate).toBeNull();
+    expect([...validateOptions({}).strategies]).not.toContain('client-certificate');
+    const on = validateOptions({ clientCertificate: { format: 'nginx', trustedProxies: ['10.0.0.5'] } });
+    expect([...on.strategies]).toEqual(['jwt', 'http-signature', 'client-certificate']);
+    expect(on.clientCertificate).toMatchObject({
+      source: 'proxy',
+      format: 'nginx',
+      verifyHeader: 'x-ssl-client-verify',
+      headerNames: ['x-ssl-client-escaped-cert', 'x-ssl-client-verify'],
+      mapping: [{ by: 'fingerprint' }],
+      trustAnchors: null,
+    });
+  });
+
+  it('trusts exactly the configured proxies, by TCP peer address', () => {
+    const resolved = validateClientCertificateOptions({
+      format: 'nginx',
+      trustedProxies: ['10.0.0.0/24', '::1'],
+    })!;
+    expect(resolved.isTrustedPeer('10.0.0.7')).toBe(true);
+    expect(resolved.isTrustedPeer('::ffff:10.0.0.7')).toBe(true);
+    expect(resolved.isTrustedPeer('::1')).toBe(true);
+    expect(resolved.isTrustedPeer('10.0.1.7')).toBe(false);
+    expect(resolved.isTrustedPeer('127.0.0.1')).toBe(false);
+    expect(resolved.isTrustedPeer(undefined)).toBe(false);
+    expect(resolved.isTrustedPeer('not an address')).toBe(false);
+  });
+
+  it('reads caBundle as PEM text or from a file', () => {
+    const fromText = validateClientCertificateOptions({ source: 'tls', caBundle: bundlePem })!;
+    const fromFile = validateClientCertificateOptions({ source: 'tls', caBundle: bundlePath })!;
+    expect(fromText.trustAnchors).toHaveLength(2);
+    expect(fromFile.trustAnchors?.map((c) => c.fingerprint256)).toEqual(
+      fromText.trustAnchors?.map((c) => c.fingerprint256),
+    );
+  });
+
+  it.each([
+    [
+      { strategies: ['client-certificate'] },
+      /strategy 'client-certificate' needs the clientCertificate option/,
+    ],
+    [
+      { strategies: ['jwt'], clientCertificate: { source: 'tls' } },
+      /clientCertificate is set but 'client-certificate' is not in strategies/,
+    ],
+    [{ clientCertificate: { format: 'nginx' } }, /trustedProxies is required for source 'proxy'/],
+    [{ clientCertificate: { trustedProxies: ['10.0.0.5'] } }, /format is required.*never guessed/],
+    [
+      { clientCertificate: { format: 'traefik', trustedProxies: ['10.0.0.5'] } },
+      /format "traefik" is unknown/,
+    ],
+    [
+      { clientCertificate: { format: 'nginx', trustedProxies: ['0.0.0.0/0'] } },
+      /must not contain 0\.0\.0\.0\/0/,
+    ],
+    [{ clientCertificate: { format: 'nginx', trustedProxies: ['10.0.0.300'] } }, /invalid entry/],
+    [
+      { clientCertificate: { source: 'tls', trustedProxies: ['10.0.0.5'] } },
+      /only applies to source 'proxy'/,
+    ],
+    [{ clientCertificate: { source: 'mtls' } }, /source must be 'proxy' or 'tls'/],
+    [
+      { clientCertificate: { source: 'tls', caBundle: '/nonexistent/ca.pem' } },
+      /cannot be read \(ENOENT\).*Check the path/,
+    ],
+    [
+      { clientCertificate: { source: 'tls', crlFile: '/nonexistent/crl.pem' } },
+      /crlFile "\/nonexistent\/crl.pem" does not exist/,
+    ],
+    [{ clientCertificate: { source: 'tls', mapping: { by: 'subject' } } }, /mapping\[0\] must be/],
+    [{ clientCertificate: { source: 'tls', mapping: [] } }, /at least one rule/],
+    [
+      { clientCertificate: { source: 'tls', mapping: { by: 'fingerprint', prefix: 'x' } } },
+      /mapping\[0\]\.prefix is not an option/,
+    ],
+    [{ clientCertificate: { source: 'tls', usernamePattern: /[a-z]+/ } }, /anchored/],
+    [{ clientCertificate: { source: 'tls', crlRefresh: 1 } }, /crlRefresh is not an option/],
+    [
+      { clientCertificate: { format: 'legacy-subject-dn', trustedProxies: ['10.0.0.5'] } },
+      /mapping can only use \{ by: 'subject-cn' \}/,
+    ],
+    [
+      {
+        clientCertificate: {
+          format: 'legacy-subject-dn',
+          trustedProxies: ['10.0.0.5'],
+          verifyHeader: null,
+          mapping: { by: 'subject-cn' },
+        },
+      },
+      /verifyHeader is required.*a DN alone proves nothing/,
+    ],
+    [
+      { clientCertificate: { format: 'nginx', trustedProxies: ['10.0.0.5'], chainHeader: 'x-chain' } },
+      /chainHeader is only meaningful for rfc9440/,
+    ],
+  ])('refuses %j with a message that names the fix', (options, message) => {
+    const run = () => validateOptions(options as unknown as KeypairAuthModuleOptions);
+    expect(run).toThrow(KeypairAuthConfigurationError);
+    expect(run).toThrow(message);
+  });
+
+  it('refuses a caBundle file without certificates, and a CRL without caBundle', () => {
+    expect(() =>
+      validateClientCertificateOptions({ source: 'tls', caBundle: join(dir, 'junk.pem') }),
+    ).toThrow(/contains no certificate|not valid PEM/);
+    expect(() => validateClientCertificateOptions({ source: 'tls', crlFile: bundlePath })).toThrow(
+      /crlFile needs caBundle/,
+    );
+  });
+});

@@ -1,0 +1,442 @@
+import { X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import proxyAddr from 'proxy-addr';
+import {
+  createForwardedCertificateParser,
+  DEFAULT_CERTIFICATE_HEADERS,
+  FORWARDED_CERTIFICATE_FORMATS,
+  ForwardedCertificateFormat,
+  ForwardedCertificateParser,
+  loadCertificateBundle,
+} from '../certificates';
+import { KeypairAuthConfigurationError as ConfigError } from '../errors/configuration.error';
+import { USERNAME_PATTERN } from '../keys/user-directory.interface';
+
+/**
+ * The weaker mode: no certificate, only the subject DN the proxy verified
+ * (`SSL_CLIENT_S_DN`) and its verdict (`SSL_CLIENT_VERIFY`). Opt in by naming it.
+ */
+export const LEGACY_SUBJECT_DN_FORMAT = 'legacy-subject-dn';
+export type ClientCertificateFormat = ForwardedCertificateFormat | typeof LEGACY_SUBJECT_DN_FORMAT;
+export const CLIENT_CERTIFICATE_FORMATS: readonly ClientCertificateFormat[] = [
+  ...FORWARDED_CERTIFICATE_FORMATS,
+  LEGACY_SUBJECT_DN_FORMAT,
+];
+
+/** Map a certificate to the account registered for its SHA-256 fingerprint. */
+export interface FingerprintMappingRule {
+  readonly by: 'fingerprint';
+}
+
+/**
+ * Map a certificate by a name in it, looked up as a username. The name must
+ * occur exactly once (one CN in the whole subject, one SAN of that kind), must
+ * start with `prefix` and end with `suffix` when given (both are stripped), and
+ * what remains must match `usernamePattern`. Nothing is normalised: no case
+ * folding, no trimming, no unescaping.
+ */
+export interface NameMappingRule {
+  readonly by: 'subject-cn' | 'san-email' | 'san-uri' | 'san-dns';
+  /** Literal text the value must start with, removed before the lookup (e.g. `spiffe://corp.example/user/`). */
+  readonly prefix?: string;
+  /** Literal text the value must end with, removed before the lookup (e.g. `@corp.example`). */
+  readonly suffix?: string;
+}
+
+export type CertificateMappingRule = FingerprintMappingRule | NameMappingRule;
+export const MAPPING_KINDS = ['fingerprint', 'subject-cn', 'san-email', 'san-uri', 'san-dns'] as const;
+
+export interface ClientCertificateOptions {
+  /**
+   * Where the certificate comes from: `proxy` (default), a TLS-terminating proxy
+   * that forwards it in a header; or `tls`, this app serving HTTPS itself with
+   * `requestCert: true`.
+   */
+  source?: 'proxy' | 'tls';
+  /**
+   * proxy: how your proxy encodes the certificate (required): `nginx`, `apache`,
+   * `envoy-xfcc`, `haproxy`, `aws-alb`, `rfc9440`, or the weaker `legacy-subject-dn`.
+   */
+  format?: ClientCertificateFormat;
+  /**
+   * proxy: the TCP peers allowed to send certificate headers, as addresses or CIDRs
+   * (`10.0.0.5`, `10.0.0.0/24`, `::1`, or `loopback`). Required. Certificate headers
+   * from any other peer are refused with 400 CERT_HEADER_UNTRUSTED.
+   */
+  trustedProxies?: string[];
+  /** proxy: the certificate header, when your proxy uses another name than the format's default. */
+  header?: string;
+  /** proxy, rfc9440: the chain header (default `client-cert-chain`); null ignores any chain. */
+  chainHeader?: string | null;
+  /**
+   * proxy: the header carrying the proxy's verdict (`SUCCESS`, `NONE`, `FAILED:…`);
+   * anything but SUCCESS is refused. Default `x-ssl-client-verify` for nginx,
+   * `ssl_client_verify` for apache and legacy-subject-dn; none for the others. null: not read.
+   */
+  verifyHeader?: string | null;
+  /** legacy-subject-dn: the header with the RFC 2253 subject DN (default `ssl_client_s_dn`). */
+  subjectDnHeader?: string;
+  /** envoy-xfcc: refuse a header with more than one element (set with SANITIZE_SET). */
+  xfccSingleElement?: boolean;
+  /**
+   * Re-verify the certificate against these CAs (PEM text, or the path of a PEM file):
+   * chain, dates, clientAuth EKU. Recommended behind a proxy; with `tls` it lets the
+   * strategy accept a connection Node did not authorize, and decide itself.
+   */
+  caBundle?: string;
+  /** A CRL file (PEM or DER) signed by a CA of `caBundle`; re-read when it changes. Needs caBundle. */
+  crlFile?: string;
+  /** How often the CRL file is checked for changes, in seconds (default 60). */
+  crlRefreshSeconds?: number;
+  /** Refuse certificates whose issuer no CRL covers (default false). Needs crlFile. */
+  requireRevocationCheck?: boolean;
+  /** Require the clientAuth extended key usage when re-verifying (default true). */
+  requireClientAuthEku?: boolean;
+  /** How a certificate becomes an account, tried in order (default `{ by: 'fingerprint' }`). */
+  mapping?: CertificateMappingRule | CertificateMappingRule[];
+  /** What a name taken from a certificate must look like to be looked up (default: the built-in username rule). */
+  usernamePattern?: RegExp;
+}
+
+/** Client-certificate options after validation. */
+export interface ResolvedClientCertificateOptions {
+  readonly source: 'proxy' | 'tls';
+  readonly format: ClientCertificateFormat | null;
+  /** null for tls and legacy-subject-dn. */
+  readonly parser: ForwardedCertificateParser | null;
+  readonly trustedProxies: readonly string[];
+  /** True when the TCP peer may send certificate headers. */
+  readonly isTrustedPeer: (address: string | undefined) => boolean;
+  readonly verifyHeader: string | null;
+  readonly subjectDnHeader: string | null;
+  /** Lowercased names of every header this configuration reads. */
+  readonly headerNames: readonly string[];
+  readonly trustAnchors: readonly X509Certificate[] | null;
+  readonly crlFile: string | null;
+  readonly crlRefreshMs: number;
+  readonly requireRevocationCheck: boolean;
+  readonly requireClientAuth: boolean;
+  readonly mapping: readonly CertificateMappingRule[];
+  readonly usernamePattern: RegExp;
+}
+
+const KNOWN_KEYS: readonly (keyof ClientCertificateOptions)[] = [
+  'source',
+  'format',
+  'trustedProxies',
+  'header',
+  'chainHeader',
+  'verifyHeader',
+  'subjectDnHeader',
+  'xfccSingleElement',
+  'caBundle',
+  'crlFile',
+  'crlRefreshSeconds',
+  'requireRevocationCheck',
+  'requireClientAuthEku',
+  'mapping',
+  'usernamePattern',
+];
+
+const DEFAULT_VERIFY_HEADERS: Partial<Record<ClientCertificateFormat, string>> = {
+  nginx: 'x-ssl-client-verify',
+  apache: 'ssl_client_verify',
+  [LEGACY_SUBJECT_DN_FORMAT]: 'ssl_client_verify',
+};
+const DEFAULT_SUBJECT_DN_HEADER = 'ssl_client_s_dn';
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const CATCH_ALL = new Set(['0.0.0.0/0', '::/0', '0.0.0.0/0.0.0.0']);
+
+function fail(problem: string, fix: string): never {
+  throw ConfigError.create(`clientCertificate.${problem}`, fix);
+}
+
+function headerName(name: string, value: unknown): string {
+  if (typeof value !== 'string' || !HEADER_NAME.test(value)) {
+    fail(`${name} must be an HTTP header name (got ${JSON.stringify(value)}).`, 'Use letters, digits and -.');
+  }
+  return (value as string).toLowerCase();
+}
+
+function bool(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') fail(`${name} must be true or false.`, 'Pass a boolean.');
+  return value as boolean;
+}
+
+/**
+ * Validates `clientCertificate` at startup (null when it is not configured).
+ * Reads the CA bundle file here, so an unreadable or invalid bundle stops the
+ * app with its path in the message; the CRL is loaded by the provider (its
+ * signature check is asynchronous).
+ */
+export function validateClientCertificateOptions(raw: unknown): ResolvedClientCertificateOptions | null {
+  if (raw === undefined) return null;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return fail(
+      'options must be an object.',
+      "Pass clientCertificate: { format: 'nginx', trustedProxies: [...] }.",
+    );
+  }
+  const options = raw as ClientCertificateOptions;
+  for (const key of Object.keys(options)) {
+    if (!(KNOWN_KEYS as readonly string[]).includes(key)) {
+      fail(`${key} is not an option.`, `Known options: ${KNOWN_KEYS.join(', ')}.`);
+    }
+  }
+  const source = options.source ?? 'proxy';
+  if (source !== 'proxy' && source !== 'tls') {
+    fail(`source must be 'proxy' or 'tls' (got ${JSON.stringify(source)}).`, 'Leave it out for proxy.');
+  }
+
+  const trustAnchors = options.caBundle === undefined ? null : loadCaBundle(options.caBundle);
+  const crlFile = options.crlFile === undefined ? null : checkedFile('crlFile', options.crlFile);
+  if (crlFile !== null && trustAnchors === null) {
+    fail('crlFile needs caBundle.', 'Set caBundle to the CA certificates that sign the CRL.');
+  }
+  const requireRevocationCheck = bool('requireRevocationCheck', options.requireRevocationCheck, false);
+  if (requireRevocationCheck && crlFile === null) {
+    fail('requireRevocationCheck needs crlFile.', 'Configure crlFile, or leave requireRevocationCheck out.');
+  }
+  const crlRefreshSeconds = options.crlRefreshSeconds ?? 60;
+  if (typeof crlRefreshSeconds !== 'number' || !(crlRefreshSeconds >= 0 && crlRefreshSeconds <= 86_400)) {
+    fail('crlRefreshSeconds must be a number from 0 to 86400.', 'Leave it out for the default of 60.');
+  }
+  const mapping = validateMapping(options.mapping);
+  const usernamePattern = options.usernamePattern ?? USERNAME_PATTERN;
+  if (
+    !(usernamePattern instanceof RegExp) ||
+    !usernamePattern.source.startsWith('^') ||
+    !usernamePattern.source.endsWith('$')
+  ) {
+    fail(
+      'usernamePattern must be a RegExp anchored with ^ and $.',
+      'Anchor it so a name cannot match by a part of it.',
+    );
+  }
+  const common = {
+    trustAnchors,
+    crlFile,
+    crlRefreshMs: crlRefreshSeconds * 1000,
+    requireRevocationCheck,
+    requireClientAuth: bool('requireClientAuthEku', options.requireClientAuthEku, true),
+    mapping,
+    usernamePattern,
+  };
+
+  if (source === 'tls') {
+    for (const key of [
+      'format',
+      'trustedProxies',
+      'header',
+      'chainHeader',
+      'verifyHeader',
+      'subjectDnHeader',
+      'xfccSingleElement',
+    ] as const) {
+      if (options[key] !== undefined) {
+        fail(`${key} only applies to source 'proxy'.`, "Remove it, or set source: 'proxy'.");
+      }
+    }
+    return {
+      ...common,
+      source,
+      format: null,
+      parser: null,
+      trustedProxies: [],
+      isTrustedPeer: () => false,
+      verifyHeader: null,
+      subjectDnHeader: null,
+      headerNames: [],
+    };
+  }
+
+  const format = options.format;
+  if (format === undefined || !(CLIENT_CERTIFICATE_FORMATS as readonly string[]).includes(format)) {
+    fail(
+      `format ${format === undefined ? 'is required' : `${JSON.stringify(format)} is unknown`} for source 'proxy'.`,
+      `Name your proxy's format, one of: ${CLIENT_CERTIFICATE_FORMATS.map((f) => `'${f}'`).join(', ')}. It is never guessed.`,
+    );
+  }
+  const { list: trustedProxies, trust } = validateTrustedProxies(options.trustedProxies);
+  const verifyHeader =
+    options.verifyHeader === null
+      ? null
+      : options.verifyHeader === undefined
+        ? (DEFAULT_VERIFY_HEADERS[format as ClientCertificateFormat] ?? null)
+        : headerName('verifyHeader', options.verifyHeader);
+
+  if (format === LEGACY_SUBJECT_DN_FORMAT) {
+    for (const key of ['header', 'chainHeader', 'xfccSingleElement', 'caBundle', 'crlFile'] as const) {
+      if (options[key] !== undefined) {
+        fail(
+          `${key} does not apply to format '${LEGACY_SUBJECT_DN_FORMAT}' (there is no certificate).`,
+          'Remove it.',
+        );
+      }
+    }
+    if (verifyHeader === null) {
+      fail(
+        `verifyHeader is required with format '${LEGACY_SUBJECT_DN_FORMAT}'.`,
+        'Forward the proxy verdict (SSL_CLIENT_VERIFY): a DN alone proves nothing.',
+      );
+    }
+    if (mapping.some((rule) => rule.by !== 'subject-cn')) {
+      fail(
+        `mapping can only use { by: 'subject-cn' } with format '${LEGACY_SUBJECT_DN_FORMAT}'.`,
+        'Forward the certificate itself (for example nginx $ssl_client_escaped_cert) to map by fingerprint or SAN.',
+      );
+    }
+    const subjectDnHeader = headerName(
+      'subjectDnHeader',
+      options.subjectDnHeader ?? DEFAULT_SUBJECT_DN_HEADER,
+    );
+    return {
+      ...common,
+      source,
+      format,
+      parser: null,
+      trustedProxies,
+      isTrustedPeer: trust,
+      verifyHeader,
+      subjectDnHeader,
+      headerNames: [subjectDnHeader, verifyHeader as string],
+    };
+  }
+  if (options.subjectDnHeader !== undefined) {
+    fail(`subjectDnHeader only applies to format '${LEGACY_SUBJECT_DN_FORMAT}'.`, 'Remove it.');
+  }
+  let parser: ForwardedCertificateParser;
+  try {
+    parser = createForwardedCertificateParser({
+      format: format as ForwardedCertificateFormat,
+      header: options.header === undefined ? undefined : headerName('header', options.header),
+      chainHeader: options.chainHeader,
+      xfccSingleElement: options.xfccSingleElement,
+    });
+  } catch (error) {
+    return fail(
+      `${(error as Error).message}.`,
+      `Check header/chainHeader/xfccSingleElement for format '${format}' (default header ${DEFAULT_CERTIFICATE_HEADERS[format as ForwardedCertificateFormat]}).`,
+    );
+  }
+  return {
+    ...common,
+    source,
+    format,
+    parser,
+    trustedProxies,
+    isTrustedPeer: trust,
+    verifyHeader,
+    subjectDnHeader: null,
+    headerNames: verifyHeader === null ? [...parser.headerNames] : [...parser.headerNames, verifyHeader],
+  };
+}
+
+function validateTrustedProxies(value: unknown): {
+  list: string[];
+  trust: (address: string | undefined) => boolean;
+} {
+  if (!Array.isArray(value) || value.length === 0 || value.some((v) => typeof v !== 'string' || v === '')) {
+    return fail(
+      "trustedProxies is required for source 'proxy': the addresses or CIDRs of your TLS-terminating proxies.",
+      "For example trustedProxies: ['10.0.0.5'] or ['10.0.0.0/24']; certificate headers from any other peer are refused.",
+    );
+  }
+  const list = value as string[];
+  const broad = list.find((v) => CATCH_ALL.has(v.replace(/\s+/g, '')));
+  if (broad !== undefined) {
+    fail(
+      `trustedProxies must not contain ${broad}: anyone could then forge a certificate header.`,
+      'List only the proxies that terminate TLS in front of this app.',
+    );
+  }
+  let compiled: (address: string, i: number) => boolean;
+  try {
+    compiled = proxyAddr.compile(list);
+  } catch (error) {
+    return fail(
+      `trustedProxies has an invalid entry (${(error as Error).message}).`,
+      "Use IP addresses, CIDRs (10.0.0.0/8), or 'loopback', 'linklocal', 'uniquelocal'.",
+    );
+  }
+  return {
+    list: [...list],
+    trust: (address) => typeof address === 'string' && address !== '' && compiled(address, 0),
+  };
+}
+
+function validateMapping(value: unknown): CertificateMappingRule[] {
+  const rules = value === undefined ? [{ by: 'fingerprint' }] : Array.isArray(value) ? value : [value];
+  if (rules.length === 0) fail('mapping must name at least one rule.', "Use { by: 'fingerprint' }.");
+  const seen = new Set<string>();
+  return rules.map((rule: unknown, i): CertificateMappingRule => {
+    const r = rule as { by?: unknown; prefix?: unknown; suffix?: unknown };
+    const where = `mapping[${i}]`;
+    if (r === null || typeof r !== 'object' || !(MAPPING_KINDS as readonly unknown[]).includes(r.by)) {
+      fail(
+        `${where} must be { by: ${MAPPING_KINDS.map((k) => `'${k}'`).join(' | ')} } (got ${JSON.stringify(rule)}).`,
+        'Fix the rule.',
+      );
+    }
+    const key = `${String(r.by)}|${r.prefix ?? ''}|${r.suffix ?? ''}`;
+    if (seen.has(key)) fail(`${where} repeats an earlier rule.`, 'Remove the duplicate.');
+    seen.add(key);
+    for (const k of Object.keys(r)) {
+      if (!['by', 'prefix', 'suffix'].includes(k) || (r.by === 'fingerprint' && k !== 'by')) {
+        fail(`${where}.${k} is not an option of { by: '${String(r.by)}' }.`, 'Remove it.');
+      }
+    }
+    for (const k of ['prefix', 'suffix'] as const) {
+      if (r[k] !== undefined && (typeof r[k] !== 'string' || r[k] === '')) {
+        fail(`${where}.${k} must be a non-empty string.`, 'Fix or remove it.');
+      }
+    }
+    return r.by === 'fingerprint'
+      ? { by: 'fingerprint' }
+      : {
+          by: r.by as NameMappingRule['by'],
+          prefix: r.prefix as string | undefined,
+          suffix: r.suffix as string | undefined,
+        };
+  });
+}
+
+function checkedFile(name: string, path: unknown): string {
+  if (typeof path !== 'string' || path === '') fail(`${name} must be a file path.`, 'Fix or remove it.');
+  if (!existsSync(path as string)) {
+    fail(
+      `${name} ${JSON.stringify(path)} does not exist.`,
+      'Check the path (relative paths start at the working directory).',
+    );
+  }
+  return path as string;
+}
+
+/** PEM text as is, or else a file path whose content is read now. */
+function loadCaBundle(value: unknown): readonly X509Certificate[] {
+  if (typeof value !== 'string' || value.trim() === '') {
+    return fail('caBundle must be PEM text or the path of a PEM file.', 'Fix or remove it.');
+  }
+  let pem = value;
+  let what = 'caBundle';
+  if (!value.includes('-----BEGIN')) {
+    what = `caBundle file ${JSON.stringify(value)}`;
+    try {
+      pem = readFileSync(value, 'utf8');
+    } catch (error) {
+      return fail(
+        `caBundle file ${JSON.stringify(value)} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}).`,
+        'Check the path and its permissions, or pass the PEM text itself.',
+      );
+    }
+  }
+  try {
+    return loadCertificateBundle(pem, what);
+  } catch (error) {
+    return fail(
+      `${(error as Error).message}.`,
+      'caBundle must hold one or more "-----BEGIN CERTIFICATE-----" blocks: the CAs that issue client certificates.',
+    );
+  }
+}
