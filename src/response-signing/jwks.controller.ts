@@ -1,19 +1,22 @@
 import { Controller, Get, Inject, NotFoundException } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Public } from '../context/public.decorator';
-import { RESPONSE_SIGNER } from './response-signing.constants';
-import type { ResponseSigner } from './response-signer';
+import { SERVER_KEYRING } from './response-signing.constants';
+import type { ServerKeyring } from './server-keyring';
 
-/** Publishes the server's public signing keys, newest first, old ones until removed from the options. */
+/**
+ * Publishes the server keyring's public keys, newest first, old ones until removed
+ * from the options: they verify signed responses and the access tokens this server issues.
+ */
 @ApiTags('keys')
 @Controller('.well-known')
 export class JwksController {
-  constructor(@Inject(RESPONSE_SIGNER) private readonly signer: ResponseSigner | null) {}
+  constructor(@Inject(SERVER_KEYRING) private readonly keyring: ServerKeyring | null) {}
 
   @Public()
   @Get('jwks.json')
   jwks(): { keys: Record<string, unknown>[] } {
-    if (!this.signer) throw new NotFoundException();
-    return this.signer.jwks();
+    if (!this.keyring) throw new NotFoundException();
+    return this.keyring.jwks();
   }
 }

@@ -1,21 +1,8 @@
-import { createPublicKey, KeyObject } from 'node:crypto';
 import { computeContentDigest, HttpMessageView, signRfc9421 } from '../http-signatures';
-import {
-  defaultAlgorithmFor,
-  jwsAlgorithmOf,
-  KeyAlgorithm,
-  keyMatchesAlgorithm,
-  signWithAlgorithm,
-} from '../keys/key-algorithm';
-import { KeypairAuthConfigurationError as ConfigError } from '../errors/configuration.error';
-import { loadPrivateKey } from '../keys/key-formats';
+import { signWithAlgorithm } from '../keys/key-algorithm';
+import { ServerKeyring, ServerSigningKeyOptions } from './server-keyring';
 
-export interface ServerSigningKeyOptions {
-  keyId: string;
-  /** PKCS#8 / PKCS#1 / SEC1 PEM, or a private KeyObject. */
-  privateKey: string | KeyObject;
-  algorithm?: KeyAlgorithm;
-}
+export type { ServerSigningKeyOptions } from './server-keyring';
 
 export interface ResponseSigningOptions {
   /** Newest first: the first key signs; all are published at /.well-known/jwks.json until removed. */
@@ -24,13 +11,6 @@ export interface ResponseSigningOptions {
   global?: boolean;
   /** Label of the response signature (default `res`). */
   label?: string;
-}
-
-interface ServerKey {
-  keyId: string;
-  algorithm: KeyAlgorithm;
-  privateKey: KeyObject;
-  jwk: Record<string, unknown>;
 }
 
 export interface ResponseToSign {
@@ -45,40 +25,18 @@ export interface ResponseToSign {
  * path, and its own signature when it had one). Keys are parsed once at startup.
  */
 export class ResponseSigner {
-  private readonly keys: ServerKey[];
   readonly label: string;
+  /** The server keyring it signs with (shared with the token issuer). */
+  readonly keyring: ServerKeyring;
 
-  constructor(options: ResponseSigningOptions) {
-    if (!Array.isArray(options.keys) || options.keys.length === 0) {
-      throw ConfigError.create(
-        'responseSigning.keys must list at least one key.',
-        'Generate one with `keypair-auth keygen`.',
-      );
-    }
+  constructor(options: ResponseSigningOptions, keyring?: ServerKeyring) {
     this.label = options.label ?? 'res';
-    this.keys = options.keys.map((k) => {
-      const privateKey = typeof k.privateKey === 'string' ? loadPrivateKey(k.privateKey) : k.privateKey;
-      const publicKey = createPublicKey(privateKey);
-      const algorithm = k.algorithm ?? defaultAlgorithmFor(publicKey);
-      if (!algorithm || !keyMatchesAlgorithm(publicKey, algorithm)) {
-        throw ConfigError.create(
-          `responseSigning key ${JSON.stringify(k.keyId)} does not fit algorithm ${algorithm}.`,
-          'Fix algorithm or key.',
-        );
-      }
-      const jwk = {
-        ...publicKey.export({ format: 'jwk' }),
-        kid: k.keyId,
-        alg: jwsAlgorithmOf(algorithm),
-        use: 'sig',
-      };
-      return { keyId: k.keyId, algorithm, privateKey, jwk };
-    });
+    this.keyring = keyring ?? new ServerKeyring(options.keys);
   }
 
   /** The public keys as a JWK Set, newest first. */
   jwks(): { keys: Record<string, unknown>[] } {
-    return { keys: this.keys.map((k) => k.jwk) };
+    return this.keyring.jwks();
   }
 
   /** Signature headers (and Content-Digest) to add to a response. */
@@ -87,7 +45,7 @@ export class ResponseSigner {
     request: HttpMessageView,
     requestSignatureLabel?: string,
   ): Record<string, string> {
-    const key = this.keys[0];
+    const key = this.keyring.current;
     const headers: Record<string, string> = {
       'content-digest': computeContentDigest(response.body, ['sha-256']),
     };

@@ -1,0 +1,110 @@
+import { createPublicKey, KeyObject } from 'node:crypto';
+import { KeypairAuthConfigurationError as ConfigError } from '../errors/configuration.error';
+import {
+  defaultAlgorithmFor,
+  jwsAlgorithmOf,
+  KeyAlgorithm,
+  keyMatchesAlgorithm,
+} from '../keys/key-algorithm';
+import { loadPrivateKey } from '../keys/key-formats';
+
+/** One server signing key as configured: `responseSigning.keys[i]`. */
+export interface ServerSigningKeyOptions {
+  keyId: string;
+  /** PKCS#8 / PKCS#1 / SEC1 PEM, or a private KeyObject. */
+  privateKey: string | KeyObject;
+  algorithm?: KeyAlgorithm;
+}
+
+/** A server key, parsed once: what the response signer and the token issuer sign with. */
+export interface ServerKeyringKey {
+  readonly keyId: string;
+  readonly algorithm: KeyAlgorithm;
+  /** The JWS `alg` of the key (EdDSA, ES256, …): the only one tokens signed by it may carry. */
+  readonly jwsAlgorithm: string;
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+  /** The public JWK as published: `kid`, `alg`, `use: sig`, never a private member. */
+  readonly jwk: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The server's own key set, newest first. The newest key signs (responses and
+ * access tokens alike); every listed key is published at `/.well-known/jwks.json`
+ * and still verifies what it signed. To rotate, put a new key first and keep the
+ * old one listed for as long as what it signed may still be presented (the longest
+ * access-token lifetime), then remove it.
+ */
+export class ServerKeyring {
+  readonly keys: readonly ServerKeyringKey[];
+  private readonly byKid: ReadonlyMap<string, ServerKeyringKey>;
+
+  constructor(keys: readonly ServerSigningKeyOptions[], optionName = 'responseSigning.keys') {
+    if (!Array.isArray(keys) || keys.length === 0) {
+      throw ConfigError.create(
+        `${optionName} must list at least one key.`,
+        'Generate one with `keypair-auth keygen`.',
+      );
+    }
+    const parsed = keys.map((k) => parseServerKey(k, optionName));
+    const byKid = new Map<string, ServerKeyringKey>();
+    for (const key of parsed) {
+      if (byKid.has(key.keyId)) {
+        throw ConfigError.create(
+          `${optionName} lists keyId ${JSON.stringify(key.keyId)} twice.`,
+          'Give every server key its own keyId (a date works: server-2026-11).',
+        );
+      }
+      byKid.set(key.keyId, key);
+    }
+    this.keys = Object.freeze(parsed);
+    this.byKid = byKid;
+  }
+
+  /** The key that signs: the first listed. */
+  get current(): ServerKeyringKey {
+    return this.keys[0];
+  }
+
+  /** A listed key by its keyId (`kid`), or undefined. */
+  find(kid: string): ServerKeyringKey | undefined {
+    return this.byKid.get(kid);
+  }
+
+  /** The public keys as a JWK Set, newest first. */
+  jwks(): { keys: Record<string, unknown>[] } {
+    return { keys: this.keys.map((k) => ({ ...k.jwk })) };
+  }
+}
+
+function parseServerKey(k: ServerSigningKeyOptions, optionName: string): ServerKeyringKey {
+  if (typeof k?.keyId !== 'string' || k.keyId.length === 0 || k.keyId.length > 255) {
+    throw ConfigError.create(
+      `every ${optionName} entry needs a keyId of 1 to 255 characters.`,
+      'Set keyId, e.g. "server-2026-11".',
+    );
+  }
+  const privateKey = typeof k.privateKey === 'string' ? loadPrivateKey(k.privateKey) : k.privateKey;
+  if (!(privateKey instanceof KeyObject) || privateKey.type !== 'private') {
+    throw ConfigError.create(
+      `${optionName} key ${JSON.stringify(k.keyId)} is not a private key.`,
+      'Pass the PEM of a private key (PKCS#8, PKCS#1 or SEC1) or a private KeyObject.',
+    );
+  }
+  const publicKey = createPublicKey(privateKey);
+  const algorithm = k.algorithm ?? defaultAlgorithmFor(publicKey);
+  if (!algorithm || !keyMatchesAlgorithm(publicKey, algorithm)) {
+    throw ConfigError.create(
+      `${optionName} key ${JSON.stringify(k.keyId)} does not fit algorithm ${algorithm}.`,
+      'Fix algorithm or key.',
+    );
+  }
+  const jwsAlgorithm = jwsAlgorithmOf(algorithm);
+  const jwk = Object.freeze({
+    ...publicKey.export({ format: 'jwk' }),
+    kid: k.keyId,
+    alg: jwsAlgorithm,
+    use: 'sig',
+  });
+  return Object.freeze({ keyId: k.keyId, algorithm, jwsAlgorithm, privateKey, publicKey, jwk });
+}

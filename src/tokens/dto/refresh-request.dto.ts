@@ -1,0 +1,10 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsString, MaxLength } from 'class-validator';
+
+/** `POST /auth/refresh` and `POST /auth/revoke`. */
+export class RefreshRequestDto {
+  @ApiProperty({ description: 'The refresh token from the last token response.' })
+  @IsString()
+  @MaxLength(200)
+  refreshToken!: string;
+}

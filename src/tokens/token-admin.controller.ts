@@ -1,0 +1,54 @@
+import { Controller, HttpCode, Inject, Param, Post, UseGuards, UsePipes } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { KeyAdminService } from '../admin/key-admin.service';
+import { strictValidation } from '../admin/validation.pipe';
+import { Roles } from '../context/roles.decorator';
+import { KeypairAuthConfigurationError as ConfigError } from '../errors/configuration.error';
+import { authError } from '../errors/keypair-auth.exception';
+import { KeypairAuthGuard } from '../guards/keypair-auth.guard';
+import { KeyStoreUnavailableError } from '../keys/key-store-unavailable.error';
+import { TokenService } from './token.service';
+
+/** `POST /admin/users/:username/revoke-tokens` (role admin): ends every token of a user. */
+@ApiTags('admin')
+@ApiBearerAuth()
+@Controller('admin')
+@UseGuards(KeypairAuthGuard)
+@Roles('admin')
+@UsePipes(strictValidation)
+export class TokenAdminController {
+  private readonly service: TokenService;
+
+  constructor(
+    @Inject(TokenService) service: TokenService | null,
+    private readonly keys: KeyAdminService,
+  ) {
+    if (!service) {
+      throw ConfigError.create(
+        'the token admin endpoint is mounted but the tokens option is not set.',
+        'Pass tokens: {} to KeypairAuthModule.forRoot(), or leave tokenApi out.',
+      );
+    }
+    this.service = service;
+  }
+
+  /**
+   * Bumps the user's token generation and revokes their refresh-token families:
+   * access tokens are refused at once on this instance and within keyCache.ttlSeconds
+   * on the others; refresh tokens at once everywhere.
+   */
+  @Post('users/:username/revoke-tokens')
+  @HttpCode(200)
+  async revokeTokens(
+    @Param('username') username: string,
+  ): Promise<{ username: string; generation: number; refreshTokensRevoked: number }> {
+    const user = await this.keys.user(username);
+    try {
+      return { username: user.username, ...(await this.service.revokeUserTokens(user.id)) };
+    } catch (error) {
+      if (error instanceof KeyStoreUnavailableError)
+        throw authError('AUTH_BACKEND_UNAVAILABLE', error.message);
+      throw error;
+    }
+  }
+}

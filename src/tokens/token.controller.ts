@@ -1,0 +1,214 @@
+import {
+  Body,
+  Controller,
+  Header,
+  HttpCode,
+  HttpException,
+  Inject,
+  Logger,
+  Post,
+  Req,
+  Res,
+  UseGuards,
+  UsePipes,
+} from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { strictValidation } from '../admin/validation.pipe';
+import { Public } from '../context/public.decorator';
+import { getSecurityContext } from '../context/security-context.request';
+import { KeypairAuthConfigurationError as ConfigError } from '../errors/configuration.error';
+import { authError, KeypairAuthException } from '../errors/keypair-auth.exception';
+import { KeypairRequestException } from '../errors/request-error.exception';
+import { PassportRegistry } from '../guards/passport-registry';
+import { AuthRequest, toAuthRequest } from '../http/auth-request';
+import { requestOrigin } from '../http/request-origin';
+import { setResponseHeader } from '../http/response-headers';
+import { KeyStoreUnavailableError } from '../keys/key-store-unavailable.error';
+import { ROLE_PATTERN } from '../keys/user-directory.interface';
+import { KEYPAIR_AUTH_OPTIONS } from '../keypair-auth.constants';
+import { KEYPAIR_AUTH_PASSPORT } from '../keypair-auth.internal-constants';
+import type { ResolvedKeypairAuthOptions } from '../options/resolved-options';
+import { ReplayStoreUnavailableError } from '../stores/replay-store.interface';
+import type { IssuedChallenge } from './challenge';
+import { DpopRequest, DpopVerifier } from './dpop.verifier';
+import { ChallengeRequestDto } from './dto/challenge-request.dto';
+import { RefreshRequestDto } from './dto/refresh-request.dto';
+import { TokenRequestDto } from './dto/token-request.dto';
+import { TokenRequestGuard } from './token-request.guard';
+import { KeyProof, TokenResponse, TokenService } from './token.service';
+
+/**
+ * The token endpoints: `POST /auth/challenge`, `/auth/token`, `/auth/refresh`,
+ * `/auth/revoke`. Thin over TokenService. Failures answer like the guard's: a
+ * coded body, `WWW-Authenticate` on 401, one `auth.failure` log line.
+ */
+@ApiTags('auth')
+@Controller('auth')
+@UsePipes(strictValidation)
+export class TokenController {
+  private readonly logger = new Logger('KeypairAuth');
+  private readonly service: TokenService;
+
+  constructor(
+    @Inject(TokenService) service: TokenService | null,
+    @Inject(KEYPAIR_AUTH_OPTIONS) private readonly options: ResolvedKeypairAuthOptions,
+    @Inject(KEYPAIR_AUTH_PASSPORT) private readonly strategies: PassportRegistry,
+  ) {
+    if (!service) {
+      throw ConfigError.create(
+        'the token endpoints are mounted (tokenApi: true) but the tokens option is not set.',
+        'Pass tokens: {} and responseSigning: { keys: [...] } (the server keyring that signs access tokens).',
+      );
+    }
+    this.service = service;
+  }
+
+  /** A single-use challenge; the same answer whether or not the keyId exists. */
+  @Public()
+  @Post('challenge')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  challenge(@Body() dto: ChallengeRequestDto): IssuedChallenge {
+    return this.service.issueChallenge(dto.keyId);
+  }
+
+  /** Key proof (a strategy's credentials, or a challenge answer) → access token + refresh token. */
+  @Public()
+  @UseGuards(TokenRequestGuard)
+  @Post('token')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  token(@Req() req: unknown, @Res({ passthrough: true }) res: unknown, @Body() dto: TokenRequestDto) {
+    return this.run(req, res, async (): Promise<TokenResponse> => {
+      const context = getSecurityContext(req);
+      const answered = dto.keyId !== undefined || dto.challenge !== undefined || dto.signature !== undefined;
+      if (context && answered) {
+        throw new KeypairRequestException(
+          'VALIDATION_FAILED',
+          'Send either credentials or the answer to a challenge, not both.',
+        );
+      }
+      let proof: KeyProof;
+      if (context) {
+        proof = await this.service.proveWithContext(context);
+      } else if (!answered) {
+        throw authError('CREDENTIALS_MISSING', 'neither credentials nor a challenge answer');
+      } else if (!dto.keyId || !dto.challenge || !dto.signature) {
+        throw new KeypairRequestException(
+          'VALIDATION_FAILED',
+          'A challenge answer needs keyId, challenge and signature.',
+        );
+      } else {
+        proof = await this.service.proveWithChallenge({
+          keyId: dto.keyId,
+          challenge: dto.challenge,
+          signature: dto.signature,
+        });
+      }
+      const request = toAuthRequest(req);
+      return this.service.issue(proof, {
+        roles: requestedRoles(dto),
+        bindToKey: dto.bindToKey,
+        dpop: this.dpopOf(request),
+      });
+    });
+  }
+
+  /** A refresh token → a new access token and a new refresh token; the old one is spent. */
+  @Public()
+  @Post('refresh')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  refresh(@Req() req: unknown, @Res({ passthrough: true }) res: unknown, @Body() dto: RefreshRequestDto) {
+    return this.run(req, res, () => {
+      const request = toAuthRequest(req);
+      const dpop = this.dpopOf(request);
+      return this.service.refresh(dto.refreshToken, {
+        proof: dpop?.proof,
+        request: dpop?.request ?? { method: request.method, url: request.url, origin: '' },
+      });
+    });
+  }
+
+  /** Ends the family of a refresh token (logout). Answers the same for unknown tokens. */
+  @Public()
+  @Post('revoke')
+  @HttpCode(200)
+  revoke(@Req() req: unknown, @Res({ passthrough: true }) res: unknown, @Body() dto: RefreshRequestDto) {
+    return this.run(req, res, async () => {
+      await this.service.revokeRefreshToken(dto.refreshToken);
+      return { revoked: true };
+    });
+  }
+
+  private dpopOf(request: AuthRequest): { proof: string; request: DpopRequest } | undefined {
+    const proof = DpopVerifier.proofOf(request.rawHeaders);
+    if (proof === undefined) return undefined;
+    return {
+      proof,
+      request: {
+        method: request.method,
+        url: request.url,
+        origin: requestOrigin(request, this.options.origin),
+      },
+    };
+  }
+
+  /** Runs a handler; maps and logs failures the way KeypairAuthGuard does. */
+  private async run<T>(req: unknown, res: unknown, fn: () => Promise<T> | T): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof HttpException && !(error instanceof KeypairAuthException)) throw error;
+      let exception: KeypairAuthException;
+      let reason: string;
+      if (error instanceof KeypairAuthException) {
+        exception = error;
+        reason = error.reason;
+      } else if (error instanceof KeyStoreUnavailableError || error instanceof ReplayStoreUnavailableError) {
+        exception = authError('AUTH_BACKEND_UNAVAILABLE');
+        reason = `${error.name}: ${error.message}`;
+        this.logger.error(`authentication backend unavailable: ${error.message}`);
+      } else {
+        exception = authError('AUTHENTICATION_FAILED');
+        reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        this.logger.error(`unexpected error in a token endpoint: ${reason}`, (error as Error)?.stack);
+      }
+      const request = toAuthRequest(req);
+      this.logger.warn(
+        JSON.stringify({
+          event: 'auth.failure',
+          code: exception.code,
+          status: exception.getStatus(),
+          reason: reason.slice(0, 300),
+          method: request.method,
+          path: request.url.split('?', 1)[0].slice(0, 200),
+          remoteAddress: request.remoteAddress,
+        }),
+      );
+      if (exception.getStatus() === 401) {
+        setResponseHeader(
+          res,
+          'WWW-Authenticate',
+          this.strategies.entries.map((e) => e.challenge).join(', '),
+        );
+      }
+      throw exception;
+    }
+  }
+}
+
+function requestedRoles(dto: TokenRequestDto): string[] | undefined {
+  if (dto.roles !== undefined && dto.scope !== undefined) {
+    throw new KeypairRequestException('VALIDATION_FAILED', 'Send roles or scope, not both.');
+  }
+  if (dto.scope === undefined) return dto.roles;
+  const roles = dto.scope.split(' ').filter(Boolean);
+  if (roles.length > 64 || roles.some((r) => !ROLE_PATTERN.test(r))) {
+    throw new KeypairRequestException(
+      'VALIDATION_FAILED',
+      'scope must be at most 64 space-separated role names.',
+    );
+  }
+  return roles;
+}
