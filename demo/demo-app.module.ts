@@ -1,28 +1,56 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { dataSourceOptionsFromUrl, KeypairAuthModule } from '../src';
+import { dataSourceOptionsFromUrl, KeypairAuthModule, KeypairAuthModuleOptions } from '../src';
+import { createRedisClient, RedisCacheInvalidationBus, RedisClient, RedisReplayStore } from '../src/redis';
 import { DemoController } from './demo.controller';
+import { demoIdempotencyOptions, TransfersModule, withTransferTables } from './transfers';
 
 export interface DemoConfig {
   /** `sqlite:PATH` or `postgres://…` (default: SQLite in ./data). */
   databaseUrl?: string;
+  /** `redis://…`: nonces shared by every instance, and cache invalidation across them. */
+  redisUrl?: string;
+  /** The public `scheme://authority` clients sign for, when instances sit behind one address. */
+  origin?: string;
 }
+
+const DEMO_REDIS = Symbol('DEMO_REDIS');
 
 /**
  * The demo app: the library as a team would wire it. TypeORM holds the key tables
  * (migrated at start), the guard protects every route unless @Public(), and the
- * admin API is mounted.
+ * admin API is mounted. With REDIS_URL, several demo processes behave as one.
  */
 @Module({})
-export class DemoAppModule {
+export class DemoAppModule implements OnApplicationShutdown {
+  constructor(@Inject(DEMO_REDIS) private readonly redis: RedisClient | null) {}
+
   static forRoot(config: DemoConfig = {}): DynamicModule {
+    const redis = config.redisUrl ? createRedisClient(config.redisUrl) : null;
+    const shared: KeypairAuthModuleOptions = redis
+      ? { replayStore: new RedisReplayStore(redis), cacheInvalidation: new RedisCacheInvalidationBus(redis) }
+      : {};
     return {
       module: DemoAppModule,
       imports: [
-        TypeOrmModule.forRoot({ ...dataSourceOptionsFromUrl(config.databaseUrl), migrationsRun: true }),
-        KeypairAuthModule.forRoot({ adminApi: true, globalGuard: true }),
+        TypeOrmModule.forRoot(
+          withTransferTables({ ...dataSourceOptionsFromUrl(config.databaseUrl), migrationsRun: true }),
+        ),
+        KeypairAuthModule.forRoot({
+          ...shared,
+          idempotency: demoIdempotencyOptions(),
+          origin: config.origin,
+          adminApi: true,
+          globalGuard: true,
+        }),
+        TransfersModule.forRoot(),
       ],
       controllers: [DemoController],
+      providers: [{ provide: DEMO_REDIS, useValue: redis }],
     };
+  }
+
+  onApplicationShutdown(): void {
+    this.redis?.disconnect();
   }
 }

@@ -1,14 +1,25 @@
-import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, ServiceUnavailableException } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { CurrentSecurityContext, Public, SecurityContext } from '../src';
+import {
+  CurrentSecurityContext,
+  KeypairAuthHealth,
+  KeypairAuthHealthReport,
+  Public,
+  SecurityContext,
+} from '../src';
 
 @ApiTags('demo')
 @Controller()
 export class DemoController {
+  constructor(private readonly health: KeypairAuthHealth) {}
+
+  /** 200 with the state of the database and replay store, or 503 when one is down. */
   @Public()
   @Get('health')
-  health(): { status: 'ok' } {
-    return { status: 'ok' };
+  async check(): Promise<KeypairAuthHealthReport> {
+    const report = await this.health.check();
+    if (report.status !== 'ok') throw new ServiceUnavailableException(report);
+    return report;
   }
 
   /** Who the caller is, as the SecurityContext says. */

@@ -54,6 +54,11 @@ export { User } from './keys/user.entity';
 export { PublicKey } from './keys/public-key.entity';
 export { KeyAdminService } from './admin/key-admin.service';
 
+// Health and scale-out
+export { KeypairAuthHealth } from './health/keypair-auth-health';
+export type { KeypairAuthHealthReport, DependencyState } from './health/keypair-auth-health';
+export type { CacheInvalidation, CacheInvalidationBus } from './keys/cache-invalidation.interface';
+
 // Stores
 export type { ReplayStore } from './stores/replay-store.interface';
 export { ReplayStoreUnavailableError } from './stores/replay-store.interface';
@@ -88,10 +93,133 @@ export type { HttpSignatureOptions } from './keypair-auth-options.interface';
 
 export { ResponseSigner } from './response-signing/response-signer';
 export type { ResponseSigningOptions, ServerSigningKeyOptions } from './response-signing/response-signer';
-export { RESPONSE_SIGNER } from './response-signing/response-signing.constants';
+export { RESPONSE_SIGNER, SERVER_KEYRING } from './response-signing/response-signing.constants';
+export { ServerKeyring } from './response-signing/server-keyring';
+export type { ServerKeyringKey } from './response-signing/server-keyring';
 export { SignResponse } from './response-signing/sign-response.decorator';
 export { SignResponseInterceptor } from './response-signing/sign-response.interceptor';
 export { JwksController } from './response-signing/jwks.controller';
 
 // HTTP message signature core (framework-free; also used by the client SDK)
 export * from './http-signatures';
+
+// Client certificates: the framework-free core (forwarded-header decoders, names, verification, a small CA)
+export * from './certificates';
+// ... and the strategy, registry and admin API over it
+export { ClientCertificateAuthenticator } from './certificate-strategy/client-certificate.authenticator';
+export type {
+  ClientCertificateRequest,
+  ClientCertificateSettings,
+  TlsPeer,
+} from './certificate-strategy/client-certificate.authenticator';
+export {
+  ClientCertificateStrategy,
+  KEYPAIR_CLIENT_CERTIFICATE_STRATEGY,
+  clientCertificateEntry,
+  tlsPeer,
+} from './certificate-strategy/client-certificate.strategy';
+export {
+  CertificateRegistry,
+  normalizeCertificateFingerprint,
+} from './certificate-strategy/certificate-registry';
+export type {
+  CertificateRegistration,
+  CertificateRegistryOptions,
+  CertificateView,
+  RegisteredCertificate,
+} from './certificate-strategy/certificate-registry';
+export { ClientCertificate } from './certificate-strategy/client-certificate.entity';
+export { CertificateAdminController } from './certificate-strategy/certificate-admin.controller';
+export {
+  CLIENT_CERTIFICATE_FORMATS,
+  LEGACY_SUBJECT_DN_FORMAT,
+} from './certificate-strategy/client-certificate-options';
+export type {
+  CertificateMappingRule,
+  ClientCertificateFormat,
+  ClientCertificateOptions,
+  FingerprintMappingRule,
+  NameMappingRule,
+  ResolvedClientCertificateOptions,
+} from './certificate-strategy/client-certificate-options';
+
+// Idempotency (Idempotency-Key on write routes; see docs/idempotency.md)
+export { Idempotent } from './idempotency/idempotent.decorator';
+export { IDEMPOTENT_METADATA } from './idempotency/idempotent.constants';
+export { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
+export { IdempotentEndpoint } from './idempotency/idempotent-endpoint';
+export { TypeOrmIdempotentEndpoint } from './idempotency/typeorm-idempotent-endpoint';
+export { RecoverableIdempotentEndpoint, RecoverySteps } from './idempotency/recoverable-idempotent-endpoint';
+export type { RecoveryPoint } from './idempotency/recoverable-idempotent-endpoint';
+export {
+  IdempotencyAttempt,
+  currentIdempotencyAttempt,
+  requireIdempotencyAttempt,
+} from './idempotency/idempotency-attempt';
+export type {
+  IdempotencyOptions,
+  IdempotentRouteOptions,
+  ResolvedIdempotencyOptions,
+} from './idempotency/idempotency-options';
+export {
+  IDEMPOTENCY_STORE,
+  IdempotencyStoreUnavailableError,
+  InjectIdempotencyStore,
+  getIdempotencyStoreToken,
+  idempotencyRecordId,
+} from './idempotency/idempotency-store.interface';
+export type {
+  IdempotencyAcquireRequest,
+  IdempotencyAcquireResult,
+  IdempotencyLockRef,
+  IdempotencyStore,
+  StoredResponse,
+} from './idempotency/idempotency-store.interface';
+export { MemoryIdempotencyStore } from './idempotency/memory-idempotency.store';
+export type { MemoryIdempotencyStoreOptions } from './idempotency/memory-idempotency.store';
+export { TypeOrmIdempotencyStore } from './idempotency/typeorm-idempotency.store';
+export type { TypeOrmIdempotencyStoreOptions } from './idempotency/typeorm-idempotency.store';
+export { IdempotencyRecord } from './idempotency/idempotency-record.entity';
+export { readIdempotencyKey, IDEMPOTENCY_KEY_HEADER } from './idempotency/idempotency-key';
+export { requestFingerprint, canonicalJson } from './idempotency/request-fingerprint';
+export { IDEMPOTENT_REPLAYED_HEADER, REPLAYED_HEADERS } from './idempotency/stored-response';
+export { runInTransaction } from './idempotency/typeorm-transaction';
+export {
+  IDEMPOTENCY_ERROR_CODES,
+  IdempotencyException,
+  idempotencyErrorBody,
+} from './errors/idempotency.exception';
+export type { IdempotencyErrorCode } from './errors/idempotency.exception';
+
+// Tokens: key proof once, then access tokens and rotating refresh tokens (see docs/tokens.md)
+export { TokenService } from './tokens/token.service';
+export type {
+  ChallengeAnswer,
+  KeyProof,
+  ProofMethod,
+  TokenRequest,
+  TokenResponse,
+} from './tokens/token.service';
+export type { TokenOptions, DpopOptions, ResolvedTokenOptions } from './tokens/token-options';
+export { TokenController } from './tokens/token.controller';
+export { TokenAdminController } from './tokens/token-admin.controller';
+export { TokenRequestGuard } from './tokens/token-request.guard';
+export { AccessTokenAuthenticator } from './tokens/access-token.authenticator';
+export type { AccessTokenRequest, AccessTokenSettings } from './tokens/access-token.authenticator';
+export {
+  AccessTokenStrategy,
+  KEYPAIR_ACCESS_TOKEN_STRATEGY,
+  accessTokenEntry,
+} from './tokens/access-token.strategy';
+export { ACCESS_TOKEN_TYPE } from './tokens/access-token';
+export type { AccessTokenClaims, TokenConfirmation, TokenCredential } from './tokens/access-token';
+export { CHALLENGE_SIGNING_PREFIX, challengeSigningInput } from './tokens/challenge';
+export type { IssuedChallenge } from './tokens/challenge';
+export { DpopVerifier } from './tokens/dpop.verifier';
+export type { DpopRequest, VerifiedDpopProof } from './tokens/dpop.verifier';
+export { DPOP_ALGORITHMS, accessTokenHash, createDpopProof } from './tokens/dpop-proof';
+export type { DpopProofOptions } from './tokens/dpop-proof';
+export { TokenGenerations } from './tokens/token-generations';
+export { RefreshTokenStore } from './tokens/refresh-token.store';
+export { RefreshTokenRecord } from './tokens/refresh-token.entity';
+export { TokenGeneration } from './tokens/token-generation.entity';

@@ -1,10 +1,14 @@
 import type { DataSource } from 'typeorm';
+import type { ClientCertificateOptions } from './certificate-strategy/client-certificate-options';
+import type { CacheInvalidationBus } from './keys/cache-invalidation.interface';
 import type { AuthUserDirectory } from './keys/user-directory.interface';
 import type { ResponseSigningOptions } from './response-signing/response-signer';
 import type { ReplayStore } from './stores/replay-store.interface';
+import type { TokenOptions } from './tokens/token-options';
+import type { IdempotencyOptions } from './idempotency/idempotency-options';
 
 /** Strategy names accepted in `strategies`. Each later strategy adds its name here. */
-export const STRATEGY_NAMES = ['jwt', 'http-signature'] as const;
+export const STRATEGY_NAMES = ['jwt', 'http-signature', 'client-certificate', 'access-token'] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 
 export interface JwtStrategyOptions {
@@ -46,7 +50,7 @@ export interface KeyCacheOptions {
 }
 
 export interface KeypairAuthModuleOptions {
-  /** Which strategies the guard may use (default: all that are available, currently ['jwt']). */
+  /** Which strategies the guard may use (default: 'jwt' and 'http-signature', plus 'client-certificate' when clientCertificate is set and 'access-token' when tokens is set). */
   strategies?: StrategyName[];
   /** Allowed clock difference in seconds, 0..300 (default 20: the asymmetric_jwt_auth window). */
   clockSkewSeconds?: number;
@@ -67,11 +71,23 @@ export interface KeypairAuthModuleOptions {
   users?: AuthUserDirectory;
   /** Nonce store. Defaults to an in-memory store (one process only). */
   replayStore?: ReplayStore;
+  /**
+   * Tells other instances to drop cached keys and accounts on revocation or change
+   * (e.g. `RedisCacheInvalidationBus` from `nestjs-keypair-auth/redis`). Without it,
+   * other instances see a change after `keyCache.ttlSeconds`.
+   */
+  cacheInvalidation?: CacheInvalidationBus;
   /** Allow the in-memory replay store when NODE_ENV=production (default false: startup fails). */
   allowInMemoryStoresInProduction?: boolean;
   keyCache?: KeyCacheOptions;
   /** How often `lastUsedAt` is written, in milliseconds (default 5000). */
   lastUsedFlushIntervalMs?: number;
+  /** Client certificates, forwarded by a trusted proxy or from this app's TLS server; enables 'client-certificate'. */
+  clientCertificate?: ClientCertificateOptions;
+  /** Idempotency-Key handling for @Idempotent() routes: store, retention, lock TTL, limits. */
+  idempotency?: IdempotencyOptions;
+  /** Access and refresh tokens after one key proof (docs/tokens.md); enables 'access-token'. Needs responseSigning.keys. */
+  tokens?: TokenOptions;
 }
 
 /** Structural options of forRoot / forRootAsync, known before any provider runs. */
@@ -86,4 +102,6 @@ export interface KeypairAuthModuleExtras {
   jwksEndpoint?: boolean;
   /** Sign every response (an interceptor on every route: it costs throughput) instead of only @SignResponse() routes (default false). */
   signAllResponses?: boolean;
+  /** Mount the token endpoints (`/auth/challenge`, `/auth/token`, `/auth/refresh`, `/auth/revoke`), and with adminApi `/admin/users/:username/revoke-tokens` (default false). */
+  tokenApi?: boolean;
 }

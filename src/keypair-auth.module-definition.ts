@@ -9,7 +9,14 @@ export const {
 } = new ConfigurableModuleBuilder<KeypairAuthModuleOptions>({ moduleName: 'KeypairAuth' })
   .setClassMethodName('forRoot')
   .setExtras<Required<KeypairAuthModuleExtras>>(
-    { isGlobal: true, adminApi: false, globalGuard: false, jwksEndpoint: false, signAllResponses: false },
+    {
+      isGlobal: true,
+      adminApi: false,
+      globalGuard: false,
+      jwksEndpoint: false,
+      signAllResponses: false,
+      tokenApi: false,
+    },
     (definition, extras) => ({ ...definition, global: extras.isGlobal }),
   )
   .build();

@@ -1,16 +1,21 @@
 import { DynamicModule, Inject, Module, OnModuleDestroy, Provider, Type } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { AdminController } from './admin/admin.controller';
+import { CertificateAdminController } from './certificate-strategy/certificate-admin.controller';
+import { CertificateRegistry } from './certificate-strategy/certificate-registry';
+import { ClientCertificateAuthenticator } from './certificate-strategy/client-certificate.authenticator';
 import { KeyAdminService } from './admin/key-admin.service';
 import { SelfServiceKeysController } from './admin/self-service-keys.controller';
 import { RolesGuard } from './context/roles.guard';
 import { KeypairAuthGuard } from './guards/keypair-auth.guard';
+import { KeypairAuthHealth } from './health/keypair-auth-health';
+import { IDEMPOTENCY_STORE } from './idempotency/idempotency-store.interface';
 import { AsymmetricJwtAuthenticator } from './jwt/asymmetric-jwt.authenticator';
 import { KeyRegistry } from './keys/key-registry';
 import { KEYPAIR_AUTH_OPTIONS } from './keypair-auth.constants';
 import type { KeypairAuthModuleExtras } from './keypair-auth-options.interface';
 import { JwksController } from './response-signing/jwks.controller';
-import { RESPONSE_SIGNER } from './response-signing/response-signing.constants';
+import { RESPONSE_SIGNER, SERVER_KEYRING } from './response-signing/response-signing.constants';
 import { SignResponseInterceptor } from './response-signing/sign-response.interceptor';
 import { HttpSignatureAuthenticator } from './signature-strategy/http-signature.authenticator';
 import { KEYPAIR_AUTH_PASSPORT } from './keypair-auth.internal-constants';
@@ -18,6 +23,9 @@ import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, OPTIONS_TYPE } from './key
 import { keypairAuthProviders } from './keypair-auth.providers';
 import { MemoryReplayStore } from './stores/memory-replay.store';
 import { REPLAY_STORE, ReplayStore } from './stores/replay-store.interface';
+import { TokenAdminController } from './tokens/token-admin.controller';
+import { TokenController } from './tokens/token.controller';
+import { TokenService } from './tokens/token.service';
 
 const EXPORTS = [
   KeypairAuthGuard,
@@ -29,7 +37,13 @@ const EXPORTS = [
   KEYPAIR_AUTH_PASSPORT,
   AsymmetricJwtAuthenticator,
   HttpSignatureAuthenticator,
+  KeypairAuthHealth,
   RESPONSE_SIGNER,
+  CertificateRegistry,
+  ClientCertificateAuthenticator,
+  IDEMPOTENCY_STORE,
+  SERVER_KEYRING,
+  TokenService,
 ];
 
 /**
@@ -70,13 +84,17 @@ function withParts(definition: DynamicModule, extras: KeypairAuthModuleExtras): 
     KeypairAuthGuard,
     RolesGuard,
     KeyAdminService,
+    KeypairAuthHealth,
   ];
   if (extras.globalGuard) providers.push({ provide: APP_GUARD, useExisting: KeypairAuthGuard });
   if (extras.signAllResponses)
     providers.push({ provide: APP_INTERCEPTOR, useClass: SignResponseInterceptor });
   const controllers: Type[] = [];
-  if (extras.adminApi) controllers.push(AdminController, SelfServiceKeysController);
+  if (extras.adminApi)
+    controllers.push(AdminController, SelfServiceKeysController, CertificateAdminController);
   if (extras.jwksEndpoint) controllers.push(JwksController);
+  if (extras.tokenApi) controllers.push(TokenController);
+  if (extras.tokenApi && extras.adminApi) controllers.push(TokenAdminController);
   return {
     ...definition,
     providers,

@@ -1,12 +1,20 @@
 import { Provider } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { ClientCertificateAuthenticator } from './certificate-strategy/client-certificate.authenticator';
+import { clientCertificateProviders } from './certificate-strategy/client-certificate.providers';
+import {
+  ClientCertificateStrategy,
+  clientCertificateEntry,
+} from './certificate-strategy/client-certificate.strategy';
 import { KeypairAuthConfigurationError as ConfigError } from './errors/configuration.error';
 import { PassportRegistry } from './guards/passport-registry';
+import { idempotencyProviders } from './idempotency/idempotency.providers';
 import { AsymmetricJwtAuthenticator } from './jwt/asymmetric-jwt.authenticator';
 import { AsymmetricJwtStrategy, asymmetricJwtEntry } from './jwt/asymmetric-jwt.strategy';
 import { KeyRegistry } from './keys/key-registry';
-import { RESPONSE_SIGNER } from './response-signing/response-signing.constants';
+import { RESPONSE_SIGNER, SERVER_KEYRING } from './response-signing/response-signing.constants';
 import { ResponseSigner } from './response-signing/response-signer';
+import { ServerKeyring } from './response-signing/server-keyring';
 import { HttpSignatureAuthenticator } from './signature-strategy/http-signature.authenticator';
 import { HttpSignatureStrategy, httpSignatureEntry } from './signature-strategy/http-signature.strategy';
 import { TypeOrmUserDirectory } from './keys/typeorm-user-directory';
@@ -18,6 +26,9 @@ import { ResolvedKeypairAuthOptions } from './options/resolved-options';
 import { validateOptions } from './options/validate-options';
 import { MemoryReplayStore } from './stores/memory-replay.store';
 import { REPLAY_STORE, ReplayStore } from './stores/replay-store.interface';
+import { AccessTokenAuthenticator } from './tokens/access-token.authenticator';
+import { AccessTokenStrategy, accessTokenEntry } from './tokens/access-token.strategy';
+import { tokenProviders } from './tokens/token.providers';
 
 /** Providers of KeypairAuthModule: plain classes built by factories, no request scope anywhere. */
 export const keypairAuthProviders: Provider[] = [
@@ -43,13 +54,17 @@ export const keypairAuthProviders: Provider[] = [
   },
   {
     provide: KeyRegistry,
-    useFactory: (options: ResolvedKeypairAuthOptions, dataSource: DataSource) =>
-      new KeyRegistry(dataSource, options.users ?? new TypeOrmUserDirectory(dataSource), {
+    useFactory: async (options: ResolvedKeypairAuthOptions, dataSource: DataSource) => {
+      const registry = new KeyRegistry(dataSource, options.users ?? new TypeOrmUserDirectory(dataSource), {
         cacheMax: options.keyCache.max,
         cacheTtlMs: options.keyCache.ttlMs,
         negativeTtlMs: options.keyCache.negativeTtlMs,
         lastUsedFlushIntervalMs: options.lastUsedFlushIntervalMs,
-      }),
+        invalidationBus: options.cacheInvalidation,
+      });
+      await registry.listen();
+      return registry;
+    },
     inject: [KEYPAIR_AUTH_OPTIONS, KEYPAIR_AUTH_DATA_SOURCE],
   },
   {
@@ -78,10 +93,17 @@ export const keypairAuthProviders: Provider[] = [
     inject: [KEYPAIR_AUTH_OPTIONS, KeyRegistry, REPLAY_STORE],
   },
   {
-    provide: RESPONSE_SIGNER,
+    // The server's own keys: they sign responses and access tokens, and /.well-known/jwks.json publishes them.
+    provide: SERVER_KEYRING,
     useFactory: (options: ResolvedKeypairAuthOptions) =>
-      options.responseSigning ? new ResponseSigner(options.responseSigning) : null,
+      options.responseSigning ? new ServerKeyring(options.responseSigning.keys) : null,
     inject: [KEYPAIR_AUTH_OPTIONS],
+  },
+  {
+    provide: RESPONSE_SIGNER,
+    useFactory: (options: ResolvedKeypairAuthOptions, keyring: ServerKeyring | null) =>
+      options.responseSigning && keyring ? new ResponseSigner(options.responseSigning, keyring) : null,
+    inject: [KEYPAIR_AUTH_OPTIONS, SERVER_KEYRING],
   },
   {
     provide: HttpSignatureAuthenticator,
@@ -100,20 +122,37 @@ export const keypairAuthProviders: Provider[] = [
       options: ResolvedKeypairAuthOptions,
       jwt: AsymmetricJwtAuthenticator,
       sig: HttpSignatureAuthenticator,
+      cert: ClientCertificateAuthenticator | null,
+      accessTokens: AccessTokenAuthenticator | null,
     ) => {
-      // Order matters: a signed request may also carry a Bearer token it covers.
+      // Order matters: a signed request may also carry a Bearer token it covers, and
+      // a request that carries certificate headers is decided by the certificate rules.
       const registry = new PassportRegistry();
+      if (cert) registry.use(clientCertificateEntry(cert), new ClientCertificateStrategy(cert));
       if (options.strategies.has('http-signature')) {
         registry.use(
           httpSignatureEntry,
           new HttpSignatureStrategy(sig, options.origin, options.httpSignature.policy),
         );
       }
+      // Before the client-JWT entry: it claims only Bearer tokens typed at+jwt (or naming a server key).
+      if (accessTokens) {
+        registry.use(accessTokenEntry(accessTokens), new AccessTokenStrategy(accessTokens, options.origin));
+      }
       if (options.strategies.has('jwt')) {
         registry.use(asymmetricJwtEntry, new AsymmetricJwtStrategy(jwt, options.origin));
       }
       return registry;
     },
-    inject: [KEYPAIR_AUTH_OPTIONS, AsymmetricJwtAuthenticator, HttpSignatureAuthenticator],
+    inject: [
+      KEYPAIR_AUTH_OPTIONS,
+      AsymmetricJwtAuthenticator,
+      HttpSignatureAuthenticator,
+      ClientCertificateAuthenticator,
+      AccessTokenAuthenticator,
+    ],
   },
+  ...clientCertificateProviders,
+  ...tokenProviders,
+  ...idempotencyProviders,
 ];

@@ -3,8 +3,10 @@ import { Command, InvalidArgumentError } from 'commander';
 import { createAuthHeader } from '../client/create-auth-header';
 import { isKeyAlgorithm, KEY_ALGORITHMS, KeyAlgorithm } from '../keys/key-algorithm';
 import { generateKeyPair, parsePublicKey } from '../keys/key-formats';
+import { addCertificateCommands } from './certificate-commands';
 import { withRegistry } from './cli-context';
 import { addRequestCommand } from './request-command';
+import { addTokenCommands } from './token-commands';
 
 const KEY_TYPES = ['ed25519', 'p256', 'p384', 'rsa'] as const;
 
@@ -161,6 +163,8 @@ export function buildCli(io: CliIo = consoleIo): Command {
     );
 
   addRequestCommand(program, io);
+  addCertificateCommands(program, io);
+  addTokenCommands(program, io);
   return program;
 }
 

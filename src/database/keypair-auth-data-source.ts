@@ -1,16 +1,36 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
+import { ClientCertificate } from '../certificate-strategy/client-certificate.entity';
+import { IdempotencyRecord } from '../idempotency/idempotency-record.entity';
 import { PublicKey } from '../keys/public-key.entity';
 import { User } from '../keys/user.entity';
 import { KeypairAuthInit1732320000000 } from '../migrations/1732320000000-keypair-auth-init';
+import { KeypairAuthClientCertificates1733000000000 } from '../migrations/1733000000000-keypair-auth-client-certificates';
+import { KeypairAuthIdempotency1734000000000 } from '../migrations/1734000000000-keypair-auth-idempotency';
+import { KeypairAuthTokens1734100000000 } from '../migrations/1734100000000-keypair-auth-tokens';
 import { NonceRecord } from '../stores/nonce.entity';
+import { RefreshTokenRecord } from '../tokens/refresh-token.entity';
+import { TokenGeneration } from '../tokens/token-generation.entity';
 
 /** Add these to your TypeORM DataSource. */
-export const KEYPAIR_AUTH_ENTITIES = [User, PublicKey, NonceRecord];
+export const KEYPAIR_AUTH_ENTITIES = [
+  User,
+  PublicKey,
+  NonceRecord,
+  ClientCertificate,
+  IdempotencyRecord,
+  RefreshTokenRecord,
+  TokenGeneration,
+];
 
 /** Run these (or copy them into your own migrations folder). */
-export const KEYPAIR_AUTH_MIGRATIONS = [KeypairAuthInit1732320000000];
+export const KEYPAIR_AUTH_MIGRATIONS = [
+  KeypairAuthInit1732320000000,
+  KeypairAuthClientCertificates1733000000000,
+  KeypairAuthIdempotency1734000000000,
+  KeypairAuthTokens1734100000000,
+];
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/keypair-auth.sqlite';
 
@@ -28,7 +48,13 @@ export function dataSourceOptionsFromUrl(url: string = DEFAULT_DATABASE_URL): Da
     logging: false,
   } as const;
   if (/^postgres(ql)?:\/\//.test(url)) {
-    return { ...common, type: 'postgres', url, extra: { max: 10 } };
+    // Bounded waits: with the database down, requests fail (503) in seconds instead of hanging.
+    return {
+      ...common,
+      type: 'postgres',
+      url,
+      extra: { max: 10, connectionTimeoutMillis: 3000, query_timeout: 5000, statement_timeout: 5000 },
+    };
   }
   if (url.startsWith('sqlite:')) {
     const database = url.slice('sqlite:'.length);

@@ -57,7 +57,10 @@ export const AUTH_ERROR_CODES = {
   CERT_UNTRUSTED: { status: 401, message: 'The client certificate is not issued by a trusted CA.' },
   CERT_EXPIRED: { status: 401, message: 'The client certificate has expired.' },
   CERT_NOT_YET_VALID: { status: 401, message: 'The client certificate is not valid yet.' },
-  CERT_EKU_MISSING: { status: 401, message: 'The client certificate is not meant for client authentication.' },
+  CERT_EKU_MISSING: {
+    status: 401,
+    message: 'The client certificate is not meant for client authentication.',
+  },
   CERT_REVOKED: { status: 401, message: 'The client certificate has been revoked.' },
   CERT_REVOCATION_UNKNOWN: {
     status: 401,
@@ -65,6 +68,34 @@ export const AUTH_ERROR_CODES = {
   },
   CERT_SUBJECT_INVALID: { status: 401, message: 'The client certificate names no usable identity.' },
   CERT_UNKNOWN: { status: 401, message: 'The client certificate is not registered for any account.' },
+  // Tokens (src/tokens/)
+  CHALLENGE_INVALID: {
+    status: 401,
+    message: 'The challenge was not issued here for this key, or has expired.',
+  },
+  KEY_PROOF_REQUIRED: {
+    status: 401,
+    message: 'Tokens are only issued against a proof of a registered private key or client certificate.',
+  },
+  ACCESS_TOKEN_INVALID: {
+    status: 401,
+    message: 'The access token was not issued by this server, was altered, or no longer fits its credential.',
+  },
+  TOKEN_TYPE_INVALID: { status: 401, message: 'The token is not an access token (typ at+jwt).' },
+  TOKEN_REVOKED: { status: 401, message: 'The token has been revoked.' },
+  REFRESH_TOKEN_INVALID: { status: 401, message: 'The refresh token is unknown or has expired.' },
+  REFRESH_TOKEN_REUSED: {
+    status: 401,
+    message: 'The refresh token was already used; every token of its family is now revoked.',
+  },
+  DPOP_PROOF_REQUIRED: {
+    status: 401,
+    message: 'This token is bound to a key: send it with the DPoP scheme and a DPoP proof.',
+  },
+  DPOP_PROOF_INVALID: {
+    status: 401,
+    message: 'The DPoP proof is malformed, does not verify, or does not match the request or the token.',
+  },
 } as const;
 
 export type AuthErrorCode = keyof typeof AUTH_ERROR_CODES;

@@ -4,7 +4,11 @@ import { PUBLIC_METADATA } from '../context/public.decorator';
 import { ROLES_METADATA } from '../context/roles.decorator';
 import { assertRoles } from '../context/roles.guard';
 import { SecurityContext } from '../context/security-context';
-import { SECURITY_CONTEXT_PROPERTY, RequestWithSecurityContext } from '../context/security-context.request';
+import {
+  getSecurityContext,
+  RequestWithSecurityContext,
+  SECURITY_CONTEXT_PROPERTY,
+} from '../context/security-context.request';
 import { authError, KeypairAuthException } from '../errors/keypair-auth.exception';
 import { toAuthRequest } from '../http/auth-request';
 import { readAuthorization } from '../http/authorization-header';
@@ -38,18 +42,26 @@ export class KeypairAuthGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_METADATA, targets)) return true;
     const http = context.switchToHttp();
     const req = http.getRequest<RequestWithSecurityContext>();
-    let securityContext: SecurityContext;
-    try {
-      const policy = this.reflector.getAllAndOverride<SignaturePolicyOverride | undefined>(
-        SIGNATURE_POLICY_METADATA,
-        targets,
-      );
-      if (policy)
-        (req as { [ROUTE_SIGNATURE_POLICY]?: SignaturePolicyOverride })[ROUTE_SIGNATURE_POLICY] = policy;
-      const strategy = this.selectStrategy(req);
-      securityContext = await this.registry.authenticate<SecurityContext>(strategy, req, http.getResponse());
-    } catch (error) {
-      throw this.failure(error, req, http.getResponse());
+    // A global guard plus @UseGuards(KeypairAuthGuard) runs twice on one request: the
+    // second run must reuse the context, not verify (and claim the nonce) again.
+    let securityContext = getSecurityContext(req);
+    if (!securityContext) {
+      try {
+        const policy = this.reflector.getAllAndOverride<SignaturePolicyOverride | undefined>(
+          SIGNATURE_POLICY_METADATA,
+          targets,
+        );
+        if (policy)
+          (req as { [ROUTE_SIGNATURE_POLICY]?: SignaturePolicyOverride })[ROUTE_SIGNATURE_POLICY] = policy;
+        const strategy = this.selectStrategy(req);
+        securityContext = await this.registry.authenticate<SecurityContext>(
+          strategy,
+          req,
+          http.getResponse(),
+        );
+      } catch (error) {
+        throw this.failure(error, req, http.getResponse());
+      }
     }
     req[SECURITY_CONTEXT_PROPERTY] = securityContext;
     req.user = securityContext;

@@ -3,9 +3,11 @@ import { LRUCache } from 'lru-cache';
 import { DataSource, IsNull, QueryFailedError, Repository } from 'typeorm';
 import type { AuthUser } from '../context/security-context';
 import { KeypairRequestException } from '../errors/request-error.exception';
+import type { CacheInvalidation, CacheInvalidationBus } from './cache-invalidation.interface';
 import type { KeyAlgorithm } from './key-algorithm';
 import { KeyFormatError } from './key-format.error';
 import { parsePublicKey } from './key-formats';
+import { CachedLookup } from './cached-lookup';
 import { KeyStoreUnavailableError } from './key-store-unavailable.error';
 import { LastUsedRecorder } from './last-used-recorder';
 import { PublicKey } from './public-key.entity';
@@ -20,6 +22,8 @@ export interface KeyRegistryOptions {
   lastUsedFlushIntervalMs: number;
   /** Smallest RSA modulus accepted at registration (2048; lower only in tests of old vectors). */
   minRsaBits?: number;
+  /** Tells other instances to drop their cached entries (see the Redis bus). */
+  invalidationBus?: CacheInvalidationBus;
 }
 
 export interface KeyRegistration {
@@ -29,9 +33,6 @@ export interface KeyRegistration {
   algorithm?: KeyAlgorithm;
   keyId?: string;
 }
-
-const UNKNOWN = Symbol('unknown');
-type Cached<T> = T | typeof UNKNOWN;
 
 const KEY_ID_PATTERN = /^[\x21-\x7e]{1,255}$/;
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
@@ -45,10 +46,11 @@ const HEX_SHA256 = /^[0-9a-f]{64}$/;
  */
 export class KeyRegistry {
   private readonly repo: Repository<PublicKey>;
-  private readonly keys: LRUCache<string, Cached<RegisteredKey>>;
-  private readonly users: LRUCache<string, Cached<AuthUser>>;
-  private readonly usersByName: LRUCache<string, Cached<AuthUser>>;
+  private readonly keys: CachedLookup<RegisteredKey>;
+  private readonly users: CachedLookup<AuthUser>;
+  private readonly usersByName: CachedLookup<AuthUser>;
   private readonly keysByUsername: LRUCache<string, readonly RegisteredKey[]>;
+  private readonly listeners: ((event: CacheInvalidation) => void)[] = [];
   private readonly lastUsed: LastUsedRecorder;
 
   constructor(
@@ -57,12 +59,20 @@ export class KeyRegistry {
     private readonly options: KeyRegistryOptions,
   ) {
     this.repo = dataSource.getRepository(PublicKey);
-    const ttl = Math.max(options.cacheTtlMs, 1);
-    this.keys = new LRUCache({ max: options.cacheMax, ttl });
-    this.users = new LRUCache({ max: options.cacheMax, ttl });
-    this.usersByName = new LRUCache({ max: Math.min(options.cacheMax, 10_000), ttl });
-    this.keysByUsername = new LRUCache({ max: Math.min(options.cacheMax, 10_000), ttl });
+    const lookup = { max: options.cacheMax, ttlMs: options.cacheTtlMs, negativeTtlMs: options.negativeTtlMs };
+    this.keys = new CachedLookup(lookup);
+    this.users = new CachedLookup(lookup);
+    this.usersByName = new CachedLookup({ ...lookup, max: Math.min(options.cacheMax, 10_000) });
+    this.keysByUsername = new LRUCache({
+      max: Math.min(options.cacheMax, 10_000),
+      ttl: Math.max(options.cacheTtlMs, 1),
+    });
     this.lastUsed = new LastUsedRecorder(this.repo, options.lastUsedFlushIntervalMs);
+  }
+
+  /** Starts listening for invalidations from other instances (called once at startup). */
+  async listen(): Promise<void> {
+    await this.options.invalidationBus?.subscribe((event) => this.apply(event));
   }
 
   /**
@@ -70,42 +80,21 @@ export class KeyRegistry {
    * asymmetric_jwt_auth clients). Resolves null when unknown.
    */
   async findKey(kid: string): Promise<RegisteredKey | null> {
-    const hit = this.keys.get(kid);
-    if (hit !== undefined) return hit === UNKNOWN ? null : hit;
-    const row = await this.query(async () => {
+    return this.keys.get(kid, async () => {
       const byKeyId = await this.repo.findOneBy({ keyId: kid });
-      if (byKeyId || !HEX_SHA256.test(kid)) return byKeyId;
-      return this.repo.findOneBy({ pemSha256: kid });
+      const row = byKeyId || !HEX_SHA256.test(kid) ? byKeyId : await this.repo.findOneBy({ pemSha256: kid });
+      return row ? toRegisteredKey(row) : null;
     });
-    if (!row) {
-      this.keys.set(kid, UNKNOWN, { ttl: Math.max(this.options.negativeTtlMs, 1) });
-      return null;
-    }
-    const key = toRegisteredKey(row);
-    this.keys.set(kid, key);
-    return key;
   }
 
   /** The account a key belongs to, cached like the key. */
-  async findUserById(userId: string): Promise<AuthUser | null> {
-    const hit = this.users.get(userId);
-    if (hit !== undefined) return hit === UNKNOWN ? null : hit;
-    const user = await this.query(() => this.directory.findById(userId));
-    this.users.set(userId, user ?? UNKNOWN, user ? {} : { ttl: Math.max(this.options.negativeTtlMs, 1) });
-    return user;
+  findUserById(userId: string): Promise<AuthUser | null> {
+    return this.users.get(userId, () => this.directory.findById(userId));
   }
 
   /** An account by name, cached like keys (HMAC keys name their account). */
-  async findUserByUsername(username: string): Promise<AuthUser | null> {
-    const hit = this.usersByName.get(username);
-    if (hit !== undefined) return hit === UNKNOWN ? null : hit;
-    const user = await this.query(() => this.directory.findByUsername(username));
-    this.usersByName.set(
-      username,
-      user ?? UNKNOWN,
-      user ? {} : { ttl: Math.max(this.options.negativeTtlMs, 1) },
-    );
-    return user;
+  findUserByUsername(username: string): Promise<AuthUser | null> {
+    return this.usersByName.get(username, () => this.directory.findByUsername(username));
   }
 
   /** The keys of a user, for tokens that name a user but no key. At most `limit`, newest first. */
@@ -223,21 +212,45 @@ export class KeyRegistry {
     return toKeyView(row);
   }
 
-  /** Drops a user's cached record (after a role or active-flag change). */
+  /** Drops a user's cached record (after a role or active-flag change), here and on other instances. */
   forgetUser(userId: string): void {
-    this.users.delete(userId);
-    this.usersByName.clear();
-    this.keysByUsername.clear();
+    this.broadcast({ kind: 'user', userId });
   }
 
   private forget(row: PublicKey): void {
-    this.keys.delete(row.keyId);
-    this.keys.delete(row.pemSha256);
+    this.broadcast({ kind: 'key', ids: [row.keyId, row.pemSha256] });
+  }
+
+  /** Drops cached entries of other caches keyed like keys (e.g. certificate fingerprints) on every instance. */
+  invalidateIds(ids: string[]): void {
+    this.broadcast({ kind: 'key', ids });
+  }
+
+  /** Lets another cache hear every invalidation, local or from other instances. */
+  onInvalidation(listener: (event: CacheInvalidation) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Applies locally at once, then tells the other instances. */
+  private broadcast(event: CacheInvalidation): void {
+    this.apply(event);
+    this.options.invalidationBus?.publish(event).catch(() => undefined);
+  }
+
+  private apply(event: CacheInvalidation): void {
+    if (event.kind === 'key') {
+      for (const id of event.ids) this.keys.delete(id);
+    } else {
+      this.users.delete(event.userId);
+      this.usersByName.clear();
+    }
     this.keysByUsername.clear();
+    for (const listener of this.listeners) listener(event);
   }
 
   async close(): Promise<void> {
     await this.lastUsed.close();
+    await this.options.invalidationBus?.close?.();
   }
 
   private async query<T>(fn: () => Promise<T>): Promise<T> {

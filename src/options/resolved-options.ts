@@ -1,11 +1,15 @@
 import type { DataSource } from 'typeorm';
+import type { ResolvedClientCertificateOptions } from '../certificate-strategy/client-certificate-options';
 import type { ResponseSigningOptions } from '../response-signing/response-signer';
 import type { DigestAlgorithm } from '../http-signatures';
 import type { HmacKey } from '../signature-strategy/http-signature.authenticator';
 import type { SignaturePolicy } from '../signature-strategy/signature-policy';
+import type { CacheInvalidationBus } from '../keys/cache-invalidation.interface';
 import type { AuthUserDirectory } from '../keys/user-directory.interface';
 import type { StrategyName } from '../keypair-auth-options.interface';
 import type { ReplayStore } from '../stores/replay-store.interface';
+import type { ResolvedTokenOptions } from '../tokens/token-options';
+import type { ResolvedIdempotencyOptions } from '../idempotency/idempotency-options';
 
 /** Options after validation, with every default filled in once. */
 export interface ResolvedKeypairAuthOptions {
@@ -29,7 +33,13 @@ export interface ResolvedKeypairAuthOptions {
   dataSource?: DataSource;
   users?: AuthUserDirectory;
   replayStore?: ReplayStore;
+  cacheInvalidation?: CacheInvalidationBus;
   allowInMemoryStoresInProduction: boolean;
   keyCache: { max: number; ttlMs: number; negativeTtlMs: number };
   lastUsedFlushIntervalMs: number;
+  /** null when clientCertificate is not configured. */
+  clientCertificate: ResolvedClientCertificateOptions | null;
+  idempotency: ResolvedIdempotencyOptions;
+  /** null when tokens is not configured. */
+  tokens: ResolvedTokenOptions | null;
 }

@@ -1,4 +1,7 @@
+import { validateClientCertificateOptions } from '../certificate-strategy/client-certificate-options';
 import { KeypairAuthConfigurationError as ConfigError } from '../errors/configuration.error';
+import { validateIdempotencyOptions } from '../idempotency/idempotency-options';
+import type { CacheInvalidationBus } from '../keys/cache-invalidation.interface';
 import type { HmacKey } from '../signature-strategy/http-signature.authenticator';
 import {
   HttpSignatureOptions,
@@ -6,6 +9,7 @@ import {
   STRATEGY_NAMES,
   StrategyName,
 } from '../keypair-auth-options.interface';
+import { validateTokenOptions } from '../tokens/token-options';
 import { ResolvedKeypairAuthOptions } from './resolved-options';
 
 const KNOWN_KEYS: ReadonlyArray<keyof KeypairAuthModuleOptions> = [
@@ -17,10 +21,14 @@ const KNOWN_KEYS: ReadonlyArray<keyof KeypairAuthModuleOptions> = [
   'dataSource',
   'users',
   'replayStore',
+  'cacheInvalidation',
   'allowInMemoryStoresInProduction',
   'keyCache',
   'lastUsedFlushIntervalMs',
   'origin',
+  'clientCertificate',
+  'idempotency',
+  'tokens',
 ];
 
 function checkKeys(where: string, value: object, known: readonly string[]): void {
@@ -70,7 +78,12 @@ export function validateOptions(raw: KeypairAuthModuleOptions = {}): ResolvedKey
   }
   checkKeys('', raw, KNOWN_KEYS);
 
-  const strategies = raw.strategies ?? [...STRATEGY_NAMES];
+  // 'client-certificate' and 'access-token' are on by default only when they are configured.
+  const strategies =
+    raw.strategies ??
+    STRATEGY_NAMES.filter(
+      (s) => (s !== 'client-certificate' || raw.clientCertificate) && (s !== 'access-token' || raw.tokens),
+    );
   if (!Array.isArray(strategies) || strategies.length === 0) {
     throw ConfigError.create(
       'strategies must be a non-empty array.',
@@ -102,6 +115,25 @@ export function validateOptions(raw: KeypairAuthModuleOptions = {}): ResolvedKey
   }
 
   const httpSignature = validateHttpSignature(raw.httpSignature ?? {});
+  const clientCertificate = validateClientCertificateOptions(raw.clientCertificate);
+  if (strategies.includes('client-certificate') !== (clientCertificate !== null)) {
+    throw ConfigError.create(
+      clientCertificate
+        ? "clientCertificate is set but 'client-certificate' is not in strategies."
+        : "strategy 'client-certificate' needs the clientCertificate option.",
+      clientCertificate
+        ? "Add 'client-certificate' to strategies, or remove clientCertificate."
+        : "Set clientCertificate: { format, trustedProxies } (behind a proxy) or { source: 'tls' }.",
+    );
+  }
+  // Without 'access-token' in strategies, tokens are issued (for other services) but not accepted here.
+  const tokens = validateTokenOptions(raw.tokens, raw.responseSigning !== undefined);
+  if (strategies.includes('access-token') && tokens === null) {
+    throw ConfigError.create(
+      "strategy 'access-token' needs the tokens option.",
+      'Set tokens: {} (and responseSigning: { keys }), or remove it from strategies.',
+    );
+  }
 
   const keyCache = raw.keyCache ?? {};
   checkKeys('keyCache.', keyCache, ['max', 'ttlSeconds', 'negativeTtlSeconds']);
@@ -147,6 +179,7 @@ export function validateOptions(raw: KeypairAuthModuleOptions = {}): ResolvedKey
     dataSource: raw.dataSource,
     users: raw.users,
     replayStore: raw.replayStore,
+    cacheInvalidation: validateBus(raw.cacheInvalidation),
     allowInMemoryStoresInProduction: bool(
       'allowInMemoryStoresInProduction',
       raw.allowInMemoryStoresInProduction,
@@ -166,6 +199,9 @@ export function validateOptions(raw: KeypairAuthModuleOptions = {}): ResolvedKey
       3_600_000,
       'ms',
     ),
+    clientCertificate,
+    idempotency: validateIdempotencyOptions(raw.idempotency),
+    tokens,
   };
 }
 
@@ -256,4 +292,16 @@ function validateHttpSignature(raw: HttpSignatureOptions): ResolvedKeypairAuthOp
     digestAlgorithms: digests,
     hmacKeys,
   };
+}
+
+function validateBus(bus: unknown): CacheInvalidationBus | undefined {
+  if (bus === undefined) return undefined;
+  const b = bus as Partial<CacheInvalidationBus> | null;
+  if (typeof b?.publish !== 'function' || typeof b.subscribe !== 'function') {
+    throw ConfigError.create(
+      'cacheInvalidation must implement publish(event) and subscribe(handler).',
+      'Pass a RedisCacheInvalidationBus from nestjs-keypair-auth/redis, or leave it out.',
+    );
+  }
+  return b as CacheInvalidationBus;
 }

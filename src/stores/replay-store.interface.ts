@@ -9,6 +9,8 @@ export interface ReplayStore {
    * Rejects if the store cannot answer; callers then refuse the request.
    */
   claim(scope: string, nonce: string, ttlMs: number): Promise<boolean>;
+  /** Optional, for health checks: resolves when the store answers. */
+  ping?(): Promise<void>;
 }
 
 /** DI token for the ReplayStore. */

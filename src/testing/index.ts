@@ -1,2 +1,3 @@
 // Test helpers for implementers: `import { replayStoreContract } from 'nestjs-keypair-auth/testing'`.
 export { replayStoreContract } from './replay-store.contract';
+export { idempotencyStoreContract } from './idempotency-store.contract';

@@ -259,3 +259,20 @@ describe.each(combos)('admin and self-service API on %s + %s', (adapter, databas
     });
   });
 });
+
+describe('admin API behind a global guard as well as its own', () => {
+  it('authenticates once per request: a single-use credential is not claimed twice', async () => {
+    const t = await createTestApp({ adapter: 'fastify', database: 'sqlite', globalGuard: true });
+    try {
+      const root = testKey('ed25519', 0);
+      const user = await t.addUser('root', ['admin']);
+      await t.registry.register(user, root.publicPem, { keyId: 'root-1' });
+      const res = await request(t.server)
+        .get('/admin/users')
+        .set({ Authorization: await jwtHeader(root.privateKey, 'root', 'root-1') });
+      expect(res.status).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -73,7 +73,11 @@ describe.each(DATABASES)('README quickstart against the demo server (%s)', (data
   });
 
   it('serves /health publicly, OpenAPI at /docs, and 401 with a code without credentials', async () => {
-    expect(await (await fetch(`${demo.url}/health`)).json()).toEqual({ status: 'ok' });
+    expect(await (await fetch(`${demo.url}/health`)).json()).toEqual({
+      status: 'ok',
+      database: 'up',
+      replayStore: 'in-memory',
+    });
     const docs = await fetch(`${demo.url}/docs/json`);
     expect(docs.status).toBe(200);
     const spec = (await docs.json()) as { paths: Record<string, unknown> };

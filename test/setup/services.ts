@@ -45,11 +45,29 @@ function pythonJwtUsable(): boolean {
   }
 }
 
-export type ServiceName = 'postgres' | 'redis' | 'python';
+/**
+ * nginx (Debian's nginx-light in CI) for the client-certificate e2e tests, which start
+ * their own instance; the system service is never used. KPA_NGINX overrides the binary;
+ * otherwise PATH, then /usr/sbin (not on a normal user's PATH).
+ */
+export function nginxBinary(): string | null {
+  for (const candidate of [process.env.KPA_NGINX, 'nginx', '/usr/sbin/nginx']) {
+    if (!candidate) continue;
+    try {
+      execFileSync(candidate, ['-v'], { stdio: 'ignore', timeout: 10_000 });
+      return candidate;
+    } catch {
+      // try the next one
+    }
+  }
+  return null;
+}
+
+export type ServiceName = 'postgres' | 'redis' | 'python' | 'nginx';
 
 export async function probeServices(): Promise<Record<ServiceName, boolean>> {
   const [postgres, redis] = await Promise.all([postgresUsable(), tcpOpen('127.0.0.1', 6379)]);
-  return { postgres, redis, python: pythonJwtUsable() };
+  return { postgres, redis, python: pythonJwtUsable(), nginx: nginxBinary() !== null };
 }
 
 /** True when the global setup found the service; tests use it to decide whether to run. */

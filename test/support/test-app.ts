@@ -1,3 +1,4 @@
+import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import { INestApplication, LoggerService, Type } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
@@ -9,6 +10,7 @@ import {
   KeypairAuthModule,
   KeypairAuthModuleOptions,
   KeyRegistry,
+  TypeOrmReplayStore,
 } from '../../src';
 import { ProbeController } from './probe.controller';
 import { createTestDatabase, DatabaseKind, TestDatabase } from './test-database';
@@ -72,7 +74,14 @@ export interface TestAppOptions {
   options?: KeypairAuthModuleOptions;
   adminApi?: boolean;
   jwksEndpoint?: boolean;
+  globalGuard?: boolean;
+  /** Rewrites the database URL the app connects to (e.g. through a fault-injecting proxy). */
+  connectVia?: (url: string) => string;
+  /** Use the TypeORM replay store on the app's own database, so every request needs it. */
+  typeormReplayStore?: boolean;
   controllers?: Type[];
+  /** Serve HTTPS with these options (key, cert, ca, requestCert, ...): `server` is then https://. */
+  httpsOptions?: Pick<HttpsServerOptions, 'key' | 'cert' | 'ca' | 'requestCert' | 'rejectUnauthorized'>;
 }
 
 /** The real module on a real database over real HTTP: what every e2e test starts from. */
@@ -82,15 +91,20 @@ export async function createTestApp(config: TestAppOptions): Promise<TestApp> {
   const moduleRef = await Test.createTestingModule({
     imports: [
       TypeOrmModule.forRoot({
-        ...dataSourceOptionsFromUrl(database.url),
+        ...dataSourceOptionsFromUrl(config.connectVia ? config.connectVia(database.url) : database.url),
         migrationsRun: true,
         logging: ['query'],
         logger: queries,
       }),
-      KeypairAuthModule.forRoot({
-        ...config.options,
+      KeypairAuthModule.forRootAsync({
+        inject: [DataSource],
+        useFactory: (dataSource: DataSource) => ({
+          ...config.options,
+          ...(config.typeormReplayStore ? { replayStore: new TypeOrmReplayStore(dataSource, 1000) } : {}),
+        }),
         adminApi: config.adminApi ?? true,
         jwksEndpoint: config.jwksEndpoint,
+        globalGuard: config.globalGuard,
       }),
     ],
     controllers: [ProbeController, ...(config.controllers ?? [])],
@@ -99,19 +113,20 @@ export async function createTestApp(config: TestAppOptions): Promise<TestApp> {
   moduleRef.useLogger(logs);
   let app: INestApplication;
   if (config.adapter === 'fastify') {
-    const fastifyApp = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
+    const adapter = new FastifyAdapter(config.httpsOptions ? { https: config.httpsOptions } : undefined);
+    const fastifyApp = moduleRef.createNestApplication<NestFastifyApplication>(adapter, {
       rawBody: true,
     });
     app = fastifyApp;
   } else {
-    app = moduleRef.createNestApplication({ rawBody: true });
+    app = moduleRef.createNestApplication({ rawBody: true, httpsOptions: config.httpsOptions });
   }
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   const registry = app.get(KeyRegistry);
   return {
     app,
-    server: `http://127.0.0.1:${address.port}`,
+    server: `${config.httpsOptions ? 'https' : 'http'}://127.0.0.1:${address.port}`,
     registry,
     dataSource: app.get(DataSource),
     queries,
