@@ -9,16 +9,10 @@ import {
 import { dataSourceOptionsFromUrl } from '../database/keypair-auth-data-source';
 import { TypeOrmUserDirectory } from '../keys/typeorm-user-directory';
 import type { CliIo } from './cli-program';
+import { commaList } from './cli-arguments';
 
 /** Where `ca` commands keep the CA unless --dir says otherwise. */
 export const DEFAULT_CA_DIR = './keypair-auth-ca';
-
-function list(value: string): string[] {
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -59,7 +53,7 @@ export function addCertificateCommands(program: Command, io: CliIo): void {
   certs
     .command('add <username> <file>')
     .description('Register a client certificate (PEM) for a user and print its SHA-256 fingerprint.')
-    .option('--roles <roles>', 'role subset for this certificate', list)
+    .option('--roles <roles>', 'role subset for this certificate', commaList)
     .option('--label <label>', 'a name for the certificate')
     .action((username: string, file: string, opts: { roles?: string[]; label?: string }) =>
       withCertificates(async (certificates, users) => {

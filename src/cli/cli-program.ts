@@ -1,26 +1,15 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { createAuthHeader } from '../client/create-auth-header';
-import { isKeyAlgorithm, KEY_ALGORITHMS, KeyAlgorithm } from '../keys/key-algorithm';
+import type { KeyAlgorithm } from '../keys/key-algorithm';
 import { generateKeyPair, parsePublicKey } from '../keys/key-formats';
 import { addCertificateCommands } from './certificate-commands';
 import { withRegistry } from './cli-context';
+import { commaList, keyAlgorithmArgument } from './cli-arguments';
 import { addRequestCommand } from './request-command';
 import { addTokenCommands } from './token-commands';
 
 const KEY_TYPES = ['ed25519', 'p256', 'p384', 'rsa'] as const;
-
-function list(value: string): string[] {
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
-
-function algorithm(value: string): KeyAlgorithm {
-  if (!isKeyAlgorithm(value)) throw new InvalidArgumentError(`one of ${KEY_ALGORITHMS.join(', ')}`);
-  return value;
-}
 
 function keyType(value: string): (typeof KEY_TYPES)[number] {
   if (!(KEY_TYPES as readonly string[]).includes(value))
@@ -63,7 +52,7 @@ export function buildCli(io: CliIo = consoleIo): Command {
   const users = program.command('users').description('Manage users.');
   users
     .command('add <username>')
-    .option('--roles <roles>', 'comma-separated roles', list, [])
+    .option('--roles <roles>', 'comma-separated roles', commaList, [])
     .action((username: string, opts: { roles: string[] }) =>
       withRegistry(async (_registry, directory) => {
         const user = await directory.create(username, opts.roles);
@@ -90,9 +79,9 @@ export function buildCli(io: CliIo = consoleIo): Command {
   keys
     .command('add <username> <file>')
     .description('Register a public key (PEM, OpenSSH line or JWK file) and print its keyId.')
-    .option('--roles <roles>', 'role subset for this key', list)
+    .option('--roles <roles>', 'role subset for this key', commaList)
     .option('--label <label>', 'a name for the key')
-    .option('--alg <algorithm>', 'pin an algorithm (RSA keys)', algorithm)
+    .option('--alg <algorithm>', 'pin an algorithm (RSA keys)', keyAlgorithmArgument)
     .option('--key-id <id>', 'keyId to use instead of the fingerprint')
     .option('--expires <iso>', 'expiry time (ISO 8601)')
     .action(
@@ -140,7 +129,7 @@ export function buildCli(io: CliIo = consoleIo): Command {
     .requiredOption('--key <file>', 'private key file (PEM)')
     .requiredOption('--username <username>', 'the user the key belongs to')
     .option('--key-id <id>', 'keyId to send (default: SHA-256 of the public key PEM)')
-    .option('--alg <algorithm>', 'algorithm the key was registered with (RSA keys)', algorithm)
+    .option('--alg <algorithm>', 'algorithm the key was registered with (RSA keys)', keyAlgorithmArgument)
     .option('--password <password>', 'passphrase of an encrypted key')
     .action(
       async (opts: {

@@ -1,9 +1,10 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { resolvePrivateKey } from '../client/create-auth-header';
 import { TokenClient } from '../client/token-client';
-import { isKeyAlgorithm, KEY_ALGORITHMS, KeyAlgorithm } from '../keys/key-algorithm';
+import type { KeyAlgorithm } from '../keys/key-algorithm';
 import { parsePublicKey, publicKeyFromPrivate } from '../keys/key-formats';
 import type { CliIo } from './cli-program';
+import { commaList, keyAlgorithmArgument } from './cli-arguments';
 
 interface LoginOptions {
   key: string;
@@ -16,18 +17,6 @@ interface LoginOptions {
   password?: string;
 }
 
-function roles(value: string): string[] {
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
-
-function algorithm(value: string): KeyAlgorithm {
-  if (!isKeyAlgorithm(value)) throw new InvalidArgumentError(`one of ${KEY_ALGORITHMS.join(', ')}`);
-  return value;
-}
-
 /** `login --key K --key-id ID --url BASE`: proves the key once and prints the token pair as JSON. */
 export function addTokenCommands(program: Command, io: CliIo): void {
   program
@@ -38,10 +27,10 @@ export function addTokenCommands(program: Command, io: CliIo): void {
     .requiredOption('--key <file>', 'private key file (PEM)')
     .option('--key-id <id>', 'the registered keyId (default: the key fingerprint)')
     .requiredOption('--url <base>', 'base URL of the API, e.g. http://127.0.0.1:3000')
-    .option('--roles <roles>', "comma-separated roles to ask for (default: all of the key's)", roles)
+    .option('--roles <roles>', "comma-separated roles to ask for (default: all of the key's)", commaList)
     .option('--signed-request', 'prove the key with an RFC 9421 signed token request instead of a challenge')
     .option('--dpop', 'bind the tokens to the key (DPoP, RFC 9449)')
-    .option('--alg <algorithm>', 'algorithm the key is registered with (RSA keys)', algorithm)
+    .option('--alg <algorithm>', 'algorithm the key is registered with (RSA keys)', keyAlgorithmArgument)
     .option('--password <password>', 'passphrase of an encrypted key')
     .action(async (opts: LoginOptions) => {
       const privateKey = resolvePrivateKey({ keyFile: opts.key, keyPassword: opts.password });

@@ -9,16 +9,14 @@ import {
   RequestWithSecurityContext,
   SECURITY_CONTEXT_PROPERTY,
 } from '../context/security-context.request';
-import { authError, KeypairAuthException } from '../errors/keypair-auth.exception';
+import { authError } from '../errors/keypair-auth.exception';
 import { toAuthRequest } from '../http/auth-request';
 import { readAuthorization } from '../http/authorization-header';
-import { setResponseHeader } from '../http/response-headers';
-import { KeyStoreUnavailableError } from '../keys/key-store-unavailable.error';
 import { KEYPAIR_AUTH_PASSPORT } from '../keypair-auth.internal-constants';
-import { ReplayStoreUnavailableError } from '../stores/replay-store.interface';
 import { SIGNATURE_POLICY_METADATA } from '../signature-strategy/require-signature.decorator';
 import { ROUTE_SIGNATURE_POLICY } from '../signature-strategy/http-signature.strategy';
 import type { SignaturePolicyOverride } from '../signature-strategy/signature-policy';
+import { authFailure } from './auth-failure';
 import { PassportRegistry } from './passport-registry';
 
 /**
@@ -87,49 +85,8 @@ export class KeypairAuthGuard implements CanActivate {
     throw authError('CREDENTIALS_MISSING', 'no credentials in the request');
   }
 
-  /** Maps any failure to a client-safe exception and logs the reason. */
+  /** Maps any failure to a client-safe exception, logs the reason, sets the 401 challenge. */
   protected failure(error: unknown, req: unknown, res: unknown): HttpException {
-    let exception: HttpException;
-    let reason: string;
-    if (error instanceof KeypairAuthException) {
-      exception = error;
-      reason = error.reason;
-    } else if (error instanceof KeyStoreUnavailableError || error instanceof ReplayStoreUnavailableError) {
-      exception = authError('AUTH_BACKEND_UNAVAILABLE');
-      reason = `${error.name}: ${error.message}`;
-      this.logger.error(`authentication backend unavailable: ${error.message}`);
-    } else if (error instanceof HttpException) {
-      exception = error;
-      reason = error.message;
-    } else {
-      exception = authError('AUTHENTICATION_FAILED');
-      reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      this.logger.error(`unexpected error during authentication: ${reason}`, (error as Error)?.stack);
-    }
-    const request = toAuthRequest(req);
-    const body = exception.getResponse() as { code?: string };
-    this.logger.warn(
-      JSON.stringify({
-        event: 'auth.failure',
-        code: body.code ?? 'UNKNOWN',
-        status: exception.getStatus(),
-        reason: reason.slice(0, 300),
-        method: request.method,
-        path: request.url.split('?', 1)[0].slice(0, 200),
-        remoteAddress: request.remoteAddress,
-      }),
-    );
-    if (exception.getStatus() === 401) {
-      setResponseHeader(res, 'WWW-Authenticate', this.challenge());
-      for (const entry of this.registry.entries) {
-        for (const [name, value] of Object.entries(entry.headers ?? {})) setResponseHeader(res, name, value);
-      }
-    }
-    return exception;
-  }
-
-  /** The `WWW-Authenticate` value of a 401: one challenge per enabled strategy. */
-  protected challenge(): string {
-    return this.registry.entries.map((e) => e.challenge).join(', ');
+    return authFailure(error, req, res, this.logger, this.registry);
   }
 }

@@ -19,16 +19,14 @@ import { getSecurityContext } from '../context/security-context.request';
 import { KeypairAuthConfigurationError as ConfigError } from '../errors/configuration.error';
 import { authError, KeypairAuthException } from '../errors/keypair-auth.exception';
 import { KeypairRequestException } from '../errors/request-error.exception';
+import { authFailure } from '../guards/auth-failure';
 import { PassportRegistry } from '../guards/passport-registry';
 import { AuthRequest, toAuthRequest } from '../http/auth-request';
 import { requestOrigin } from '../http/request-origin';
-import { setResponseHeader } from '../http/response-headers';
-import { KeyStoreUnavailableError } from '../keys/key-store-unavailable.error';
 import { ROLE_PATTERN } from '../keys/user-directory.interface';
 import { KEYPAIR_AUTH_OPTIONS } from '../keypair-auth.constants';
 import { KEYPAIR_AUTH_PASSPORT } from '../keypair-auth.internal-constants';
 import type { ResolvedKeypairAuthOptions } from '../options/resolved-options';
-import { ReplayStoreUnavailableError } from '../stores/replay-store.interface';
 import type { IssuedChallenge } from './challenge';
 import { DpopRequest, DpopVerifier } from './dpop.verifier';
 import { ChallengeRequestDto } from './dto/challenge-request.dto';
@@ -159,41 +157,9 @@ export class TokenController {
     try {
       return await fn();
     } catch (error) {
+      // Request errors (validation, 403 role subset) pass as they are; auth failures are mapped.
       if (error instanceof HttpException && !(error instanceof KeypairAuthException)) throw error;
-      let exception: KeypairAuthException;
-      let reason: string;
-      if (error instanceof KeypairAuthException) {
-        exception = error;
-        reason = error.reason;
-      } else if (error instanceof KeyStoreUnavailableError || error instanceof ReplayStoreUnavailableError) {
-        exception = authError('AUTH_BACKEND_UNAVAILABLE');
-        reason = `${error.name}: ${error.message}`;
-        this.logger.error(`authentication backend unavailable: ${error.message}`);
-      } else {
-        exception = authError('AUTHENTICATION_FAILED');
-        reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-        this.logger.error(`unexpected error in a token endpoint: ${reason}`, (error as Error)?.stack);
-      }
-      const request = toAuthRequest(req);
-      this.logger.warn(
-        JSON.stringify({
-          event: 'auth.failure',
-          code: exception.code,
-          status: exception.getStatus(),
-          reason: reason.slice(0, 300),
-          method: request.method,
-          path: request.url.split('?', 1)[0].slice(0, 200),
-          remoteAddress: request.remoteAddress,
-        }),
-      );
-      if (exception.getStatus() === 401) {
-        setResponseHeader(
-          res,
-          'WWW-Authenticate',
-          this.strategies.entries.map((e) => e.challenge).join(', '),
-        );
-      }
-      throw exception;
+      throw authFailure(error, req, res, this.logger, this.strategies);
     }
   }
 }
