@@ -1,0 +1,510 @@
+import autocannon from 'autocannon';
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { median, nowMs, sleep, type Row } from './common';
+import { KEY_ID, ROLES, USERNAME, type KeyPair, type SignatureKind, type SignedHeaders } from './fixtures';
+import type { ProfileSummary } from './profile';
+import type { AdapterName, CpuReport, ServerConfig, ServerKind, ServerRequest } from './server';
+import type { SignerPool } from './signer-pool';
+
+export interface HttpOptions {
+  runs: number;
+  durationS: number;
+  warmupS: number;
+  connections: number;
+  profile: boolean;
+  profileDir: string;
+  tmpDir: string;
+  log: (line: string) => void;
+  /** The limit's one verification: a message of the size of our signature base and its signature. */
+  limit: { key: KeyPair; message: Buffer; signature: Buffer };
+  key: KeyPair;
+}
+
+interface Scenario {
+  name: string;
+  adapter: AdapterName;
+  kind: ServerKind;
+  route: string;
+  /** Signed requests used once each (auth), or a filler pool cycled (bare, limit: same request size). */
+  signature: SignatureKind | 'filler';
+  baseline?: string;
+  target?: number;
+  server?: ServerHandle;
+  /** Best rate seen so far, to size the next pool. */
+  expected: number;
+}
+
+export interface HttpRun {
+  rate: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  durationS: number;
+  /** Server process CPU time (user + system, all threads) per 2xx response. */
+  serverCpuUsPerRequest: number;
+  /** Main-thread busy time per 2xx response: event-loop utilization x run time / responses. */
+  mainThreadUsPerRequest: number;
+  serverEventLoopUtilization: number;
+  sqlSelects: number;
+  sqlWrites: number;
+  poolSize: number;
+  poolUsed: number;
+  poolExhausted: boolean;
+  /** CPU used on the machine by processes other than this benchmark, in cores (Linux /proc/stat). */
+  otherCpuCores: number | null;
+  /** Only for the extra, profiled run (not counted in the results). */
+  profile?: ProfileSummary;
+}
+
+export interface HttpProfile {
+  summary: ProfileSummary;
+  /** 2xx responses during the profiled run. */
+  requests: number;
+  adapter: AdapterName;
+  kind: ServerKind;
+  signature: SignatureKind | 'filler';
+}
+
+export interface HttpResult {
+  rows: Row[];
+  runs: Record<string, HttpRun[]>;
+  warmups: Record<string, HttpRun>;
+  profiles: Record<string, HttpProfile>;
+}
+
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+const live = new Set<ServerHandle>();
+
+/** Kills every benchmark server still running (on exit, or on Ctrl-C). */
+export function killAllServers(): void {
+  for (const server of live) server.kill();
+}
+
+/** A benchmark server in a child process. */
+class ServerHandle {
+  private nextId = 0;
+  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly output: string[] = [];
+  port = 0;
+  exited = false;
+
+  private constructor(
+    readonly name: string,
+    private readonly child: ChildProcess,
+  ) {
+    const keep = (chunk: Buffer) => {
+      this.output.push(...chunk.toString().split('\n').filter(Boolean));
+      if (this.output.length > 40) this.output.splice(0, this.output.length - 40);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    live.add(this);
+    child.on('exit', () => {
+      this.exited = true;
+      live.delete(this);
+      for (const w of this.waiting.values()) w.reject(new Error(`${name}: server exited`));
+      this.waiting.clear();
+    });
+    child.on('message', (m: { id?: number; reply?: unknown; error?: string }) => {
+      if (m.id === undefined) return;
+      const w = this.waiting.get(m.id);
+      if (!w) return;
+      this.waiting.delete(m.id);
+      if (m.error !== undefined) w.reject(new Error(`${name}: ${m.error}`));
+      else w.resolve(m.reply);
+    });
+  }
+
+  static start(name: string, config: ServerConfig): Promise<ServerHandle> {
+    const child = fork(join(__dirname, 'server.js'), [], {
+      env: { ...process.env, BENCH_SERVER: JSON.stringify(config), NODE_ENV: 'development', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    const handle = new ServerHandle(name, child);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`${name}: not ready within 60 s\n${handle.tail()}`));
+      }, 60_000);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`${name}: exited with ${code} before it was ready\n${handle.tail()}`));
+      });
+      child.on('message', (m: { ready?: boolean; port?: number }) => {
+        if (!m.ready) return;
+        clearTimeout(timer);
+        handle.port = m.port!;
+        resolve(handle);
+      });
+    });
+  }
+
+  request<T>(message: WithoutId<ServerRequest>, timeoutMs = 30_000): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new Error(`${this.name}: no answer to ${message.type} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiting.set(id, {
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v as T);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      this.child.send({ ...message, id });
+    });
+  }
+
+  /** The server's last log lines (repeats collapsed), for error messages. */
+  tail(lines = 8): string {
+    const out: string[] = [];
+    for (const line of this.output) {
+      // eslint-disable-next-line no-control-regex -- strip ANSI colours
+      const text = line.replace(/\x1b\[[0-9;]*m/g, '').slice(0, 400);
+      const last = out.at(-1);
+      if (last && last.replace(/^\(\d+x\) /, '').slice(40) === text.slice(40)) {
+        const n = Number(/^\((\d+)x\)/.exec(last)?.[1] ?? 1) + 1;
+        out[out.length - 1] = `(${n}x) ${last.replace(/^\(\d+x\) /, '')}`;
+      } else out.push(text);
+    }
+    return out
+      .slice(-lines)
+      .map((l) => `    [${this.name}] ${l}`)
+      .join('\n');
+  }
+
+  async stop(): Promise<void> {
+    if (this.exited) return;
+    try {
+      await this.request({ type: 'stop' }, 10_000);
+    } catch {
+      // fall through to the kill below
+    }
+    for (let i = 0; i < 50 && !this.exited; i++) await sleep(100);
+    if (!this.exited) this.child.kill('SIGKILL');
+  }
+
+  kill(): void {
+    if (!this.exited) this.child.kill('SIGKILL');
+  }
+}
+
+/** Busy and total jiffies of the whole machine, or null off Linux. */
+function machineTicks(): { busy: number; total: number } | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
+    const v = line.trim().split(/\s+/).slice(1).map(Number);
+    const idle = v[3] + (v[4] ?? 0);
+    const total = v.reduce((a, b) => a + b, 0);
+    return { busy: total - idle, total };
+  } catch {
+    return null;
+  }
+}
+
+const ALL: SignatureKind[] = ['rfc9421', 'cavage', 'jwt'];
+/** autocannon's sample interval; a stop() takes effect at the next sample. */
+const SAMPLE_MS = 100;
+
+function scenarios(): Scenario[] {
+  const list: Scenario[] = [];
+  for (const adapter of ['fastify', 'express'] as const) {
+    const bare = `${adapter}: bare route`;
+    const limit = `${adapter}: bare route + 1 Ed25519 crypto.verify (the limit)`;
+    list.push({ name: bare, adapter, kind: 'bare', route: '/bare', signature: 'filler', expected: 0 });
+    list.push({
+      name: limit,
+      adapter,
+      kind: 'limit',
+      route: '/limit',
+      signature: 'filler',
+      baseline: bare,
+      expected: 0,
+    });
+    const kinds = adapter === 'fastify' ? ALL : (['rfc9421'] as SignatureKind[]);
+    for (const kind of kinds) {
+      const label = kind === 'rfc9421' ? 'RFC 9421' : kind === 'cavage' ? 'Cavage' : 'asymmetric JWT';
+      list.push({
+        name: `${adapter}: GET /probe/whoami, ${label} (Ed25519, SQLite keys, memory replay store)`,
+        adapter,
+        kind: 'auth',
+        route: '/probe/whoami',
+        signature: kind,
+        baseline: limit,
+        target: 0.85,
+        expected: 0,
+      });
+    }
+  }
+  return list;
+}
+
+/** Rough signing speed per kind on all worker threads (signed requests per ms), refined as pools are made. */
+const signingRate: Record<string, number> = { filler: 20, rfc9421: 20, cavage: 20, jwt: 8 };
+
+export async function runHttp(options: HttpOptions, signer: SignerPool): Promise<HttpResult> {
+  const { log } = options;
+  const list = scenarios();
+  const runs: Record<string, HttpRun[]> = {};
+  const warmups: Record<string, HttpRun> = {};
+  const profiles: Record<string, HttpProfile> = {};
+  const fillers = new Map<Scenario, SignedHeaders[]>();
+  try {
+    // Start the servers two at a time (startup is CPU-bound; this machine may have two cores).
+    let sqlite = 0;
+    const configs = list.map((s) => {
+      const config: ServerConfig = { adapter: s.adapter, kind: s.kind };
+      if (s.kind === 'auth') {
+        Object.assign(config, {
+          sqlitePath: join(options.tmpDir, `keys-${sqlite++}.sqlite`),
+          username: USERNAME,
+          roles: ROLES,
+          keyId: KEY_ID,
+          publicPem: options.key.publicPem,
+        });
+      }
+      if (s.kind === 'limit') {
+        config.limit = {
+          publicPem: options.limit.key.publicPem,
+          messageB64: options.limit.message.toString('base64'),
+          signatureB64: options.limit.signature.toString('base64'),
+        };
+      }
+      return config;
+    });
+    const started = nowMs();
+    for (let i = 0; i < list.length; i += 2) {
+      await Promise.all(
+        list.slice(i, i + 2).map(async (s, j) => {
+          s.server = await ServerHandle.start(s.name, configs[i + j]);
+        }),
+      );
+    }
+    log(`http: started ${list.length} servers in ${Math.round(nowMs() - started)} ms`);
+    for (const s of list) {
+      if (s.signature === 'filler') {
+        fillers.set(s, await signer.sign('rfc9421', 2048, origin(s), options.key, { basePath: s.route }));
+      }
+      runs[s.name] = [];
+    }
+
+    log(`http: warm-up ${options.warmupS} s each, then ${options.runs} rounds of ${options.durationS} s`);
+    for (const s of list) {
+      const run = await measure(s, options.warmupS, options, signer, fillers.get(s), 8_000);
+      warmups[s.name] = run;
+      s.expected = run.rate;
+    }
+    for (let round = 0; round < options.runs; round++) {
+      for (const s of list) {
+        // A strategy's pool is sized from its own best rate, or from the limit just measured if higher.
+        const limit = list.find((x) => x.adapter === s.adapter && x.kind === 'limit');
+        const limitRate = limit ? (runs[limit.name][round]?.rate ?? 0) : 0;
+        const expected = Math.max(s.expected, s.kind === 'auth' ? limitRate : 0);
+        const run = await measure(s, options.durationS, options, signer, fillers.get(s), expected);
+        runs[s.name].push(run);
+        s.expected = Math.max(s.expected, run.rate);
+      }
+      log(
+        `http: round ${round + 1}/${options.runs}: ` +
+          list.map((s) => `${short(s)} ${Math.round(runs[s.name][round].rate)}`).join(', '),
+      );
+    }
+    if (options.profile) {
+      for (const s of list.filter((x) => x.kind !== 'bare')) {
+        const name = `http-${s.adapter}-${s.kind === 'auth' ? s.signature : s.kind}`;
+        const run = await measure(s, options.durationS, options, signer, fillers.get(s), s.expected, {
+          dir: options.profileDir,
+          name,
+        });
+        profiles[s.name] = {
+          summary: run.profile!,
+          requests: Math.round(run.rate * run.durationS),
+          adapter: s.adapter,
+          kind: s.kind,
+          signature: s.signature,
+        };
+        log(`http: profiled ${s.name} → ${run.profile!.file}`);
+      }
+    }
+  } finally {
+    await Promise.all(list.map((s) => s.server?.stop()));
+  }
+
+  const rows: Row[] = list.map((s) => {
+    const r = runs[s.name];
+    const rates = r.map((x) => x.rate);
+    const row: Row = {
+      section: 'http',
+      name: s.name,
+      rate: median(rates),
+      micros: median(r.map((x) => x.mainThreadUsPerRequest)),
+      p99Ms: median(r.map((x) => x.p99Ms)),
+      runs: rates,
+    };
+    if (s.baseline) {
+      const base = runs[s.baseline];
+      row.baseline = s.baseline;
+      row.ratio = median(r.map((x, k) => x.rate / base[k].rate));
+      row.cpuRatio = median(r.map((x, k) => base[k].serverCpuUsPerRequest / x.serverCpuUsPerRequest));
+    }
+    const selects = r.reduce((a, x) => a + x.sqlSelects, 0);
+    const writes = r.reduce((a, x) => a + x.sqlWrites, 0);
+    if (s.kind === 'auth') {
+      row.note =
+        `${selects} SQL SELECT(s) during the measured runs (key cache misses; the cache TTL is 60 s), ` +
+        `${writes} batched lastUsedAt write(s)`;
+    }
+    const exhausted = r.filter((x) => x.poolExhausted).length;
+    if (exhausted > 0) row.note = `${row.note ?? ''}; ${exhausted} run(s) ended early: pool used up`;
+    if (s.target !== undefined && row.ratio !== undefined) {
+      row.target = { label: `≥ ${s.target}`, met: row.ratio >= s.target };
+    }
+    return row;
+  });
+  return { rows, runs, warmups, profiles };
+}
+
+function origin(s: Scenario): string {
+  return `http://127.0.0.1:${s.server!.port}`;
+}
+
+function short(s: Scenario): string {
+  return `${s.adapter[0]}:${s.kind === 'auth' ? s.signature : s.kind}`;
+}
+
+/** One autocannon run against a scenario's server; throws on any non-2xx response or error. */
+async function measure(
+  s: Scenario,
+  durationS: number,
+  options: HttpOptions,
+  signer: SignerPool,
+  filler: SignedHeaders[] | undefined,
+  expectedRate: number,
+  profile?: { dir: string; name: string },
+): Promise<HttpRun> {
+  const server = s.server!;
+  let pool: SignedHeaders[];
+  let cycle = false;
+  if (filler) {
+    pool = filler;
+    cycle = true;
+  } else {
+    // Enough fresh requests for the whole run (+50 %, + the reserve below); else the run stops early.
+    const count =
+      Math.ceil(Math.max(expectedRate, 1000) * (durationS * 1.5 + (3 * SAMPLE_MS) / 1000)) +
+      50 * options.connections;
+    const kind = s.signature as SignatureKind;
+    const estimateMs = count / signingRate[kind];
+    // JWT `time` must be within ±20 s when used: aim it at the middle of the run.
+    const jwtTime =
+      kind === 'jwt' ? Math.round((Date.now() + estimateMs + (durationS * 1000) / 2) / 1000) : undefined;
+    const started = nowMs();
+    pool = await signer.sign(kind, count, origin(s), options.key, { basePath: s.route, jwtTime });
+    signingRate[kind] = count / Math.max(nowMs() - started, 1);
+  }
+
+  let next = 0;
+  let exhausted = false;
+  let overrun = false;
+  // autocannon stops at its next sample tick (every SAMPLE_MS): keep that many requests in reserve.
+  const margin = Math.ceil((Math.max(expectedRate, 1000) * 3 * SAMPLE_MS) / 1000) + 20 * options.connections;
+  let instance: autocannon.Instance | undefined;
+  const request: autocannon.Request = {
+    method: 'GET',
+    setupRequest: (req) => {
+      let signed: SignedHeaders;
+      if (cycle) {
+        signed = pool[next++ % pool.length];
+      } else {
+        if (!exhausted && next >= pool.length - margin) {
+          exhausted = true;
+          instance?.stop();
+        }
+        if (next >= pool.length) overrun = true; // sends a replay: refused, and reported as a pool overrun
+        signed = pool[Math.min(next++, pool.length - 1)];
+      }
+      return { ...req, path: signed.path, headers: signed.headers };
+    },
+  };
+
+  if (profile) await server.request({ type: 'profile-start' });
+  await server.request({ type: 'cpu-start' });
+  const ticks0 = machineTicks();
+  const self0 = process.cpuUsage();
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    instance = autocannon(
+      {
+        url: origin(s),
+        connections: options.connections,
+        pipelining: 1,
+        duration: durationS,
+        requests: [request],
+        timeout: 10,
+        sampleInt: SAMPLE_MS,
+      },
+      (error: unknown, res: autocannon.Result) => (error ? reject(error) : resolve(res)),
+    );
+  });
+  const self = process.cpuUsage(self0);
+  const ticks1 = machineTicks();
+  const cpu = await server.request<CpuReport>({ type: 'cpu-stop' });
+  const profileSummary = profile
+    ? await server.request<ProfileSummary>({ type: 'profile-stop', ...profile }, 60_000)
+    : undefined;
+
+  const elapsedS = (result.finish.getTime() - result.start.getTime()) / 1000;
+  const ok = result['2xx'];
+  let otherCpuCores: number | null = null;
+  if (ticks0 && ticks1 && ticks1.total > ticks0.total) {
+    const cores = cpus().length;
+    const machineBusy = ((ticks1.busy - ticks0.busy) / (ticks1.total - ticks0.total)) * cores;
+    const ours = (cpu.userUs + cpu.systemUs + self.user + self.system) / 1e6 / elapsedS;
+    otherCpuCores = Math.max(0, Math.round((machineBusy - ours) * 100) / 100);
+  }
+  const run: HttpRun = {
+    rate: ok / elapsedS,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    requests: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    durationS: elapsedS,
+    serverCpuUsPerRequest: (cpu.userUs + cpu.systemUs) / Math.max(ok, 1),
+    mainThreadUsPerRequest: (cpu.elu * cpu.windowUs) / Math.max(ok, 1),
+    serverEventLoopUtilization: Math.round(cpu.elu * 1000) / 1000,
+    sqlSelects: cpu.sqlSelects,
+    sqlWrites: cpu.sqlWrites,
+    poolSize: pool.length,
+    poolUsed: next,
+    poolExhausted: exhausted,
+    otherCpuCores,
+    ...(profileSummary ? { profile: profileSummary } : {}),
+  };
+  if (overrun) {
+    throw new Error(
+      `${s.name}: the pool of ${pool.length} pre-signed requests ran out before autocannon stopped; ` +
+        `the last ${run.non2xx} requests were replays. This is a harness bug: report it.`,
+    );
+  }
+  if (run.non2xx > 0 || run.errors > 0 || run.timeouts > 0 || ok === 0) {
+    throw new Error(
+      `${s.name}: ${run.non2xx} non-2xx responses, ${run.errors} errors, ${run.timeouts} timeouts ` +
+        `out of ${run.requests} requests (2xx: ${ok}). Every request must be accepted; the server said:\n` +
+        server.tail(),
+    );
+  }
+  return run;
+}
