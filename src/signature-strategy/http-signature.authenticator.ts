@@ -242,10 +242,13 @@ export class HttpSignatureAuthenticator {
     const ttl = Math.max(acceptableUntil + this.settings.clockSkewMs - now, 1000);
     // With a nonce, the nonce is single-use. Without one, what was signed is: not the
     // signature bytes, since an ECDSA signature can be re-encoded into another valid one.
-    const digest = createHash('sha256').update(signedBytes).digest('base64url');
     const fresh = nonce
       ? await this.replayStore.claim(`sig-nonce:${keyId}`, nonce, ttl)
-      : await this.replayStore.claim(`sig:${keyId}`, digest, ttl);
+      : await this.replayStore.claim(
+          `sig:${keyId}`,
+          createHash('sha256').update(signedBytes).digest('base64url'),
+          ttl,
+        );
     if (!fresh) throw authError('REPLAYED', `${nonce ? 'nonce' : 'signed content'} reused for ${keyId}`);
     this.registry.touch(keyId);
     return new SecurityContext(user, keyId, method, roles);

@@ -2,7 +2,7 @@ import { Strategy as CustomStrategy, VerifiedCallback } from 'passport-custom';
 import type { StrategyEntry } from '../guards/passport-registry';
 import { toAuthRequest } from '../http/auth-request';
 import { requestOrigin } from '../http/request-origin';
-import { HttpSignatureAuthenticator } from './http-signature.authenticator';
+import { HttpSignatureAuthenticator, RequestAddress } from './http-signature.authenticator';
 import { SignaturePolicy, SignaturePolicyOverride, tightenPolicy } from './signature-policy';
 
 export const KEYPAIR_HTTP_SIGNATURE_STRATEGY = 'keypair-http-signature';
@@ -31,24 +31,25 @@ export class HttpSignatureStrategy extends CustomStrategy {
     configuredOrigin: string | null,
     policy: SignaturePolicy,
   ) {
+    // A configured origin is parsed once; otherwise it comes from each request's connection and Host.
+    const fixed = configuredOrigin ? addressOf(configuredOrigin) : null;
     super((req: unknown, done: VerifiedCallback) => {
       try {
         const request = toAuthRequest(req);
-        const origin = new URL(requestOrigin(request, configuredOrigin));
+        const address = fixed ?? addressOf(requestOrigin(request, null));
         const route = (req as { [ROUTE_SIGNATURE_POLICY]?: SignaturePolicyOverride })[ROUTE_SIGNATURE_POLICY];
-        authenticator
-          .authenticate(
-            request,
-            { scheme: origin.protocol.slice(0, -1), authority: origin.host },
-            tightenPolicy(policy, route),
-          )
-          .then(
-            (context) => done(null, context),
-            (error: unknown) => done(error),
-          );
+        authenticator.authenticate(request, address, route ? tightenPolicy(policy, route) : policy).then(
+          (context) => done(null, context),
+          (error: unknown) => done(error),
+        );
       } catch (error) {
         done(error);
       }
     });
   }
+}
+
+function addressOf(origin: string): RequestAddress {
+  const url = new URL(origin);
+  return { scheme: url.protocol.slice(0, -1), authority: url.host };
 }
