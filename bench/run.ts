@@ -7,10 +7,11 @@ import { ed25519Key } from './fixtures';
 import { runHttp, killAllServers, type HttpResult } from './http';
 import { runMicro, type MicroResult } from './micro';
 import { formatProfile, formatProfileDiff } from './profile';
+import { cleanupScaleSync, runScale, type ScaleResult } from './scale';
 import { SignerPool } from './signer-pool';
 
 /*
- * `npm run bench [-- --quick] [-- --only=micro|http] [-- --profile]`
+ * `npm run bench [-- --quick] [-- --only=micro|http|scale] [-- --profile]`
  *
  * Compiled by `tsc -p bench/tsconfig.json` into bench/.build (with its own copy
  * of src/), run from there, and bench/.build is removed at the end (pass
@@ -19,12 +20,13 @@ import { SignerPool } from './signer-pool';
 
 interface Args {
   quick: boolean;
-  only: 'micro' | 'http' | 'all';
+  only: 'micro' | 'http' | 'scale' | 'all';
   profile: boolean;
   keepBuild: boolean;
   connections: number;
   runs?: number;
   duration?: number;
+  scaleKeys?: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -36,7 +38,9 @@ function parseArgs(argv: string[]): Args {
         args.quick = true;
         break;
       case '--only':
-        if (value !== 'micro' && value !== 'http') throw new Error('--only=micro or --only=http');
+        if (value !== 'micro' && value !== 'http' && value !== 'scale') {
+          throw new Error('--only=micro, --only=http or --only=scale');
+        }
         args.only = value;
         break;
       case '--profile':
@@ -54,9 +58,13 @@ function parseArgs(argv: string[]): Args {
       case '--duration':
         args.duration = Number(value);
         break;
+      case '--scale-keys':
+        args.scaleKeys = Number(value);
+        break;
       case '--help':
         console.log(
-          'npm run bench -- [--quick] [--only=micro|http] [--profile] [--connections=4] [--runs=N] [--duration=S] [--keep-build]',
+          'npm run bench -- [--quick] [--only=micro|http|scale] [--profile] [--connections=4] [--runs=N] [--duration=S] [--scale-keys=N] [--keep-build]\n' +
+            'scale group: BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/test), BENCH_REDIS_URL (default redis://127.0.0.1:6379)',
         );
         process.exit(0);
         break;
@@ -89,6 +97,19 @@ async function main(): Promise<number> {
     warmupS: args.quick ? 1.5 : 3,
     connections: args.connections,
   };
+  const scale = {
+    keys: args.scaleKeys ?? (args.quick ? 100_000 : 1_000_000),
+    // Short runs, many rounds: the ratio of two neighbouring runs is what survives a busy machine.
+    runs: args.runs ?? (args.quick ? 4 : 8),
+    durationS: args.duration ?? (args.quick ? 1.5 : 3),
+    warmupS: args.quick ? 1 : 2,
+    connections: args.connections,
+    nonces: 200_000,
+    redisRepeats: args.quick ? 1 : 3,
+    fillMemoryStore: true,
+    pgUrl: process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+  };
   const log = (line: string) =>
     console.log(`[${((nowMs() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
   log(
@@ -101,11 +122,12 @@ async function main(): Promise<number> {
   const signer = new SignerPool();
   let microResult: MicroResult | undefined;
   let httpResult: HttpResult | undefined;
+  let scaleResult: ScaleResult | undefined;
   try {
-    if (args.only !== 'http') {
+    if (args.only === 'all' || args.only === 'micro') {
       microResult = await runMicro({ ...micro, profile: args.profile, profileDir, log }, signer);
     }
-    if (args.only !== 'micro') {
+    if (args.only === 'all' || args.only === 'http') {
       const key = ed25519Key();
       const limitKey = ed25519Key();
       // The limit verifies a message the size of a 6-component signature base.
@@ -128,12 +150,19 @@ async function main(): Promise<number> {
         signer,
       );
     }
+    if (args.only === 'all' || args.only === 'scale') {
+      scaleResult = await runScale({ ...scale, quick: args.quick, log });
+    }
   } finally {
     await signer.close();
     rmSync(tmp, { recursive: true, force: true });
   }
 
-  const rows: Row[] = [...(microResult?.rows ?? []), ...(httpResult?.rows ?? [])];
+  const rows: Row[] = [
+    ...(microResult?.rows ?? []),
+    ...(httpResult?.rows ?? []),
+    ...(scaleResult?.rows ?? []),
+  ];
   const table = markdownTable(rows);
   const others = httpResult
     ? Object.values(httpResult.runs)
@@ -142,13 +171,24 @@ async function main(): Promise<number> {
         .filter((v): v is number => v !== null)
     : [];
   const elapsed = Math.round((nowMs() - started) / 1000);
-  const notes = rows.filter((r) => r.note).map((r) => `- ${r.name}: ${r.note}`);
+  // Scale rows list their notes with the scale lines.
+  const notes = rows
+    .filter((r) => r.note && !r.name.startsWith('scale:'))
+    .map((r) => `- ${r.name}: ${r.note}`);
   const targets = targetLines(rows);
   const report = [
     `Machine: ${host.cpu}, ${host.cores} cores, ${host.memoryGiB} GiB, Node ${host.node} (${host.platform}); load average at start ${host.loadavgAtStart.join(' ')}`,
     `Command: \`${command}\` (${elapsed} s)`,
-    `Micro: median of ${micro.runs} runs of ${micro.runMs} ms per row, in process, one at a time, rows interleaved round by round.`,
-    `HTTP: autocannon, ${http.connections} connections, median of ${http.runs} runs of ${http.durationS} s per row (after a ${http.warmupS} s warm-up), each server in its own child process, rows interleaved round by round.`,
+    ...(microResult
+      ? [
+          `Micro: median of ${micro.runs} runs of ${micro.runMs} ms per row, in process, one at a time, rows interleaved round by round.`,
+        ]
+      : []),
+    ...(httpResult
+      ? [
+          `HTTP: autocannon, ${http.connections} connections, median of ${http.runs} runs of ${http.durationS} s per row (after a ${http.warmupS} s warm-up), each server in its own child process, rows interleaved round by round.`,
+        ]
+      : []),
     '',
     table,
     '',
@@ -162,6 +202,7 @@ async function main(): Promise<number> {
       : []),
     ...(targets.length > 0 ? ['', 'Targets:', ...targets] : []),
     ...(notes.length > 0 ? ['', 'Notes:', ...notes] : []),
+    ...(scaleResult ? ['', ...scaleResult.lines] : []),
   ].join('\n');
   console.log(`\n${report}`);
 
@@ -206,12 +247,13 @@ async function main(): Promise<number> {
         startedAt: new Date(Date.now() - elapsed * 1000).toISOString(),
         elapsedSeconds: elapsed,
         machine: host,
-        settings: { micro, http },
+        settings: { micro, http, scale: scaleResult?.details?.settings },
         table,
         report,
         rows,
         micro: microResult && { results: microResult.results },
         http: httpResult && { runs: httpResult.runs, warmups: httpResult.warmups },
+        scale: scaleResult && { skipped: scaleResult.skipped, ...scaleResult.details },
         profiles: {
           micro: microResult?.profiles,
           http: httpResult?.profiles,
@@ -245,7 +287,8 @@ function targetLines(rows: readonly Row[]): string[] {
         `${theirs.micros.toFixed(1)} µs, ${ours.ratio!.toFixed(1)}x ours (target 4-5x: ${ours.ratio! >= 4 ? 'met' : 'MISSED'}).`,
     );
   }
-  for (const row of rows.filter((r) => r.section === 'http' && r.target)) {
+  // Scale rows (their baseline is the 100-key row, not the limit) have their own lines (scale.ts).
+  for (const row of rows.filter((r) => r.section === 'http' && r.target && !r.name.startsWith('scale:'))) {
     const limit = rows.find((r) => r.name === row.baseline);
     const extra = limit ? row.micros - limit.micros : NaN;
     lines.push(
@@ -269,6 +312,7 @@ let tmpDir: string | undefined;
 
 function cleanup(keep: boolean): void {
   killAllServers();
+  cleanupScaleSync();
   if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
   if (!keep) rmSync(BUILD_DIR, { recursive: true, force: true });
 }
