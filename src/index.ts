@@ -31,6 +31,25 @@ export { Roles, ROLES_METADATA } from './context/roles.decorator';
 export { Public, PUBLIC_METADATA } from './context/public.decorator';
 export { RolesGuard } from './context/roles.guard';
 export { KeypairAuthGuard } from './guards/keypair-auth.guard';
+export { AllowCaching, ALLOW_CACHING_METADATA } from './context/allow-caching.decorator';
+
+// Hardening: failed-authentication throttling and audit events (docs/SECURITY.md)
+export { AuthThrottle } from './throttle/auth-throttle';
+export { MemoryThrottleStore } from './throttle/memory-throttle.store';
+export type { MemoryThrottleStoreOptions } from './throttle/memory-throttle.store';
+export {
+  THROTTLE_STORE,
+  InjectThrottleStore,
+  getThrottleStoreToken,
+} from './throttle/throttle-store.interface';
+export type { ThrottleHit, ThrottleStore } from './throttle/throttle-store.interface';
+export type {
+  ResolvedThrottleOptions,
+  ThrottleDimension,
+  ThrottleOptions,
+} from './throttle/throttle-options';
+export { AuthAudit } from './audit/auth-audit';
+export type { AuditLogMode, AuthEvent, AuthEventHandler } from './audit/auth-event';
 
 // Keys
 export { KeyRegistry } from './keys/key-registry';

@@ -6,6 +6,8 @@ import type { ResponseSigningOptions } from './response-signing/response-signer'
 import type { ReplayStore } from './stores/replay-store.interface';
 import type { TokenOptions } from './tokens/token-options';
 import type { IdempotencyOptions } from './idempotency/idempotency-options';
+import type { AuditLogMode, AuthEventHandler } from './audit/auth-event';
+import type { ThrottleOptions } from './throttle/throttle-options';
 
 /** Strategy names accepted in `strategies`. Each later strategy adds its name here. */
 export const STRATEGY_NAMES = ['jwt', 'http-signature', 'client-certificate', 'access-token'] as const;
@@ -88,6 +90,15 @@ export interface KeypairAuthModuleOptions {
   idempotency?: IdempotencyOptions;
   /** Access and refresh tokens after one key proof (docs/tokens.md); enables 'access-token'. Needs responseSigning.keys. */
   tokens?: TokenOptions;
+  /**
+   * Refuse with 429 (AUTH_THROTTLED) an address or a claimed key id after `maxFailures`
+   * failed authentications in `windowSeconds`. Off unless set; `throttle: {}` for 20 per 60 s.
+   */
+  throttle?: ThrottleOptions;
+  /** Which authentication decisions the `KeypairAuth` logger writes as JSON lines (default 'failures'). */
+  auditLog?: AuditLogMode;
+  /** Called with every authentication decision (success and failure), to forward them (SIEM, metrics). */
+  onAuthEvent?: AuthEventHandler;
 }
 
 /** Structural options of forRoot / forRootAsync, known before any provider runs. */

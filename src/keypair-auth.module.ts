@@ -1,5 +1,6 @@
 import { DynamicModule, Inject, Module, OnModuleDestroy, Provider, Type } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { AuthAudit } from './audit/auth-audit';
 import { AdminController } from './admin/admin.controller';
 import { CertificateAdminController } from './certificate-strategy/certificate-admin.controller';
 import { CertificateRegistry } from './certificate-strategy/certificate-registry';
@@ -26,6 +27,8 @@ import { REPLAY_STORE, ReplayStore } from './stores/replay-store.interface';
 import { TokenAdminController } from './tokens/token-admin.controller';
 import { TokenController } from './tokens/token.controller';
 import { TokenService } from './tokens/token.service';
+import { AuthThrottle } from './throttle/auth-throttle';
+import { THROTTLE_STORE } from './throttle/throttle-store.interface';
 
 const EXPORTS = [
   KeypairAuthGuard,
@@ -44,6 +47,9 @@ const EXPORTS = [
   IDEMPOTENCY_STORE,
   SERVER_KEYRING,
   TokenService,
+  AuthAudit,
+  AuthThrottle,
+  THROTTLE_STORE,
 ];
 
 /**

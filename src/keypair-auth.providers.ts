@@ -1,5 +1,6 @@
 import { Provider } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { AuthAudit } from './audit/auth-audit';
 import { ClientCertificateAuthenticator } from './certificate-strategy/client-certificate.authenticator';
 import { clientCertificateProviders } from './certificate-strategy/client-certificate.providers';
 import {
@@ -29,6 +30,9 @@ import { REPLAY_STORE, ReplayStore } from './stores/replay-store.interface';
 import { AccessTokenAuthenticator } from './tokens/access-token.authenticator';
 import { AccessTokenStrategy, accessTokenEntry } from './tokens/access-token.strategy';
 import { tokenProviders } from './tokens/token.providers';
+import { AuthThrottle } from './throttle/auth-throttle';
+import { MemoryThrottleStore } from './throttle/memory-throttle.store';
+import { THROTTLE_STORE, ThrottleStore } from './throttle/throttle-store.interface';
 
 /** Providers of KeypairAuthModule: plain classes built by factories, no request scope anywhere. */
 export const keypairAuthProviders: Provider[] = [
@@ -151,6 +155,24 @@ export const keypairAuthProviders: Provider[] = [
       ClientCertificateAuthenticator,
       AccessTokenAuthenticator,
     ],
+  },
+  {
+    // Hardening: one audit event per decision; failure throttling when `throttle` is set.
+    provide: AuthAudit,
+    useFactory: (options: ResolvedKeypairAuthOptions) => new AuthAudit(options.auditLog, options.onAuthEvent),
+    inject: [KEYPAIR_AUTH_OPTIONS],
+  },
+  {
+    provide: THROTTLE_STORE,
+    useFactory: (options: ResolvedKeypairAuthOptions): ThrottleStore | null =>
+      options.throttle ? (options.throttle.store ?? new MemoryThrottleStore()) : null,
+    inject: [KEYPAIR_AUTH_OPTIONS],
+  },
+  {
+    provide: AuthThrottle,
+    useFactory: (options: ResolvedKeypairAuthOptions, store: ThrottleStore | null) =>
+      options.throttle && store ? new AuthThrottle(options.throttle, store) : null,
+    inject: [KEYPAIR_AUTH_OPTIONS, THROTTLE_STORE],
   },
   ...clientCertificateProviders,
   ...tokenProviders,

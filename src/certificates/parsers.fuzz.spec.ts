@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { fuzzParams, printFuzzCounts } from '../../test/support/fuzz';
 import { initCa, issueClientCert } from './ca';
 import { decodeCertificateDer } from './certificate-decoding';
 import { CertificateError } from './certificate-error';
@@ -24,6 +25,7 @@ import { parseXfcc } from './xfcc';
  * first check, so most properties mutate valid encodings instead.
  */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
+afterAll(printFuzzCounts);
 
 function onlyCertificateErrors(fn: () => unknown): boolean {
   try {
@@ -121,7 +123,7 @@ describe('parsers never throw anything but CertificateError (fast-check)', () =>
             p.parse(values.flatMap((value) => [...p.headerNames.slice(0, 1), value])),
           ),
         ),
-        { numRuns: RUNS },
+        fuzzParams(`forwarded-certificate/${format}`, RUNS),
       );
     });
 
@@ -138,7 +140,7 @@ describe('parsers never throw anything but CertificateError (fast-check)', () =>
           mutated[index] = applyEdits(mutated[index], edits);
           return onlyCertificateErrors(() => p.parse(mutated));
         }),
-        { numRuns: RUNS },
+        fuzzParams(`forwarded-certificate/${format}`, RUNS),
       );
     });
 
@@ -149,7 +151,7 @@ describe('parsers never throw anything but CertificateError (fast-check)', () =>
         fc.property(fc.array(fc.oneof(names, anyText), { maxLength: 7 }), (raw) =>
           onlyCertificateErrors(() => p.parse(raw)),
         ),
-        { numRuns: RUNS },
+        fuzzParams(`forwarded-certificate/${format}`, RUNS),
       );
     });
   });
@@ -165,7 +167,7 @@ describe('parsers never throw anything but CertificateError (fast-check)', () =>
           parseClientVerifyStatus(lines.flatMap((line) => ['x-ssl-client-verify', line])),
         ),
       ),
-      { numRuns: RUNS },
+      fuzzParams('verify-status', RUNS),
     );
   });
 
@@ -185,7 +187,7 @@ describe('parsers never throw anything but CertificateError (fast-check)', () =>
         ),
         (text) => onlyCertificateErrors(() => parseDistinguishedName(text)),
       ),
-      { numRuns: RUNS },
+      fuzzParams('rfc4514-name', RUNS),
     );
   });
 
@@ -201,7 +203,7 @@ describe('parsers never throw anything but CertificateError (fast-check)', () =>
         ),
         (text) => onlyCertificateErrors(() => parseXfcc(text)),
       ),
-      { numRuns: RUNS },
+      fuzzParams('xfcc', RUNS),
     );
   });
 
@@ -220,14 +222,14 @@ describe('parsers never throw anything but CertificateError (fast-check)', () =>
             decodeCertificateDer(der);
           }),
       ),
-      { numRuns: RUNS },
+      fuzzParams('certificate-der', RUNS),
     );
   });
 
   it('serial numbers', () => {
     fc.assert(
       fc.property(anyText, (text) => onlyCertificateErrors(() => normalizeSerialNumber(text))),
-      { numRuns: RUNS },
+      fuzzParams('serial-number', RUNS),
     );
   });
 
@@ -242,7 +244,7 @@ describe('parsers never throw anything but CertificateError (fast-check)', () =>
         ),
         (input) => onlyCertificateErrorsAsync(() => CrlRevocationList.load(input, [intermediate])),
       ),
-      { numRuns: Math.max(1, Math.floor(RUNS / 4)) },
+      fuzzParams('crl', RUNS),
     );
   });
 });

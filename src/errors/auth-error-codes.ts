@@ -45,6 +45,11 @@ export const AUTH_ERROR_CODES = {
   DIGEST_ALGORITHM_UNSUPPORTED: { status: 401, message: 'Digests must use sha-256 or sha-512.' },
   BODY_TOO_LARGE: { status: 413, message: 'The signed body is larger than this server checks.' },
   ROLE_REQUIRED: { status: 403, message: 'The credential does not grant a required role.' },
+  // Hardening (src/throttle/)
+  AUTH_THROTTLED: {
+    status: 429,
+    message: 'Too many failed authentication attempts; retry after Retry-After seconds.',
+  },
   // Client certificates (src/certificate-strategy/)
   CERT_HEADER_UNTRUSTED: {
     status: 400,

@@ -1,4 +1,5 @@
 import { HttpException, Logger } from '@nestjs/common';
+import type { AuthAudit } from '../audit/auth-audit';
 import { authError, KeypairAuthException } from '../errors/keypair-auth.exception';
 import { toAuthRequest } from '../http/auth-request';
 import { setResponseHeader } from '../http/response-headers';
@@ -19,6 +20,7 @@ export function authFailure(
   res: unknown,
   logger: Logger,
   strategies: PassportRegistry,
+  audit?: AuthAudit,
 ): HttpException {
   let exception: HttpException;
   let reason: string;
@@ -39,17 +41,30 @@ export function authFailure(
   }
   const request = toAuthRequest(req);
   const body = exception.getResponse() as { code?: string };
-  logger.warn(
-    JSON.stringify({
-      event: 'auth.failure',
-      code: body.code ?? 'UNKNOWN',
-      status: exception.getStatus(),
-      reason: reason.slice(0, 300),
-      method: request.method,
-      path: request.url.split('?', 1)[0].slice(0, 200),
-      remoteAddress: request.remoteAddress,
-    }),
-  );
+  if (audit) {
+    // One audit event per decision (log line per `auditLog`, and `onAuthEvent`).
+    let strategy: string | undefined;
+    try {
+      strategy = strategies.select(request)?.name;
+    } catch {
+      strategy = undefined; // the credentials were malformed; the event says what they looked like
+    }
+    audit.failure({ status: exception.getStatus(), code: body.code ?? null, reason }, req, strategy);
+  } else {
+    logger.warn(
+      JSON.stringify({
+        event: 'auth.failure',
+        code: body.code ?? 'UNKNOWN',
+        status: exception.getStatus(),
+        reason: reason.slice(0, 300),
+        method: request.method,
+        path: request.url.split('?', 1)[0].slice(0, 200),
+        remoteAddress: request.remoteAddress,
+      }),
+    );
+  }
+  // A refusal is about this request only: never let a cache keep it.
+  setResponseHeader(res, 'Cache-Control', 'no-store');
   if (exception.getStatus() === 401) {
     setResponseHeader(res, 'WWW-Authenticate', strategies.entries.map((e) => e.challenge).join(', '));
     for (const entry of strategies.entries) {

@@ -1,5 +1,15 @@
-import { CanActivate, ExecutionContext, HttpException, Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  CanActivate,
+  ExecutionContext,
+  HttpException,
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { AuthAudit } from '../audit/auth-audit';
+import { ALLOW_CACHING_METADATA } from '../context/allow-caching.decorator';
 import { PUBLIC_METADATA } from '../context/public.decorator';
 import { ROLES_METADATA } from '../context/roles.decorator';
 import { assertRoles } from '../context/roles.guard';
@@ -12,10 +22,12 @@ import {
 import { authError } from '../errors/keypair-auth.exception';
 import { toAuthRequest } from '../http/auth-request';
 import { readAuthorization } from '../http/authorization-header';
+import { setResponseHeader } from '../http/response-headers';
 import { KEYPAIR_AUTH_PASSPORT } from '../keypair-auth.internal-constants';
 import { SIGNATURE_POLICY_METADATA } from '../signature-strategy/require-signature.decorator';
 import { ROUTE_SIGNATURE_POLICY } from '../signature-strategy/http-signature.strategy';
 import type { SignaturePolicyOverride } from '../signature-strategy/signature-policy';
+import { AuthThrottle } from '../throttle/auth-throttle';
 import { authFailure } from './auth-failure';
 import { PassportRegistry } from './passport-registry';
 
@@ -25,10 +37,19 @@ import { PassportRegistry } from './passport-registry';
  * goes wrong ends in a 401/403/503 with a stable code, never in "authenticated
  * anyway" and never in a 500. Behaviour lives in protected methods so an app can
  * subclass it (to log differently, or to pick strategies by its own rule).
+ *
+ * Around authentication: a client over the failure limit is refused (429) before any
+ * lookup or signature check, each 401 is counted for the throttle, every decision is
+ * one audit event, and authenticated responses get `Cache-Control: no-store` unless
+ * the route has @AllowCaching().
  */
 @Injectable()
 export class KeypairAuthGuard implements CanActivate {
   protected readonly logger = new Logger('KeypairAuth');
+  /** Audit events of every decision (provided by the module; property-injected so subclasses keep their constructors). */
+  @Optional() @Inject(AuthAudit) protected readonly audit?: AuthAudit;
+  /** Failure throttling; null when the module has no `throttle` option. */
+  @Optional() @Inject(AuthThrottle) protected readonly throttle?: AuthThrottle | null;
 
   constructor(
     protected readonly reflector: Reflector,
@@ -40,11 +61,14 @@ export class KeypairAuthGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_METADATA, targets)) return true;
     const http = context.switchToHttp();
     const req = http.getRequest<RequestWithSecurityContext>();
+    const res = http.getResponse<unknown>();
     // A global guard plus @UseGuards(KeypairAuthGuard) runs twice on one request: the
     // second run must reuse the context, not verify (and claim the nonce) again.
     let securityContext = getSecurityContext(req);
+    const fresh = !securityContext;
     if (!securityContext) {
       try {
+        this.checkThrottle(req, res);
         const policy = this.reflector.getAllAndOverride<SignaturePolicyOverride | undefined>(
           SIGNATURE_POLICY_METADATA,
           targets,
@@ -52,13 +76,9 @@ export class KeypairAuthGuard implements CanActivate {
         if (policy)
           (req as { [ROUTE_SIGNATURE_POLICY]?: SignaturePolicyOverride })[ROUTE_SIGNATURE_POLICY] = policy;
         const strategy = this.selectStrategy(req);
-        securityContext = await this.registry.authenticate<SecurityContext>(
-          strategy,
-          req,
-          http.getResponse(),
-        );
+        securityContext = await this.registry.authenticate<SecurityContext>(strategy, req, res);
       } catch (error) {
-        throw this.failure(error, req, http.getResponse());
+        throw await this.refuse(error, req, res);
       }
     }
     req[SECURITY_CONTEXT_PROPERTY] = securityContext;
@@ -68,10 +88,39 @@ export class KeypairAuthGuard implements CanActivate {
       try {
         assertRoles(securityContext, required);
       } catch (error) {
-        throw this.failure(error, req, http.getResponse());
+        throw await this.refuse(error, req, res);
       }
     }
+    if (!this.reflector.getAllAndOverride<boolean>(ALLOW_CACHING_METADATA, targets)) {
+      setResponseHeader(res, 'Cache-Control', 'no-store');
+    }
+    if (fresh) this.audit?.success(securityContext, req);
     return true;
+  }
+
+  /**
+   * Before any lookup or signature check: refuses with 429 AUTH_THROTTLED (and
+   * `Retry-After`) a request whose address or claimed key id is over the failure limit.
+   */
+  protected checkThrottle(req: unknown, res: unknown): void {
+    if (!this.throttle) return;
+    const retryAfterMs = this.throttle.check(req, toAuthRequest(req));
+    if (retryAfterMs === null) return;
+    setResponseHeader(res, 'Retry-After', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+    const { maxFailures, windowMs } = this.throttle.settings;
+    throw authError(
+      'AUTH_THROTTLED',
+      `${maxFailures} failures in ${windowMs / 1000} s from this client or key id`,
+    );
+  }
+
+  /** failure(), then a 401 is counted for the throttle (a 403, 429 or 503 is not). */
+  protected async refuse(error: unknown, req: unknown, res: unknown): Promise<HttpException> {
+    const exception = this.failure(error, req, res);
+    if (this.throttle && exception.getStatus() === 401) {
+      await this.throttle.recordFailure(req, toAuthRequest(req));
+    }
+    return exception;
   }
 
   /** Picks the strategy from what the request carries; once, no fallback chain. */
@@ -87,6 +136,6 @@ export class KeypairAuthGuard implements CanActivate {
 
   /** Maps any failure to a client-safe exception, logs the reason, sets the 401 challenge. */
   protected failure(error: unknown, req: unknown, res: unknown): HttpException {
-    return authFailure(error, req, res, this.logger, this.registry);
+    return authFailure(error, req, res, this.logger, this.registry, this.audit);
   }
 }

@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
+import { fuzzParams, printFuzzCounts } from '../../test/support/fuzz';
 import {
   parseCavage,
   parseCavageAuthorization,
@@ -22,6 +23,7 @@ const RUNS = (() => {
 })();
 
 jest.setTimeout(Math.max(30_000, RUNS * 20));
+afterAll(printFuzzCounts);
 
 /** Calls fn; any throw must be an HttpSignatureError with a known code and a printable, bounded message. */
 function onlyHttpSignatureErrors(fn: () => unknown): void {
@@ -345,7 +347,7 @@ describe(`parsers never throw anything but HttpSignatureError (${RUNS} runs each
           });
         },
       ),
-      { numRuns: RUNS },
+      fuzzParams('rfc9421-structured-fields', RUNS),
     );
     // The generators must reach the base builder, not only the parser's first refusal.
     expect(bases).toBeGreaterThan(RUNS / 100);
@@ -383,7 +385,7 @@ describe(`parsers never throw anything but HttpSignatureError (${RUNS} runs each
           });
         },
       ),
-      { numRuns: RUNS },
+      fuzzParams('cavage-header', RUNS),
     );
     expect(parsed).toBeGreaterThan(RUNS / 100);
   });
@@ -394,7 +396,7 @@ describe(`parsers never throw anything but HttpSignatureError (${RUNS} runs each
         onlyHttpSignatureErrors(() => parseContentDigest(value));
         onlyHttpSignatureErrors(() => verifyContentDigest(value, body));
       }),
-      { numRuns: RUNS },
+      fuzzParams('content-digest', RUNS),
     );
   });
 
@@ -404,7 +406,7 @@ describe(`parsers never throw anything but HttpSignatureError (${RUNS} runs each
         onlyHttpSignatureErrors(() => parseLegacyDigest(value));
         onlyHttpSignatureErrors(() => verifyLegacyDigest(value, body));
       }),
-      { numRuns: RUNS },
+      fuzzParams('legacy-digest', RUNS),
     );
   });
 
@@ -414,7 +416,7 @@ describe(`parsers never throw anything but HttpSignatureError (${RUNS} runs each
         onlyHttpSignatureErrors(() => parseRawHttpMessage(`GET / HTTP/1.1\n${text}`));
         onlyHttpSignatureErrors(() => parseRawHttpMessage(text));
       }),
-      { numRuns: RUNS },
+      fuzzParams('raw-http-message', RUNS),
     );
   });
 });

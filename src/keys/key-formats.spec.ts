@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash, createPublicKey, generateKeyPairSync, KeyObject, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fc from 'fast-check';
+import { fuzzParams, printFuzzCounts } from '../../test/support/fuzz';
 import { calculateJwkThumbprint } from 'jose';
 import { signWithAlgorithm, verifyWithAlgorithm, type KeyAlgorithm } from './key-algorithm';
 import { KEY_FORMAT_ERROR_CODES, KeyFormatError, type KeyFormatErrorCode } from './key-format.error';
@@ -839,6 +840,7 @@ if (!havePython) {
 const FUZZ_RUNS = Math.max(1, Number.parseInt(process.env.FUZZ_RUNS ?? '', 10) || 1000);
 /** About 1 ms per run at worst; keep Jest's timer out of the way of large FUZZ_RUNS. */
 const FUZZ_TIMEOUT = Math.max(30_000, FUZZ_RUNS * 5);
+afterAll(printFuzzCounts);
 
 describe(`fuzzing parsePublicKey (${FUZZ_RUNS} runs per property)`, () => {
   const validStrings = [
@@ -927,7 +929,7 @@ describe(`fuzzing parsePublicKey (${FUZZ_RUNS} runs per property)`, () => {
           ),
           (s) => check(s),
         ),
-        { numRuns: FUZZ_RUNS },
+        fuzzParams('key-formats', FUZZ_RUNS),
       );
     },
     FUZZ_TIMEOUT,
@@ -950,7 +952,7 @@ describe(`fuzzing parsePublicKey (${FUZZ_RUNS} runs per property)`, () => {
           fc.option(fc.anything()),
           (value, options) => check(value, options),
         ),
-        { numRuns: FUZZ_RUNS },
+        fuzzParams('key-formats', FUZZ_RUNS),
       );
     },
     FUZZ_TIMEOUT,
@@ -992,7 +994,7 @@ describe(`fuzzing parsePublicKey (${FUZZ_RUNS} runs per property)`, () => {
             check(asJson ? JSON.stringify(jwk) : jwk);
           },
         ),
-        { numRuns: FUZZ_RUNS },
+        fuzzParams('key-formats', FUZZ_RUNS),
       );
     },
     FUZZ_TIMEOUT,
@@ -1007,7 +1009,7 @@ describe(`fuzzing parsePublicKey (${FUZZ_RUNS} runs per property)`, () => {
           fc.array(mutation, { minLength: 1, maxLength: 4 }),
           (text, mutations) => check(mutate(text, mutations)),
         ),
-        { numRuns: FUZZ_RUNS },
+        fuzzParams('key-formats', FUZZ_RUNS),
       );
     },
     FUZZ_TIMEOUT,
@@ -1030,7 +1032,7 @@ describe(`fuzzing parsePublicKey (${FUZZ_RUNS} runs per property)`, () => {
             }
           },
         ),
-        { numRuns: FUZZ_RUNS },
+        fuzzParams('key-formats', FUZZ_RUNS),
       );
     },
     FUZZ_TIMEOUT,
@@ -1048,7 +1050,7 @@ describe(`fuzzing parsePublicKey (${FUZZ_RUNS} runs per property)`, () => {
             check(label.includes(' ') ? pem(label, der) : `${label} ${der.toString('base64')}`);
           },
         ),
-        { numRuns: FUZZ_RUNS },
+        fuzzParams('key-formats', FUZZ_RUNS),
       );
     },
     FUZZ_TIMEOUT,
@@ -1074,7 +1076,7 @@ describe(`fuzzing parsePublicKey (${FUZZ_RUNS} runs per property)`, () => {
             }
           },
         ),
-        { numRuns: FUZZ_RUNS },
+        fuzzParams('private-key', FUZZ_RUNS),
       );
     },
     FUZZ_TIMEOUT,

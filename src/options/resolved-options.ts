@@ -10,6 +10,8 @@ import type { StrategyName } from '../keypair-auth-options.interface';
 import type { ReplayStore } from '../stores/replay-store.interface';
 import type { ResolvedTokenOptions } from '../tokens/token-options';
 import type { ResolvedIdempotencyOptions } from '../idempotency/idempotency-options';
+import type { AuditLogMode, AuthEventHandler } from '../audit/auth-event';
+import type { ResolvedThrottleOptions } from '../throttle/throttle-options';
 
 /** Options after validation, with every default filled in once. */
 export interface ResolvedKeypairAuthOptions {
@@ -42,4 +44,8 @@ export interface ResolvedKeypairAuthOptions {
   idempotency: ResolvedIdempotencyOptions;
   /** null when tokens is not configured. */
   tokens: ResolvedTokenOptions | null;
+  /** null when throttling is off (no `throttle` block). */
+  throttle: ResolvedThrottleOptions | null;
+  auditLog: AuditLogMode;
+  onAuthEvent?: AuthEventHandler;
 }

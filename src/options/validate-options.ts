@@ -10,6 +10,8 @@ import {
   StrategyName,
 } from '../keypair-auth-options.interface';
 import { validateTokenOptions } from '../tokens/token-options';
+import { validateThrottleOptions } from '../throttle/throttle-options';
+import type { AuditLogMode } from '../audit/auth-event';
 import { ResolvedKeypairAuthOptions } from './resolved-options';
 
 const KNOWN_KEYS: ReadonlyArray<keyof KeypairAuthModuleOptions> = [
@@ -29,6 +31,9 @@ const KNOWN_KEYS: ReadonlyArray<keyof KeypairAuthModuleOptions> = [
   'clientCertificate',
   'idempotency',
   'tokens',
+  'throttle',
+  'auditLog',
+  'onAuthEvent',
 ];
 
 function checkKeys(where: string, value: object, known: readonly string[]): void {
@@ -202,7 +207,34 @@ export function validateOptions(raw: KeypairAuthModuleOptions = {}): ResolvedKey
     clientCertificate,
     idempotency: validateIdempotencyOptions(raw.idempotency),
     tokens,
+    throttle: validateThrottleOptions(raw.throttle),
+    auditLog: validateAuditLog(raw.auditLog),
+    onAuthEvent: validateHook(raw.onAuthEvent),
   };
+}
+
+const AUDIT_LOG_MODES: readonly AuditLogMode[] = ['all', 'failures', 'none'];
+
+function validateAuditLog(mode: unknown): AuditLogMode {
+  if (mode === undefined) return 'failures';
+  if (!AUDIT_LOG_MODES.includes(mode as AuditLogMode)) {
+    throw ConfigError.create(
+      `auditLog must be 'all', 'failures' or 'none' (got ${JSON.stringify(mode)}).`,
+      "Use 'failures' (the default) to log refusals only, 'all' to log successes too.",
+    );
+  }
+  return mode as AuditLogMode;
+}
+
+function validateHook(hook: unknown): ResolvedKeypairAuthOptions['onAuthEvent'] {
+  if (hook === undefined) return undefined;
+  if (typeof hook !== 'function') {
+    throw ConfigError.create(
+      'onAuthEvent must be a function (event) => void.',
+      'Pass a function, or leave it out.',
+    );
+  }
+  return hook as ResolvedKeypairAuthOptions['onAuthEvent'];
 }
 
 function validateOrigin(origin: unknown): string | null {

@@ -8,3 +8,5 @@ export type { RedisReplayStoreOptions } from './redis-replay.store';
 export { RedisCacheInvalidationBus } from './redis-cache-invalidation.bus';
 export { RedisIdempotencyStore } from './redis-idempotency.store';
 export type { RedisIdempotencyStoreOptions } from './redis-idempotency.store';
+export { RedisThrottleStore } from './redis-throttle.store';
+export type { RedisThrottleStoreOptions } from './redis-throttle.store';

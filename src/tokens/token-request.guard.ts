@@ -23,14 +23,17 @@ export class TokenRequestGuard extends KeypairAuthGuard {
     // Already authenticated by another guard on this request: never verify (and claim a nonce) twice.
     if (getSecurityContext(req) || !this.carriesCredentials(req)) return true;
     let securityContext: SecurityContext;
+    const res = http.getResponse<unknown>();
     try {
+      this.checkThrottle(req, res);
       const strategy = this.selectStrategy(req);
-      securityContext = await this.registry.authenticate<SecurityContext>(strategy, req, http.getResponse());
+      securityContext = await this.registry.authenticate<SecurityContext>(strategy, req, res);
     } catch (error) {
-      throw this.failure(error, req, http.getResponse());
+      throw await this.refuse(error, req, res);
     }
     req[SECURITY_CONTEXT_PROPERTY] = securityContext;
     req.user = securityContext;
+    this.audit?.success(securityContext, req);
     return true;
   }
 

@@ -6,6 +6,7 @@ import {
   HttpException,
   Inject,
   Logger,
+  Optional,
   Post,
   Req,
   Res,
@@ -14,6 +15,7 @@ import {
 } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { strictValidation } from '../admin/validation.pipe';
+import { AuthAudit } from '../audit/auth-audit';
 import { Public } from '../context/public.decorator';
 import { getSecurityContext } from '../context/security-context.request';
 import { KeypairAuthConfigurationError as ConfigError } from '../errors/configuration.error';
@@ -23,10 +25,13 @@ import { authFailure } from '../guards/auth-failure';
 import { PassportRegistry } from '../guards/passport-registry';
 import { AuthRequest, toAuthRequest } from '../http/auth-request';
 import { requestOrigin } from '../http/request-origin';
+import { setResponseHeader } from '../http/response-headers';
 import { ROLE_PATTERN } from '../keys/user-directory.interface';
 import { KEYPAIR_AUTH_OPTIONS } from '../keypair-auth.constants';
 import { KEYPAIR_AUTH_PASSPORT } from '../keypair-auth.internal-constants';
 import type { ResolvedKeypairAuthOptions } from '../options/resolved-options';
+import { AuthThrottle } from '../throttle/auth-throttle';
+import type { ClaimedIdentity } from '../throttle/throttle-keys';
 import type { IssuedChallenge } from './challenge';
 import { DpopRequest, DpopVerifier } from './dpop.verifier';
 import { ChallengeRequestDto } from './dto/challenge-request.dto';
@@ -51,6 +56,8 @@ export class TokenController {
     @Inject(TokenService) service: TokenService | null,
     @Inject(KEYPAIR_AUTH_OPTIONS) private readonly options: ResolvedKeypairAuthOptions,
     @Inject(KEYPAIR_AUTH_PASSPORT) private readonly strategies: PassportRegistry,
+    @Optional() @Inject(AuthAudit) private readonly audit?: AuthAudit,
+    @Optional() @Inject(AuthThrottle) private readonly throttle?: AuthThrottle | null,
   ) {
     if (!service) {
       throw ConfigError.create(
@@ -77,7 +84,9 @@ export class TokenController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   token(@Req() req: unknown, @Res({ passthrough: true }) res: unknown, @Body() dto: TokenRequestDto) {
-    return this.run(req, res, async (): Promise<TokenResponse> => {
+    // A challenge answer names its key in the body: that is the key id it is throttled by.
+    const claimed = dto.keyId !== undefined ? { keyId: dto.keyId } : undefined;
+    return this.run(req, res, claimed, async (): Promise<TokenResponse> => {
       const context = getSecurityContext(req);
       const answered = dto.keyId !== undefined || dto.challenge !== undefined || dto.signature !== undefined;
       if (context && answered) {
@@ -97,11 +106,13 @@ export class TokenController {
           'A challenge answer needs keyId, challenge and signature.',
         );
       } else {
+        this.checkThrottle(req, res, claimed);
         proof = await this.service.proveWithChallenge({
           keyId: dto.keyId,
           challenge: dto.challenge,
           signature: dto.signature,
         });
+        this.audit?.success({ method: 'challenge', keyId: proof.keyId, username: proof.user.username }, req);
       }
       const request = toAuthRequest(req);
       return this.service.issue(proof, {
@@ -118,7 +129,8 @@ export class TokenController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   refresh(@Req() req: unknown, @Res({ passthrough: true }) res: unknown, @Body() dto: RefreshRequestDto) {
-    return this.run(req, res, () => {
+    return this.run(req, res, undefined, () => {
+      this.checkThrottle(req, res);
       const request = toAuthRequest(req);
       const dpop = this.dpopOf(request);
       return this.service.refresh(dto.refreshToken, {
@@ -133,7 +145,7 @@ export class TokenController {
   @Post('revoke')
   @HttpCode(200)
   revoke(@Req() req: unknown, @Res({ passthrough: true }) res: unknown, @Body() dto: RefreshRequestDto) {
-    return this.run(req, res, async () => {
+    return this.run(req, res, undefined, async () => {
       await this.service.revokeRefreshToken(dto.refreshToken);
       return { revoked: true };
     });
@@ -152,15 +164,32 @@ export class TokenController {
     };
   }
 
-  /** Runs a handler; maps and logs failures the way KeypairAuthGuard does. */
-  private async run<T>(req: unknown, res: unknown, fn: () => Promise<T> | T): Promise<T> {
+  /** Runs a handler; maps, audits and counts failures the way KeypairAuthGuard does. */
+  private async run<T>(
+    req: unknown,
+    res: unknown,
+    claimed: ClaimedIdentity | undefined,
+    fn: () => Promise<T> | T,
+  ): Promise<T> {
     try {
       return await fn();
     } catch (error) {
       // Request errors (validation, 403 role subset) pass as they are; auth failures are mapped.
       if (error instanceof HttpException && !(error instanceof KeypairAuthException)) throw error;
-      throw authFailure(error, req, res, this.logger, this.strategies);
+      const exception = authFailure(error, req, res, this.logger, this.strategies, this.audit);
+      if (this.throttle && exception.getStatus() === 401) {
+        await this.throttle.recordFailure(req, toAuthRequest(req), claimed);
+      }
+      throw exception;
     }
+  }
+
+  /** 429 before any lookup or signature check for a client or key id over the failure limit. */
+  private checkThrottle(req: unknown, res: unknown, claimed?: ClaimedIdentity): void {
+    const retryAfterMs = this.throttle?.check(req, toAuthRequest(req), claimed) ?? null;
+    if (retryAfterMs === null) return;
+    setResponseHeader(res, 'Retry-After', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+    throw authError('AUTH_THROTTLED', 'too many failures from this client or for this key id');
   }
 }
 

@@ -1,0 +1,159 @@
+import { encodeForwardedCertificate, IssuedCertificate } from '../../src';
+import type { AttackCase } from './attack-harness';
+import { ATTACKER, AttackEnv } from './attack-env';
+
+type Case = AttackCase<AttackEnv>;
+
+/** What nginx forwards for a verified client certificate (the snippet in examples/nginx). */
+const nginx = (cert: IssuedCertificate, verify = 'SUCCESS'): string[] => [
+  ...encodeForwardedCertificate('nginx', cert.certificate),
+  'X-SSL-Client-Verify',
+  verify,
+];
+/** From the trusted proxy (127.0.0.1), unless `from` says otherwise. */
+const whoami = (env: AttackEnv, headers: string[], from?: string) =>
+  env.send('/probe/whoami', { headers, localAddress: from });
+
+export const CERTIFICATE_CASES: Case[] = [
+  {
+    name: 'cert/forged-nginx-headers-untrusted-peer',
+    attack: 'a client talks to the app directly and forges the headers nginx would set',
+    request: `from ${ATTACKER}: X-SSL-Client-Escaped-Cert + X-SSL-Client-Verify: SUCCESS`,
+    expect: { status: 400, code: 'CERT_HEADER_UNTRUSTED' },
+    run: (env) => whoami(env, nginx(env.certs.registered), ATTACKER),
+  },
+  {
+    name: 'cert/forged-xfcc-untrusted-peer',
+    attack: 'forged Envoy X-Forwarded-Client-Cert (a format the app is not even configured for)',
+    request: `from ${ATTACKER}: X-Forwarded-Client-Cert: Hash=...;Cert=...`,
+    expect: { status: 400, code: 'CERT_HEADER_UNTRUSTED' },
+    run: (env) =>
+      whoami(env, encodeForwardedCertificate('envoy-xfcc', env.certs.registered.certificate), ATTACKER),
+  },
+  {
+    name: 'cert/forged-rfc9440-untrusted-peer',
+    attack: 'forged RFC 9440 Client-Cert',
+    request: `from ${ATTACKER}: Client-Cert: :base64 DER:`,
+    expect: { status: 400, code: 'CERT_HEADER_UNTRUSTED' },
+    run: (env) =>
+      whoami(env, encodeForwardedCertificate('rfc9440', env.certs.registered.certificate), ATTACKER),
+  },
+  {
+    name: 'cert/forged-subject-dn-untrusted-peer',
+    attack: 'forged legacy subject-DN headers naming admin',
+    request: `from ${ATTACKER}: SSL_CLIENT_S_DN: CN=admin, SSL_CLIENT_VERIFY: SUCCESS`,
+    expect: { status: 400, code: 'CERT_HEADER_UNTRUSTED' },
+    run: (env) => whoami(env, ['SSL_CLIENT_S_DN', 'CN=admin', 'SSL_CLIENT_VERIFY', 'SUCCESS'], ATTACKER),
+  },
+  {
+    name: 'cert/cn-injection-slash',
+    attack: 'a certificate from our CA whose CN is "mallory/CN=admin" (OpenSSL slash-form confusion)',
+    request: 'nginx headers of CN=mallory/CN=admin, mapped by subject-cn',
+    expect: { status: 401, code: 'CERT_SUBJECT_INVALID' },
+    run: (env) => whoami(env, nginx(env.certs['cn-with-slash'])),
+  },
+  {
+    name: 'cert/cn-injection-two-cns',
+    attack: 'a subject with two CNs, mallory and admin, hoping the mapping reads the wrong one',
+    request: 'nginx headers of CN=mallory + CN=admin',
+    expect: { status: 401, code: 'CERT_SUBJECT_INVALID' },
+    run: (env) => whoami(env, nginx(env.certs['two-cns'])),
+  },
+  {
+    name: 'cert/cn-unicode-lookalike',
+    attack: 'CN "ädmin", a look-alike of admin',
+    request: 'nginx headers of CN=ädmin',
+    expect: { status: 401, code: 'CERT_SUBJECT_INVALID' },
+    run: (env) => whoami(env, nginx(env.certs['cn-utf8-lookalike'])),
+  },
+  {
+    name: 'cert/cn-zero-width',
+    attack: 'CN "ad\\u200bmin" with a zero-width space',
+    request: 'nginx headers of CN=ad<ZWSP>min',
+    expect: { status: 401, code: 'CERT_SUBJECT_INVALID' },
+    run: (env) => whoami(env, nginx(env.certs['cn-zero-width'])),
+  },
+  {
+    name: 'cert/cn-bidi-override',
+    attack: 'CN "\\u202enimda", which displays as admin',
+    request: 'nginx headers of CN=<RLO>nimda',
+    expect: { status: 401, code: 'CERT_SUBJECT_INVALID' },
+    run: (env) => whoami(env, nginx(env.certs['cn-bidi-override'])),
+  },
+  {
+    name: 'cert/expired',
+    attack: 'an expired certificate that the proxy still passed',
+    request: 'nginx headers of a certificate past notAfter, verdict SUCCESS',
+    expect: { status: 401, code: 'CERT_EXPIRED' },
+    run: (env) => whoami(env, nginx(env.certs.expired)),
+  },
+  {
+    name: 'cert/revoked-by-crl',
+    attack: 'a certificate listed in the CA’s CRL (the proxy does not check it)',
+    request: 'nginx headers of a CRL-revoked, registered certificate',
+    expect: { status: 401, code: 'CERT_REVOKED' },
+    run: (env) => whoami(env, nginx(env.certs.crlRevoked)),
+  },
+  {
+    name: 'cert/revoked-registration',
+    attack: 'a certificate whose registration was revoked through the admin API',
+    request: 'nginx headers of a certificate revoked in the registry',
+    expect: { status: 401, code: 'CERT_REVOKED' },
+    run: (env) => whoami(env, nginx(env.certs.revokedReg)),
+  },
+  {
+    name: 'cert/other-ca',
+    attack: 'a certificate for a registered name from another CA',
+    request: 'nginx headers of CN=registered issued by an unrelated CA',
+    expect: { status: 401, code: 'CERT_UNTRUSTED' },
+    run: (env) => whoami(env, nginx(env.certs.otherCa)),
+  },
+  {
+    name: 'cert/proxy-verdict-failed',
+    attack: 'a certificate the proxy refused, forwarded anyway',
+    request: 'X-SSL-Client-Verify: FAILED:certificate revoked',
+    expect: { status: 401, code: 'CERT_VERIFY_FAILED' },
+    run: (env) => whoami(env, nginx(env.certs.registered, 'FAILED:certificate revoked')),
+  },
+  {
+    name: 'cert/no-verdict',
+    attack: 'a certificate header without the proxy’s verdict',
+    request: 'X-SSL-Client-Escaped-Cert only',
+    expect: { status: 401, code: 'CERT_VERIFY_FAILED' },
+    run: (env) => whoami(env, nginx(env.certs.registered).slice(0, 2)),
+  },
+  {
+    name: 'cert/duplicated-header',
+    attack: 'two certificate headers: one the proxy set, one the client added',
+    request: 'X-SSL-Client-Escaped-Cert twice',
+    expect: { status: 400, code: 'CERT_HEADER_DUPLICATED' },
+    run: (env) => whoami(env, [...nginx(env.certs.registered), ...nginx(env.certs.unregistered).slice(0, 2)]),
+  },
+  {
+    name: 'cert/malformed-header',
+    attack: 'a certificate header that does not decode',
+    request: 'X-SSL-Client-Escaped-Cert: -----BEGIN%20CERTIFICATE-----%0Ajunk',
+    expect: { status: 400, code: 'CERT_HEADER_MALFORMED' },
+    run: (env) =>
+      whoami(env, [
+        'X-SSL-Client-Escaped-Cert',
+        '-----BEGIN%20CERTIFICATE-----%0Ajunk',
+        'X-SSL-Client-Verify',
+        'SUCCESS',
+      ]),
+  },
+  {
+    name: 'cert/no-client-auth-eku',
+    attack: 'a certificate from our CA not meant for client authentication',
+    request: 'nginx headers of a certificate without the clientAuth EKU',
+    expect: { status: 401, code: 'CERT_EKU_MISSING' },
+    run: (env) => whoami(env, nginx(env.certs.noEku)),
+  },
+  {
+    name: 'cert/inactive-account',
+    attack: 'a valid, registered certificate of a deactivated account',
+    request: 'nginx headers of ivy’s certificate',
+    expect: { status: 401, code: 'USER_INACTIVE' },
+    run: (env) => whoami(env, nginx(env.certs.inactive)),
+  },
+];

@@ -1,0 +1,182 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import type { AttackCase } from './attack-harness';
+import type { AttackEnv } from './attack-env';
+import { seedClaims, sign } from '../support/tokens';
+import { resign } from '../tokens/token-test-support';
+
+type Case = AttackCase<AttackEnv>;
+
+const bearer = (env: AttackEnv, token: string, path = '/probe/whoami', extra: Record<string, string> = {}) =>
+  env.send(path, { headers: { authorization: `Bearer ${token}`, ...extra } });
+const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+const attackerKey = generateKeyPairSync('ed25519').privateKey;
+
+export const TOKEN_CASES: Case[] = [
+  {
+    name: 'token/alg-none',
+    attack: 'an unsigned access token (alg: none) under the server kid',
+    request: 'Bearer {alg:"none",typ:"at+jwt",kid:"srv-2026-11"}.claims.',
+    expect: { status: 401, code: 'ALGORITHM_NOT_ALLOWED' },
+    run: (env) => {
+      const header = { ...decodeProtectedHeader(env.tokens.alice.accessToken), alg: 'none' };
+      return bearer(env, `${b64(header)}.${b64(decodeJwt(env.tokens.alice.accessToken))}.`);
+    },
+  },
+  {
+    name: 'token/hs256-keyed-with-server-public-key',
+    attack: 'HS256 with the server’s published public key as the secret',
+    request: 'Bearer {alg:"HS256",typ:"at+jwt",kid:"srv-2026-11"} HMAC(JWKS key)',
+    expect: { status: 401, code: 'ALGORITHM_NOT_ALLOWED' },
+    run: async (env) => {
+      const publicPem = Buffer.from(
+        (await import('node:crypto'))
+          .createPublicKey(env.server.current)
+          .export({ type: 'spki', format: 'pem' })
+          .toString(),
+      );
+      return bearer(env, await resign(env.tokens.alice.accessToken, publicPem as never, { alg: 'HS256' }));
+    },
+  },
+  {
+    name: 'token/forged-by-attacker-key',
+    attack: 'an access token signed by the attacker under the server’s kid',
+    request: 'Bearer {alg:"EdDSA",typ:"at+jwt",kid:"srv-2026-11"} signed by another key',
+    expect: { status: 401, code: 'ACCESS_TOKEN_INVALID' },
+    run: async (env) => bearer(env, await resign(env.tokens.alice.accessToken, attackerKey, {})),
+  },
+  {
+    name: 'token/roles-claim-tampered',
+    attack: 'a reader token whose roles claim is edited to admin, signature kept',
+    request: 'Bearer header.{...roles:["admin","reader"]}.signature',
+    expect: { status: 401, code: 'ACCESS_TOKEN_INVALID' },
+    run: (env) => {
+      const [h, p, s] = env.tokens.reader.accessToken.split('.');
+      const claims = { ...JSON.parse(Buffer.from(p, 'base64url').toString()), roles: ['admin', 'reader'] };
+      return bearer(env, `${h}.${b64(claims)}.${s}`, '/probe/admin');
+    },
+  },
+  {
+    name: 'token/expired',
+    attack: 'an access token past its exp (re-signed by the server key, to isolate the check)',
+    request: 'Bearer {... exp: now-3000}',
+    expect: { status: 401, code: 'TOKEN_EXPIRED' },
+    run: async (env) => {
+      const past = Math.floor(Date.now() / 1000) - 3600;
+      return bearer(
+        env,
+        await resign(env.tokens.alice.accessToken, env.server.current, {}, { iat: past, exp: past + 600 }),
+      );
+    },
+  },
+  {
+    name: 'token/reader-subset-on-admin-route',
+    attack: 'an access token granted [reader] used on an admin route',
+    request: 'GET /probe/admin, Bearer <reader token>',
+    expect: { status: 403, code: 'ROLE_REQUIRED' },
+    run: (env) => bearer(env, env.tokens.reader.accessToken, '/probe/admin'),
+  },
+  {
+    name: 'token/user-tokens-revoked',
+    attack: 'an access token issued before the user’s tokens were revoked',
+    request: 'Bearer <token of tokuser, issued before revoke-tokens>',
+    expect: { status: 401, code: 'TOKEN_REVOKED' },
+    run: (env) => bearer(env, env.tokens.revoked.accessToken),
+  },
+  {
+    name: 'token/dpop-bound-as-bearer',
+    attack: 'a stolen DPoP-bound token sent as a plain Bearer token',
+    request: 'Bearer <DPoP-bound token>, no proof',
+    expect: { status: 401, code: 'DPOP_PROOF_REQUIRED' },
+    run: (env) => bearer(env, env.tokens.bound.accessToken),
+  },
+  {
+    name: 'token/dpop-proof-for-other-url',
+    attack: 'a DPoP-bound token with a proof made for another URL',
+    request: 'DPoP <token>, DPoP: proof for POST /auth/token',
+    expect: { status: 401, code: 'DPOP_PROOF_INVALID' },
+    run: async (env) =>
+      env.send('/probe/whoami', {
+        headers: {
+          authorization: `DPoP ${env.tokens.bound.accessToken}`,
+          dpop: await env.dpop('POST', '/auth/token', env.tokens.bound.accessToken),
+        },
+      }),
+  },
+  {
+    name: 'token/refresh-token-reuse',
+    attack: 'a refresh token used again after rotation (stolen and raced)',
+    request: 'POST /auth/refresh with a spent refresh token',
+    expect: { status: 401, code: 'REFRESH_TOKEN_REUSED' },
+    run: async (env) => {
+      const refresh = (refreshToken: string) =>
+        env.send('/auth/refresh', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ refreshToken }),
+        });
+      const first = await refresh(env.tokens.reader.refreshToken!);
+      if (first.status !== 200) throw new Error(`priming refresh failed: ${first.status} ${first.body.code}`);
+      return refresh(env.tokens.reader.refreshToken!);
+    },
+  },
+  {
+    name: 'token/token-for-token',
+    attack: 'exchange an access token for a new token pair (extending a stolen token)',
+    request: 'POST /auth/token, Authorization: Bearer <access token>',
+    expect: { status: 401, code: 'KEY_PROOF_REQUIRED' },
+    run: (env) =>
+      env.send('/auth/token', {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${env.tokens.alice.accessToken}`,
+          'content-type': 'application/json',
+        },
+        body: '{}',
+      }),
+  },
+  {
+    name: 'token/challenge-for-another-key',
+    attack: 'a challenge issued for bob’s keyId answered with alice’s key',
+    request: 'POST /auth/token {keyId:"alice-ed", challenge:<for bob-1>, signature}',
+    expect: { status: 401, code: 'CHALLENGE_INVALID' },
+    run: async (env) => {
+      const { challengeSigningInput, signWithAlgorithm } = await import('../../src');
+      const issued = await env.send('/auth/challenge', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ keyId: 'bob-1' }),
+      });
+      const challenge = issued.body.challenge as string;
+      const signature = signWithAlgorithm(
+        'ed25519',
+        env.keys.ed.privateKey,
+        challengeSigningInput(challenge),
+      );
+      return env.send('/auth/token', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ keyId: 'alice-ed', challenge, signature: signature.toString('base64url') }),
+      });
+    },
+  },
+  {
+    name: 'token/client-jwt-under-server-kid',
+    attack: 'a client-signed JWT naming the server’s kid, to be mistaken for an access token',
+    request: 'Bearer {alg:"EdDSA",kid:"srv-2026-11"} signed by alice',
+    expect: { status: 401, code: 'ACCESS_TOKEN_INVALID' },
+    run: async (env) =>
+      bearer(
+        env,
+        await sign(env.keys.ed.privateKey, { alg: 'EdDSA', kid: 'srv-2026-11' }, seedClaims('alice')),
+      ),
+  },
+  {
+    name: 'token/server-signed-other-typ',
+    attack: 'a JWT the server signed for another purpose (not typ at+jwt) used as an access token',
+    request: 'Bearer {alg:"EdDSA",typ:"JWT",kid:"srv-2026-11"} signed by the server key',
+    expect: { status: 401, code: 'TOKEN_TYPE_INVALID' },
+    run: async (env) =>
+      bearer(env, await resign(env.tokens.alice.accessToken, env.server.current, { typ: 'JWT' })),
+  },
+];
