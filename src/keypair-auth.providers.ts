@@ -1,4 +1,4 @@
-import { Provider } from '@nestjs/common';
+import { Logger, Provider } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuthAudit } from './audit/auth-audit';
 import { ClientCertificateAuthenticator } from './certificate-strategy/client-certificate.authenticator';
@@ -38,7 +38,18 @@ import { THROTTLE_STORE, ThrottleStore } from './throttle/throttle-store.interfa
 export const keypairAuthProviders: Provider[] = [
   {
     provide: KEYPAIR_AUTH_OPTIONS,
-    useFactory: (raw: KeypairAuthModuleOptions) => validateOptions(raw),
+    useFactory: (raw: KeypairAuthModuleOptions) => {
+      const options = validateOptions(raw);
+      if (process.env.NODE_ENV === 'production' && options.origin === null) {
+        // Without it, @authority and htu come from the client's Host header: a request signed for
+        // another service that trusts the same key would be accepted once here (docs/SECURITY.md).
+        new Logger('KeypairAuth').warn(
+          'origin is not set: request-bound credentials are checked against the Host header the client sent. ' +
+            'Set origin: "https://your.public.host" in KeypairAuthModule.forRoot().',
+        );
+      }
+      return options;
+    },
     inject: [KEYPAIR_AUTH_MODULE_OPTIONS],
   },
   {
