@@ -1,9 +1,9 @@
 import autocannon from 'autocannon';
-import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { median, nowMs, sleep, type Row } from './common';
+import { ChildServer } from './child-server';
+import { median, nowMs, type Row } from './common';
 import { KEY_ID, ROLES, USERNAME, type KeyPair, type SignatureKind, type SignedHeaders } from './fixtures';
 import type { ProfileSummary } from './profile';
 import type { AdapterName, CpuReport, ServerConfig, ServerKind, ServerRequest } from './server';
@@ -78,9 +78,7 @@ export interface HttpResult {
   profiles: Record<string, HttpProfile>;
 }
 
-type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
-
-const live = new Set<ServerHandle>();
+const live = new Set<ChildServer<never>>();
 
 /** Kills every benchmark server still running (on exit, or on Ctrl-C). */
 export function killAllServers(): void {
@@ -88,117 +86,10 @@ export function killAllServers(): void {
 }
 
 /** A benchmark server in a child process. */
-class ServerHandle {
-  private nextId = 0;
-  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  private readonly output: string[] = [];
-  port = 0;
-  exited = false;
+type ServerHandle = ChildServer<ServerRequest>;
 
-  private constructor(
-    readonly name: string,
-    private readonly child: ChildProcess,
-  ) {
-    const keep = (chunk: Buffer) => {
-      this.output.push(...chunk.toString().split('\n').filter(Boolean));
-      if (this.output.length > 40) this.output.splice(0, this.output.length - 40);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    live.add(this);
-    child.on('exit', () => {
-      this.exited = true;
-      live.delete(this);
-      for (const w of this.waiting.values()) w.reject(new Error(`${name}: server exited`));
-      this.waiting.clear();
-    });
-    child.on('message', (m: { id?: number; reply?: unknown; error?: string }) => {
-      if (m.id === undefined) return;
-      const w = this.waiting.get(m.id);
-      if (!w) return;
-      this.waiting.delete(m.id);
-      if (m.error !== undefined) w.reject(new Error(`${name}: ${m.error}`));
-      else w.resolve(m.reply);
-    });
-  }
-
-  static start(name: string, config: ServerConfig): Promise<ServerHandle> {
-    const child = fork(join(__dirname, 'server.js'), [], {
-      env: { ...process.env, BENCH_SERVER: JSON.stringify(config), NODE_ENV: 'development', NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
-    const handle = new ServerHandle(name, child);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`${name}: not ready within 60 s\n${handle.tail()}`));
-      }, 60_000);
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`${name}: exited with ${code} before it was ready\n${handle.tail()}`));
-      });
-      child.on('message', (m: { ready?: boolean; port?: number }) => {
-        if (!m.ready) return;
-        clearTimeout(timer);
-        handle.port = m.port!;
-        resolve(handle);
-      });
-    });
-  }
-
-  request<T>(message: WithoutId<ServerRequest>, timeoutMs = 30_000): Promise<T> {
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(id);
-        reject(new Error(`${this.name}: no answer to ${message.type} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.waiting.set(id, {
-        resolve: (v) => {
-          clearTimeout(timer);
-          resolve(v as T);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
-      this.child.send({ ...message, id });
-    });
-  }
-
-  /** The server's last log lines (repeats collapsed), for error messages. */
-  tail(lines = 8): string {
-    const out: string[] = [];
-    for (const line of this.output) {
-      // eslint-disable-next-line no-control-regex -- strip ANSI colours
-      const text = line.replace(/\x1b\[[0-9;]*m/g, '').slice(0, 400);
-      const last = out.at(-1);
-      if (last && last.replace(/^\(\d+x\) /, '').slice(40) === text.slice(40)) {
-        const n = Number(/^\((\d+)x\)/.exec(last)?.[1] ?? 1) + 1;
-        out[out.length - 1] = `(${n}x) ${last.replace(/^\(\d+x\) /, '')}`;
-      } else out.push(text);
-    }
-    return out
-      .slice(-lines)
-      .map((l) => `    [${this.name}] ${l}`)
-      .join('\n');
-  }
-
-  async stop(): Promise<void> {
-    if (this.exited) return;
-    try {
-      await this.request({ type: 'stop' }, 10_000);
-    } catch {
-      // fall through to the kill below
-    }
-    for (let i = 0; i < 50 && !this.exited; i++) await sleep(100);
-    if (!this.exited) this.child.kill('SIGKILL');
-  }
-
-  kill(): void {
-    if (!this.exited) this.child.kill('SIGKILL');
-  }
+function startServer(name: string, config: ServerConfig): Promise<ServerHandle> {
+  return ChildServer.start<ServerRequest>(name, 'server.js', { BENCH_SERVER: JSON.stringify(config) }, live);
 }
 
 /** Busy and total jiffies of the whole machine, or null off Linux. */
@@ -288,7 +179,7 @@ export async function runHttp(options: HttpOptions, signer: SignerPool): Promise
     for (let i = 0; i < list.length; i += 2) {
       await Promise.all(
         list.slice(i, i + 2).map(async (s, j) => {
-          s.server = await ServerHandle.start(s.name, configs[i + j]);
+          s.server = await startServer(s.name, configs[i + j]);
         }),
       );
     }

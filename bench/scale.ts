@@ -9,7 +9,8 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptionsFromUrl } from '../src/database/keypair-auth-data-source';
 import { parsePublicKey } from '../src/keys/key-formats';
 import { createRedisClient, RedisReplayStore, whenReady, type RedisClient } from '../src/redis';
-import { formatNumber, median, nowMs, sleep, type Row } from './common';
+import { ChildServer } from './child-server';
+import { formatNumber, median, nowMs, type Row } from './common';
 import type { MemoryReport } from './scale-memory';
 import type { ScaleServerConfig, ScaleServerRequest } from './scale-server';
 import { ScaleSigner, type ScaleRequest, type ScaleSignerKey } from './scale-signer';
@@ -162,7 +163,7 @@ const created = {
   redisUrl: '',
   databases: new Set<string>(),
   redisPrefixes: new Set<string>(),
-  servers: new Set<ScaleServer>(),
+  servers: new Set<ChildServer<never>>(),
   children: new Set<ChildProcess>(),
 };
 
@@ -264,114 +265,16 @@ export function cleanupScaleSync(): void {
  * Servers
  * --------------------------------------------------------------------------------------------- */
 
-type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+/** A scale-benchmark server in a child process, on the given database. */
+type ScaleServer = ChildServer<ScaleServerRequest>;
 
-class ScaleServer {
-  private nextId = 0;
-  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  private readonly output: string[] = [];
-  port = 0;
-  exited = false;
-
-  private constructor(
-    readonly name: string,
-    private readonly child: ChildProcess,
-  ) {
-    const keep = (chunk: Buffer) => {
-      this.output.push(...chunk.toString().split('\n').filter(Boolean));
-      if (this.output.length > 40) this.output.splice(0, this.output.length - 40);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    created.servers.add(this);
-    child.on('exit', () => {
-      this.exited = true;
-      created.servers.delete(this);
-      for (const w of this.waiting.values()) w.reject(new Error(`${name}: server exited\n${this.tail()}`));
-      this.waiting.clear();
-    });
-    child.on('message', (m: { id?: number; reply?: unknown; error?: string }) => {
-      if (m.id === undefined) return;
-      const w = this.waiting.get(m.id);
-      if (!w) return;
-      this.waiting.delete(m.id);
-      if (m.error !== undefined) w.reject(new Error(`${name}: ${m.error}`));
-      else w.resolve(m.reply);
-    });
-  }
-
-  static start(name: string, url: string, config: ScaleServerConfig): Promise<ScaleServer> {
-    const child = fork(join(__dirname, 'scale-server.js'), [], {
-      env: {
-        ...process.env,
-        DATABASE_URL: url,
-        BENCH_SCALE_SERVER: JSON.stringify(config),
-        NODE_ENV: 'development',
-        NO_COLOR: '1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
-    const handle = new ScaleServer(name, child);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`${name}: not ready within 60 s\n${handle.tail()}`));
-      }, 60_000);
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`${name}: exited with ${code} before it was ready\n${handle.tail()}`));
-      });
-      child.on('message', (m: { ready?: boolean; port?: number }) => {
-        if (!m.ready) return;
-        clearTimeout(timer);
-        handle.port = m.port!;
-        resolve(handle);
-      });
-    });
-  }
-
-  request<T>(message: WithoutId<ScaleServerRequest>, timeoutMs = 30_000): Promise<T> {
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(id);
-        reject(new Error(`${this.name}: no answer to ${message.type} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.waiting.set(id, {
-        resolve: (v) => {
-          clearTimeout(timer);
-          resolve(v as T);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
-      this.child.send({ ...message, id });
-    });
-  }
-
-  tail(lines = 8): string {
-    return this.output
-      .slice(-lines)
-      .map((l) => `    [${this.name}] ${l.slice(0, 400)}`)
-      .join('\n');
-  }
-
-  async stop(): Promise<void> {
-    if (this.exited) return;
-    try {
-      await this.request({ type: 'stop' }, 10_000);
-    } catch {
-      // fall through to the kill below
-    }
-    for (let i = 0; i < 50 && !this.exited; i++) await sleep(100);
-    this.kill();
-  }
-
-  kill(): void {
-    if (!this.exited) this.child.kill('SIGKILL');
-  }
+function startScaleServer(name: string, url: string, config: ScaleServerConfig): Promise<ScaleServer> {
+  return ChildServer.start<ScaleServerRequest>(
+    name,
+    'scale-server.js',
+    { DATABASE_URL: url, BENCH_SCALE_SERVER: JSON.stringify(config) },
+    created.servers,
+  );
 }
 
 /* ------------------------------------------------------------------------------------------------
@@ -985,7 +888,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
     for (let i = 0; i < scenarios.length; i += 2) {
       await Promise.all(
         scenarios.slice(i, i + 2).map(async (s) => {
-          s.server = await ScaleServer.start(s.name, s.database, {
+          s.server = await startScaleServer(s.name, s.database, {
             cache: s.regime,
             redisUrl: opts.redisUrl,
             redisPrefix,
