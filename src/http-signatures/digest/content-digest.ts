@@ -1,6 +1,6 @@
 import { decodeStrictBase64 } from '../base64';
 import { HttpSignatureError, isHttpSignatureError, quoteInput } from '../http-signature.error';
-import { scanDictionary } from '../structured-field';
+import { isByteSequence, scanDictionary } from '../structured-field';
 import { isInnerList } from 'structured-headers';
 import {
   DIGEST_ALGORITHMS,
@@ -39,7 +39,7 @@ export function parseContentDigest(value: string): DigestEntry[] {
     if (scanned.members.length === 0) throw malformed('Content-Digest is empty');
     return scanned.members.map(({ key, raw }) => {
       const member = scanned.parsed.get(key);
-      if (member === undefined || isInnerList(member) || !(member[0] instanceof ArrayBuffer)) {
+      if (member === undefined || isInnerList(member) || !isByteSequence(member[0])) {
         throw malformed(`Content-Digest member ${quoteInput(key)} is not a byte sequence`);
       }
       const digest = decodeStrictBase64(raw.slice(1, raw.indexOf(':', 1)));

@@ -64,13 +64,16 @@ describe('parseRfc9421', () => {
 
   it('does not mistake ":" or "%" inside a token for a byte sequence or display string', () => {
     const parsed = parseRfc9421(
-      signed('a=();x=urn:a:b, b=("date");y=p50%;z=%"x", c=();w=:AAAA:', `a=${SIG}, b=${SIG}, c=${SIG}`),
+      signed('a=();x=urn:a:b, b=("date");y=p50%, c=();w=:AAAA:', `a=${SIG}, b=${SIG}, c=${SIG}`),
     );
     expect(parsed.map((s) => s.signatureParamsValue)).toEqual([
       '();x=urn:a:b',
-      '("date");y=p50%;z=%"x"',
+      '("date");y=p50%',
       '();w=:AAAA:',
     ]);
+    // RFC 9421 fields are RFC 8941 structured fields: RFC 9651 Display Strings and Dates are refused.
+    expectCode('MALFORMED_SIGNATURE', () => parseRfc9421(signed('b=("date");z=%"x"', `b=${SIG}`)));
+    expectCode('MALFORMED_SIGNATURE', () => parseRfc9421(signed('b=("date");z=@1', `b=${SIG}`)));
     expectCode('MALFORMED_SIGNATURE', () => parseRfc9421(signed('sig1=();x=a:b, sig1=();y=c:d')));
     expectCode('MALFORMED_SIGNATURE', () => parseRfc9421(signed('sig1=("date");x=a:b;x=c:d')));
   });

@@ -2,7 +2,7 @@ import { isInnerList, type BareItem, type InnerList, type Item, type Parameters 
 import { HttpSignatureError, isHttpSignatureError, quoteInput } from '../http-signature.error';
 import { getFieldLength, getFieldLines, getFieldValue, type HttpMessageView } from '../http-message';
 import {
-  countInnerListParameters,
+  isByteSequence,
   scanDictionary,
   type RawDictionaryMember,
   type ScannedDictionary,
@@ -95,37 +95,37 @@ function signatureParameters(params: Parameters): SignatureParameters {
   return out;
 }
 
-function coveredComponents(label: string, list: InnerList, raw: string, max: number): CoveredComponent[] {
-  const [items, listParams] = list;
+function coveredComponents(
+  label: string,
+  list: InnerList,
+  member: RawDictionaryMember,
+  max: number,
+): CoveredComponent[] {
+  const [items] = list;
   if (items.length > max) {
     throw malformed(`signature ${quoteInput(label)} covers more than ${max} components`);
   }
-  const written = countInnerListParameters(raw);
-  let itemParams = 0;
+  if (member.repeatsParameter) throw malformed(`signature ${quoteInput(label)} repeats a parameter`);
   const components: CoveredComponent[] = [];
   for (const [name, params] of items) {
     if (typeof name !== 'string') {
       throw malformed(`signature ${quoteInput(label)} has a component identifier that is not a string`);
     }
-    itemParams += params.size;
     const component = checkComponent(name, params);
     if (components.some((other) => sameComponent(other, component))) {
       throw malformed(`signature ${quoteInput(label)} covers ${quoteInput(component.identifier)} twice`);
     }
     components.push(component);
   }
-  if (written.items !== itemParams || written.list !== listParams.size) {
-    throw malformed(`signature ${quoteInput(label)} repeats a parameter`);
-  }
   return components;
 }
 
 function signatureBytes(label: string, member: Item | InnerList, raw: string): Buffer {
-  if (isInnerList(member) || !(member[0] instanceof ArrayBuffer)) {
+  if (isInnerList(member) || !isByteSequence(member[0])) {
     throw malformed(`Signature member ${quoteInput(label)} is not a byte sequence`);
   }
-  // structured-headers decodes leniently (atob); the bytes count only if they re-encode to the text received.
-  const bytes = Buffer.from(member[0]);
+  // Byte sequences decode leniently (as atob does); the bytes count only if they re-encode to the text received.
+  const bytes = Buffer.isBuffer(member[0]) ? member[0] : Buffer.from(member[0] as ArrayBuffer);
   if (bytes.length === 0 || bytes.toString('base64') !== raw.slice(1, raw.indexOf(':', 1))) {
     throw malformed(`Signature member ${quoteInput(label)} is not canonical non-empty base64`);
   }
@@ -160,7 +160,8 @@ export function parseRfc9421(view: HttpMessageView, limits: Rfc9421Limits = {}):
       }
     }
     const result: Rfc9421Signature[] = [];
-    for (const { key: label, raw } of inputs.members) {
+    for (const member of inputs.members) {
+      const { key: label, raw } = member;
       const input = inputs.parsed.get(label);
       const signature = signatures.parsed.get(label);
       if (signature === undefined) {
@@ -171,7 +172,7 @@ export function parseRfc9421(view: HttpMessageView, limits: Rfc9421Limits = {}):
       }
       result.push({
         label,
-        components: coveredComponents(label, input, raw, maxComponents),
+        components: coveredComponents(label, input, member, maxComponents),
         params: signatureParameters(input[1]),
         signatureParamsValue: raw,
         signature: signatureBytes(
