@@ -1,8 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
-import { Strategy as CustomStrategy, VerifiedCallback } from 'passport-custom';
+import { KeypairStrategy } from '../guards/keypair-strategy';
 import type { StrategyEntry } from '../guards/passport-registry';
-import { AuthRequest, toAuthRequest } from '../http/auth-request';
+import type { AuthRequest } from '../http/auth-request';
 import {
   ClientCertificateAuthenticator,
   ClientCertificateRequest,
@@ -100,18 +100,8 @@ function issuerChain(leaf: DetailedPeerCertificate): X509Certificate[] {
  * forwarded by a trusted proxy or presented to this app's own TLS server.
  * Thin: it adapts the request and hands over to the authenticator.
  */
-export class ClientCertificateStrategy extends CustomStrategy {
+export class ClientCertificateStrategy extends KeypairStrategy {
   constructor(authenticator: ClientCertificateAuthenticator) {
-    super((req: unknown, done: VerifiedCallback) => {
-      try {
-        const request = toCertificateRequest(toAuthRequest(req), authenticator);
-        authenticator.authenticate(request).then(
-          (context) => done(null, context),
-          (error: unknown) => done(error),
-        );
-      } catch (error) {
-        done(error);
-      }
-    });
+    super((request) => authenticator.authenticate(toCertificateRequest(request, authenticator)));
   }
 }

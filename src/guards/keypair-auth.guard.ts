@@ -20,7 +20,7 @@ import {
   SECURITY_CONTEXT_PROPERTY,
 } from '../context/security-context.request';
 import { authError } from '../errors/keypair-auth.exception';
-import { toAuthRequest } from '../http/auth-request';
+import { AuthRequest, toAuthRequest } from '../http/auth-request';
 import { readAuthorization } from '../http/authorization-header';
 import { setResponseHeader } from '../http/response-headers';
 import { KEYPAIR_AUTH_PASSPORT } from '../keypair-auth.internal-constants';
@@ -30,6 +30,15 @@ import type { SignaturePolicyOverride } from '../signature-strategy/signature-po
 import { AuthThrottle } from '../throttle/auth-throttle';
 import { authFailure } from './auth-failure';
 import { PassportRegistry } from './passport-registry';
+
+/** A route's authentication settings, from its decorators. */
+export interface RouteSettings {
+  readonly isPublic: boolean;
+  readonly signaturePolicy: SignaturePolicyOverride | undefined;
+  /** @Roles(): all required; undefined when the route requires none. */
+  readonly roles: readonly string[] | undefined;
+  readonly allowCaching: boolean;
+}
 
 /**
  * Authenticates a request with the one strategy its credentials call for, puts the
@@ -50,6 +59,8 @@ export class KeypairAuthGuard implements CanActivate {
   @Optional() @Inject(AuthAudit) protected readonly audit?: AuthAudit;
   /** Failure throttling; null when the module has no `throttle` option. */
   @Optional() @Inject(AuthThrottle) protected readonly throttle?: AuthThrottle | null;
+  /** routeSettings() per handler, then per controller class (a handler may be inherited). */
+  private readonly routes = new WeakMap<object, Map<object, RouteSettings>>();
 
   constructor(
     protected readonly reflector: Reflector,
@@ -57,8 +68,8 @@ export class KeypairAuthGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_METADATA, targets)) return true;
+    const route = this.routeSettings(context);
+    if (route.isPublic) return true;
     const http = context.switchToHttp();
     const req = http.getRequest<RequestWithSecurityContext>();
     const res = http.getResponse<unknown>();
@@ -68,43 +79,67 @@ export class KeypairAuthGuard implements CanActivate {
     const fresh = !securityContext;
     if (!securityContext) {
       try {
-        this.checkThrottle(req, res);
-        const policy = this.reflector.getAllAndOverride<SignaturePolicyOverride | undefined>(
-          SIGNATURE_POLICY_METADATA,
-          targets,
-        );
-        if (policy)
-          (req as { [ROUTE_SIGNATURE_POLICY]?: SignaturePolicyOverride })[ROUTE_SIGNATURE_POLICY] = policy;
-        const strategy = this.selectStrategy(req);
-        securityContext = await this.registry.authenticate<SecurityContext>(strategy, req, res);
+        const request = toAuthRequest(req);
+        this.checkThrottle(req, res, request);
+        if (route.signaturePolicy) {
+          (req as { [ROUTE_SIGNATURE_POLICY]?: SignaturePolicyOverride })[ROUTE_SIGNATURE_POLICY] =
+            route.signaturePolicy;
+        }
+        const strategy = this.selectStrategy(req, request);
+        securityContext = await this.registry.authenticate<SecurityContext>(strategy, req, res, request);
       } catch (error) {
         throw await this.refuse(error, req, res);
       }
     }
     req[SECURITY_CONTEXT_PROPERTY] = securityContext;
     req.user = securityContext;
-    const required = this.reflector.getAllAndOverride<string[] | undefined>(ROLES_METADATA, targets);
-    if (required && required.length > 0) {
+    if (route.roles) {
       try {
-        assertRoles(securityContext, required);
+        assertRoles(securityContext, route.roles);
       } catch (error) {
         throw await this.refuse(error, req, res);
       }
     }
-    if (!this.reflector.getAllAndOverride<boolean>(ALLOW_CACHING_METADATA, targets)) {
-      setResponseHeader(res, 'Cache-Control', 'no-store');
-    }
+    if (!route.allowCaching) setResponseHeader(res, 'Cache-Control', 'no-store');
     if (fresh) this.audit?.success(securityContext, req);
     return true;
+  }
+
+  /**
+   * What the route's decorators say (@Public, @RequireSignature, @Roles,
+   * @AllowCaching), read through the Reflector once per handler and class:
+   * decorators are applied when the class is defined, and four metadata lookups
+   * on every request cost more than the rest of the guard.
+   */
+  protected routeSettings(context: ExecutionContext): RouteSettings {
+    const handler = context.getHandler();
+    const cls = context.getClass();
+    let byClass = this.routes.get(handler);
+    const cached = byClass?.get(cls);
+    if (cached) return cached;
+    const targets = [handler, cls];
+    const roles = this.reflector.getAllAndOverride<string[] | undefined>(ROLES_METADATA, targets);
+    const settings: RouteSettings = {
+      isPublic: this.reflector.getAllAndOverride<boolean>(PUBLIC_METADATA, targets) === true,
+      signaturePolicy: this.reflector.getAllAndOverride<SignaturePolicyOverride | undefined>(
+        SIGNATURE_POLICY_METADATA,
+        targets,
+      ),
+      roles: roles && roles.length > 0 ? roles : undefined,
+      allowCaching: this.reflector.getAllAndOverride<boolean>(ALLOW_CACHING_METADATA, targets) === true,
+    };
+    if (!byClass) this.routes.set(handler, (byClass = new Map()));
+    byClass.set(cls, settings);
+    return settings;
   }
 
   /**
    * Before any lookup or signature check: refuses with 429 AUTH_THROTTLED (and
    * `Retry-After`) a request whose address or claimed key id is over the failure limit.
    */
-  protected checkThrottle(req: unknown, res: unknown): void {
+  protected checkThrottle(req: unknown, res: unknown, request: AuthRequest = toAuthRequest(req)): void {
     if (!this.throttle) return;
-    const retryAfterMs = this.throttle.check(req, toAuthRequest(req));
+    const retryAfterMs = this.throttle.check(req, request);
     if (retryAfterMs === null) return;
     setResponseHeader(res, 'Retry-After', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
     const { maxFailures, windowMs } = this.throttle.settings;
@@ -124,8 +159,7 @@ export class KeypairAuthGuard implements CanActivate {
   }
 
   /** Picks the strategy from what the request carries; once, no fallback chain. */
-  protected selectStrategy(req: unknown): string {
-    const request = toAuthRequest(req);
+  protected selectStrategy(req: unknown, request: AuthRequest = toAuthRequest(req)): string {
     const entry = this.registry.select(request);
     if (entry) return entry.name;
     const authorization = readAuthorization(request);

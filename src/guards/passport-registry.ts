@@ -1,6 +1,7 @@
 import passport from 'passport';
 import type { Strategy } from 'passport';
-import type { AuthRequest } from '../http/auth-request';
+import { AuthRequest, toAuthRequest } from '../http/auth-request';
+import { KeypairStrategy, type StrategyRun } from './keypair-strategy';
 
 /**
  * How the guard recognises the requests a strategy is for. Checked in registration
@@ -26,11 +27,14 @@ export interface StrategyEntry {
 export class PassportRegistry {
   readonly passport = new passport.Passport();
   readonly entries: StrategyEntry[] = [];
+  /** The strategies' own functions, called without Passport's per-request machinery (see KeypairStrategy). */
+  private readonly runs = new Map<string, StrategyRun>();
 
   use(entry: StrategyEntry, strategy: Strategy): void {
     this.passport.use(entry.name, strategy);
     passport.use(entry.name, strategy);
     this.entries.push(entry);
+    if (strategy instanceof KeypairStrategy) this.runs.set(entry.name, strategy.run);
   }
 
   /** The strategy whose credentials the request carries, or undefined. */
@@ -38,7 +42,20 @@ export class PassportRegistry {
     return this.entries.find((entry) => entry.claims(request));
   }
 
-  authenticate<T>(name: string, req: unknown, res: unknown): Promise<T> {
+  /**
+   * Authenticates with the named strategy: the SecurityContext, or a rejection with
+   * the strategy's error. `request` is the request as toAuthRequest(req) sees it,
+   * when the caller has built it already.
+   */
+  authenticate<T>(name: string, req: unknown, res: unknown, request?: AuthRequest): Promise<T> {
+    const run = this.runs.get(name);
+    if (run) {
+      try {
+        return run(request ?? toAuthRequest(req), req) as Promise<T>;
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    }
     return new Promise<T>((resolve, reject) => {
       const middleware = this.passport.authenticate(
         name,

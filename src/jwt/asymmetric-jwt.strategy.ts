@@ -1,7 +1,6 @@
-import { Strategy as CustomStrategy, VerifiedCallback } from 'passport-custom';
 import { authError } from '../errors/keypair-auth.exception';
+import { KeypairStrategy } from '../guards/keypair-strategy';
 import type { StrategyEntry } from '../guards/passport-registry';
-import { toAuthRequest } from '../http/auth-request';
 import { readAuthorization } from '../http/authorization-header';
 import { requestOrigin } from '../http/request-origin';
 import { AsymmetricJwtAuthenticator } from './asymmetric-jwt.authenticator';
@@ -22,28 +21,20 @@ export const asymmetricJwtEntry: StrategyEntry = {
  * Passport strategy (registered as `keypair-jwt`) for `Authorization: JWT <token>` / `Bearer <token>`. Thin: it
  * adapts the request and hands the token to the authenticator.
  */
-export class AsymmetricJwtStrategy extends CustomStrategy {
+export class AsymmetricJwtStrategy extends KeypairStrategy {
   constructor(authenticator: AsymmetricJwtAuthenticator, configuredOrigin: string | null) {
-    super((req: unknown, done: VerifiedCallback) => {
-      try {
-        const request = toAuthRequest(req);
-        const authorization = readAuthorization(request);
-        if (!authorization) throw authError('CREDENTIALS_MISSING', 'no Authorization header');
-        if (authorization.scheme !== 'jwt' && authorization.scheme !== 'bearer') {
-          throw authError('MALFORMED_CREDENTIALS', 'Authorization scheme is not JWT or Bearer');
-        }
-        const info = {
-          method: request.method,
-          url: request.url,
-          origin: requestOrigin(request, configuredOrigin),
-        };
-        authenticator.authenticate(authorization.credentials, info).then(
-          (context) => done(null, context),
-          (error: unknown) => done(error),
-        );
-      } catch (error) {
-        done(error);
+    super((request) => {
+      const authorization = readAuthorization(request);
+      if (!authorization) throw authError('CREDENTIALS_MISSING', 'no Authorization header');
+      if (authorization.scheme !== 'jwt' && authorization.scheme !== 'bearer') {
+        throw authError('MALFORMED_CREDENTIALS', 'Authorization scheme is not JWT or Bearer');
       }
+      const info = {
+        method: request.method,
+        url: request.url,
+        origin: requestOrigin(request, configuredOrigin),
+      };
+      return authenticator.authenticate(authorization.credentials, info);
     });
   }
 }

@@ -69,9 +69,13 @@ export class HttpSignatureAuthenticator {
   /** True when the request carries an RFC 9421 or a Cavage signature. */
   static carriesSignature(rawHeaders: readonly string[]): boolean {
     for (let i = 0; i < rawHeaders.length; i += 2) {
-      const name = rawHeaders[i].toLowerCase();
-      if (name === 'signature-input' || name === 'signature') return true;
-      if (name === 'authorization' && /^signature\s/i.test(rawHeaders[i + 1])) return true;
+      const name = rawHeaders[i];
+      // Compare lengths first: lowercasing every header name of every request adds up.
+      const n = name.length;
+      if (n !== 9 && n !== 13 && n !== 15) continue;
+      const lower = name.toLowerCase();
+      if (lower === 'signature-input' || lower === 'signature') return true;
+      if (lower === 'authorization' && /^signature\s/i.test(rawHeaders[i + 1])) return true;
     }
     return false;
   }

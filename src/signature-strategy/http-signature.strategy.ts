@@ -1,6 +1,5 @@
-import { Strategy as CustomStrategy, VerifiedCallback } from 'passport-custom';
+import { KeypairStrategy } from '../guards/keypair-strategy';
 import type { StrategyEntry } from '../guards/passport-registry';
-import { toAuthRequest } from '../http/auth-request';
 import { requestOrigin } from '../http/request-origin';
 import { HttpSignatureAuthenticator, RequestAddress } from './http-signature.authenticator';
 import { SignaturePolicy, SignaturePolicyOverride, tightenPolicy } from './signature-policy';
@@ -25,7 +24,7 @@ export const httpSignatureEntry: StrategyEntry = {
  * Passport strategy (`keypair-http-signature`) for RFC 9421 and draft-cavage-12
  * signed requests. Thin: builds the request address and policy, then hands over.
  */
-export class HttpSignatureStrategy extends CustomStrategy {
+export class HttpSignatureStrategy extends KeypairStrategy {
   constructor(
     authenticator: HttpSignatureAuthenticator,
     configuredOrigin: string | null,
@@ -33,18 +32,10 @@ export class HttpSignatureStrategy extends CustomStrategy {
   ) {
     // A configured origin is parsed once; otherwise it comes from each request's connection and Host.
     const fixed = configuredOrigin ? addressOf(configuredOrigin) : null;
-    super((req: unknown, done: VerifiedCallback) => {
-      try {
-        const request = toAuthRequest(req);
-        const address = fixed ?? addressOf(requestOrigin(request, null));
-        const route = (req as { [ROUTE_SIGNATURE_POLICY]?: SignaturePolicyOverride })[ROUTE_SIGNATURE_POLICY];
-        authenticator.authenticate(request, address, route ? tightenPolicy(policy, route) : policy).then(
-          (context) => done(null, context),
-          (error: unknown) => done(error),
-        );
-      } catch (error) {
-        done(error);
-      }
+    super((request, req) => {
+      const address = fixed ?? addressOf(requestOrigin(request, null));
+      const route = (req as { [ROUTE_SIGNATURE_POLICY]?: SignaturePolicyOverride })[ROUTE_SIGNATURE_POLICY];
+      return authenticator.authenticate(request, address, route ? tightenPolicy(policy, route) : policy);
     });
   }
 }

@@ -1,7 +1,6 @@
-import { Strategy as CustomStrategy, VerifiedCallback } from 'passport-custom';
 import { authError } from '../errors/keypair-auth.exception';
+import { KeypairStrategy } from '../guards/keypair-strategy';
 import type { StrategyEntry } from '../guards/passport-registry';
-import { toAuthRequest } from '../http/auth-request';
 import { readAuthorization } from '../http/authorization-header';
 import { requestOrigin } from '../http/request-origin';
 import { looksLikeAccessToken } from './access-token';
@@ -34,32 +33,22 @@ export function accessTokenEntry(authenticator: AccessTokenAuthenticator): Strat
  * Passport strategy (`keypair-access-token`) for the access tokens this server
  * issues. Thin: adapts the request and hands over to the authenticator.
  */
-export class AccessTokenStrategy extends CustomStrategy {
+export class AccessTokenStrategy extends KeypairStrategy {
   constructor(authenticator: AccessTokenAuthenticator, configuredOrigin: string | null) {
-    super((req: unknown, done: VerifiedCallback) => {
-      try {
-        const request = toAuthRequest(req);
-        const authorization = readAuthorization(request);
-        if (!authorization) throw authError('CREDENTIALS_MISSING', 'no Authorization header');
-        if (authorization.scheme !== 'bearer' && authorization.scheme !== 'dpop') {
-          throw authError('MALFORMED_CREDENTIALS', 'Authorization scheme is not Bearer or DPoP');
-        }
-        authenticator
-          .authenticate({
-            scheme: authorization.scheme,
-            token: authorization.credentials,
-            method: request.method,
-            url: request.url,
-            origin: () => requestOrigin(request, configuredOrigin),
-            dpopProof: DpopVerifier.proofOf(request.rawHeaders),
-          })
-          .then(
-            (context) => done(null, context),
-            (error: unknown) => done(error),
-          );
-      } catch (error) {
-        done(error);
+    super((request) => {
+      const authorization = readAuthorization(request);
+      if (!authorization) throw authError('CREDENTIALS_MISSING', 'no Authorization header');
+      if (authorization.scheme !== 'bearer' && authorization.scheme !== 'dpop') {
+        throw authError('MALFORMED_CREDENTIALS', 'Authorization scheme is not Bearer or DPoP');
       }
+      return authenticator.authenticate({
+        scheme: authorization.scheme,
+        token: authorization.credentials,
+        method: request.method,
+        url: request.url,
+        origin: () => requestOrigin(request, configuredOrigin),
+        dpopProof: DpopVerifier.proofOf(request.rawHeaders),
+      });
     });
   }
 }

@@ -25,9 +25,10 @@ export class TokenRequestGuard extends KeypairAuthGuard {
     let securityContext: SecurityContext;
     const res = http.getResponse<unknown>();
     try {
-      this.checkThrottle(req, res);
-      const strategy = this.selectStrategy(req);
-      securityContext = await this.registry.authenticate<SecurityContext>(strategy, req, res);
+      const request = toAuthRequest(req);
+      this.checkThrottle(req, res, request);
+      const strategy = this.selectStrategy(req, request);
+      securityContext = await this.registry.authenticate<SecurityContext>(strategy, req, res, request);
     } catch (error) {
       throw await this.refuse(error, req, res);
     }
