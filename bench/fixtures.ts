@@ -4,6 +4,8 @@ import { createAuthHeader, signRequest } from '../src/client';
 /** The account and key every benchmark uses; registered before any measured request. */
 export const USERNAME = 'bench';
 export const KEY_ID = 'bench-ed25519';
+/** The bench user's RSA-2048 key (the JWT comparison with jsonwebtoken, which has no EdDSA). */
+export const RSA_KEY_ID = 'bench-rsa';
 export const ROLES = ['reader'];
 
 /** A typical signed GET: query string, a content-type, a few unsigned headers. */
@@ -27,6 +29,8 @@ export interface SignOptions {
   basePath?: string;
   /** JWT `time` claim in epoch seconds (default: now). */
   jwtTime?: number;
+  /** JWT `kid`: the registered keyId (default KEY_ID). */
+  keyId?: string;
 }
 export const UNSIGNED_HEADERS: Readonly<Record<string, string>> = {
   'user-agent': 'nestjs-keypair-auth-bench/1.0',
@@ -69,19 +73,23 @@ function withRaw(path: string, headers: Record<string, string>): SignedHeaders {
 }
 
 /**
- * RFC 9421 with our client: @method @authority @path @query content-type, and
- * created, keyid and a fresh nonce (signRequest's defaults for this request).
- * `host` is sent as a header, as a real client would, but not covered.
+ * RFC 9421 with our client, the typical six components: @method @authority @path
+ * @query content-type accept (signRequest's defaults for this request, plus accept),
+ * and created, keyid and a fresh nonce. `host` is sent as a header, as a real client
+ * would, but not covered.
  */
 export function signRfc9421(origin: string, key: KeyPair, options: SignOptions = {}): SignedHeaders {
   const headers = options.host ? { host: options.host, ...UNSIGNED_HEADERS } : { ...UNSIGNED_HEADERS };
   const path = requestTarget(options.basePath);
   const signed = signRequest(
     { method: 'GET', url: origin + path, headers },
-    { keyId: KEY_ID, privateKey: key.privateKey, algorithm: 'ed25519' },
+    { keyId: KEY_ID, privateKey: key.privateKey, algorithm: 'ed25519', components: RFC9421_COMPONENTS },
   );
   return withRaw(path, signed.headers);
 }
+
+/** What the RFC 9421 requests cover. */
+export const RFC9421_COMPONENTS = ['@method', '@authority', '@path', '@query', 'content-type', 'accept'];
 
 /** draft-cavage-12 with our client: (request-target) host date, hs2019 (Ed25519). */
 export function signCavage(origin: string, key: KeyPair, options: SignOptions = {}): SignedHeaders {
@@ -94,13 +102,15 @@ export function signCavage(origin: string, key: KeyPair, options: SignOptions = 
   return withRaw(path, signed.headers);
 }
 
-/** `Authorization: JWT <token>` with our client (asymmetric_jwt_auth claims: username, time, nonce). */
+/**
+ * `Authorization: JWT <token>` with our client (asymmetric_jwt_auth claims: username, time, nonce).
+ * The algorithm is the key's default, as a client would send it: EdDSA for Ed25519, RS256 for RSA.
+ */
 export async function signJwt(key: KeyPair, options: SignOptions = {}): Promise<SignedHeaders> {
   const authorization = await createAuthHeader({
     username: USERNAME,
     privateKey: key.privateKey,
-    keyId: KEY_ID,
-    algorithm: 'ed25519',
+    keyId: options.keyId ?? KEY_ID,
     time: options.jwtTime,
   });
   const headers: Record<string, string> = options.host
@@ -135,4 +145,19 @@ export async function signedPool(
     pool[i] = kind === 'rfc9421' ? signRfc9421(origin, key, options) : signCavage(origin, key, options);
   }
   return pool;
+}
+
+/**
+ * Requests with a credential that may be sent again (a forwarded certificate, an access
+ * token): the same extra headers on every request, a different cursor in each, so the
+ * requests look like those of the signed scenarios. Cycled, never re-signed.
+ */
+export function reusablePool(
+  count: number,
+  extra: Record<string, string>,
+  basePath?: string,
+): SignedHeaders[] {
+  return Array.from({ length: count }, () =>
+    withRaw(requestTarget(basePath), { ...UNSIGNED_HEADERS, ...extra }),
+  );
 }

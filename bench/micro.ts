@@ -5,6 +5,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { sign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { cavage as hmsCavage, httpbis, type VerifyingKey } from 'http-message-signatures';
 import { jwtVerify } from 'jose';
+import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
 import {
   AsymmetricJwtAuthenticator,
   buildCavageSigningString,
@@ -31,6 +32,7 @@ import {
   MICRO_ORIGIN,
   p256Key,
   ROLES,
+  RSA_KEY_ID,
   rsaKey,
   USERNAME,
   type KeyPair,
@@ -128,8 +130,11 @@ async function timed(
   return { rate: ops / elapsed, ops, cpuUsPerOp: (cpu.user + cpu.system) / Math.max(ops, 1), truncated };
 }
 
-/** The real module (SQLite in memory, default options) without HTTP, for the authenticators. */
-async function authContext(key: KeyPair): Promise<INestApplicationContext> {
+/**
+ * The real module (SQLite in memory, default options) without HTTP, for the authenticators;
+ * the bench user has the Ed25519 key and, pinned to RS256, the RSA key.
+ */
+async function authContext(key: KeyPair, rsa: KeyPair): Promise<INestApplicationContext> {
   @Module({
     imports: [
       TypeOrmModule.forRoot({ ...dataSourceOptionsFromUrl('sqlite::memory:'), migrationsRun: true }),
@@ -141,7 +146,37 @@ async function authContext(key: KeyPair): Promise<INestApplicationContext> {
   const registry = app.get(KeyRegistry);
   const user = await registry.directory.create!(USERNAME, ROLES);
   await registry.register(user, key.publicPem, { keyId: KEY_ID });
+  await registry.register(user, rsa.publicPem, { keyId: RSA_KEY_ID, algorithm: 'rsa-v1_5-sha256' });
   return app;
+}
+
+/**
+ * passport-jwt as an app would configure it for the same tokens: `Authorization: JWT …`,
+ * the PEM as secretOrKey (jsonwebtoken turns it into a KeyObject on every call), RS256
+ * pinned, and a verify callback that maps the payload to a user from memory. It does not
+ * look the key up by `kid`, check `time` or claim the nonce: less work than ours.
+ */
+function passportJwt(publicPem: string): (authorization: string) => Promise<void> {
+  const user = { username: USERNAME, roles: ROLES };
+  const strategy = new JwtStrategy(
+    {
+      jwtFromRequest: ExtractJwt.fromAuthHeaderWithScheme('JWT'),
+      secretOrKey: publicPem,
+      algorithms: ['RS256'],
+    },
+    (payload: { username?: string }, done: (error: unknown, user?: unknown) => void) =>
+      payload.username === user.username ? done(null, user) : done(null, false),
+  );
+  // What passport's authenticate() does per request: a fresh object over the strategy
+  // with the success/fail/error actions, then strategy.authenticate(req).
+  return (authorization) =>
+    new Promise<void>((resolve, reject) => {
+      const attempt = Object.create(strategy) as JwtStrategy;
+      attempt.success = () => resolve();
+      attempt.fail = (challenge?: unknown) => reject(new Error(`passport-jwt refused: ${String(challenge)}`));
+      attempt.error = (error: Error) => reject(error);
+      attempt.authenticate({ headers: { authorization } } as never);
+    });
 }
 
 export interface MicroProfile {
@@ -167,12 +202,16 @@ export async function runMicro(options: MicroOptions, signer: SignerPool): Promi
   const cavagePool = await signer.sign('cavage', POOL, MICRO_ORIGIN, ed, { host: HOST });
   const jwtPool = await signer.sign('jwt', POOL, MICRO_ORIGIN, ed, { host: HOST });
   const jwtTokens = jwtPool.map((s) => s.headers.authorization.slice('JWT '.length));
+  // The RS256 group: tokens from createAuthHeader with the RSA key, for jose, passport-jwt and ours.
+  const rsaJwtPool = await signer.sign('jwt', POOL, MICRO_ORIGIN, rsa, { host: HOST, keyId: RSA_KEY_ID });
+  const rsaAuthorizations = rsaJwtPool.map((s) => s.headers.authorization);
 
   // Raw verification: a message the size of our signature base, one cached KeyObject.
   const firstEntry = selectSignature(parseRfc9421(viewOf(rfcPool[0])));
   const message = Buffer.from(
     `"@method": GET\n"@authority": ${HOST}\n"@path": /v1/items\n"@query": ?limit=10&cursor=AAAAAAAAAAA\n` +
-      `"content-type": application/json\n"@signature-params": ${firstEntry.signatureParamsValue}`,
+      `"content-type": application/json\n"accept": application/json\n` +
+      `"@signature-params": ${firstEntry.signatureParamsValue}`,
   );
   const edSig = sign(null, message, ed.privateKey);
   const rsaSig = sign('sha256', message, rsa.privateKey);
@@ -241,18 +280,21 @@ export async function runMicro(options: MicroOptions, signer: SignerPool): Promi
 
   // Authenticators: the real module's instances; every call claims a nonce, so each run gets fresh inputs.
   log('micro: starting the module (SQLite in memory) for the authenticator rows');
-  const app = await authContext(ed);
+  const app = await authContext(ed, rsa);
   const jwtAuth = app.get(AsymmetricJwtAuthenticator);
   const sigAuth = app.get(HttpSignatureAuthenticator);
   const policy: SignaturePolicy = { requiredComponents: [], requireNonce: false, maxAgeMs: 300_000 };
   const address = { scheme: 'https', authority: HOST };
 
-  const consuming = (kind: 'rfc9421' | 'cavage' | 'jwt') => {
+  const consuming = (kind: 'rfc9421' | 'cavage' | 'jwt', key = ed, keyId = KEY_ID) => {
     let pool: SignedHeaders[] = [];
     let next = 0;
     return {
       prepare: async (expected: number) => {
-        pool = await signer.sign(kind, Math.max(500, Math.ceil(expected)), MICRO_ORIGIN, ed, { host: HOST });
+        pool = await signer.sign(kind, Math.max(500, Math.ceil(expected)), MICRO_ORIGIN, key, {
+          host: HOST,
+          keyId,
+        });
         next = 0;
         return pool.length;
       },
@@ -263,6 +305,16 @@ export async function runMicro(options: MicroOptions, signer: SignerPool): Promi
   const authRfc = consuming('rfc9421');
   const authCavage = consuming('cavage');
   const authJwt = consuming('jwt');
+  const authRsaJwt = consuming('jwt', rsa, RSA_KEY_ID);
+  const oursJwt = (take: () => SignedHeaders) => async () => {
+    const signed = take();
+    await jwtAuth.authenticate(signed.headers.authorization.slice(4), {
+      method: 'GET',
+      origin: MICRO_ORIGIN,
+      url: signed.path,
+    });
+  };
+  const passportRsa = passportJwt(rsa.publicPem);
   const authRequest = (signed: SignedHeaders) => ({
     method: 'GET',
     url: signed.path,
@@ -279,11 +331,13 @@ export async function runMicro(options: MicroOptions, signer: SignerPool): Promi
   const OURS_CAV_NOOP = 'cavage: ours, no-op verifier (our overhead)';
   const HMS_CAV_NOOP = 'cavage: http-message-signatures, no-op verifier';
   const JOSE = 'jwt: jose jwtVerify alone, EdDSA, cached KeyObject';
+  const RSA_VERIFY = 'verify: RSA-2048 PKCS#1 v1.5 SHA-256, crypto.verify';
+  const JOSE_RS = 'jwt RS256: jose jwtVerify alone, RSA-2048, cached KeyObject';
 
   const cases: MicroCase[] = [
     { name: LIMIT, op: () => check(cryptoVerify(null, message, ed.publicKey, edSig), 'ed25519') },
     {
-      name: 'verify: RSA-2048 PKCS#1 v1.5 SHA-256, crypto.verify',
+      name: RSA_VERIFY,
       op: () => check(cryptoVerify('sha256', message, rsa.publicKey, rsaSig), 'rsa'),
       baseline: LIMIT,
     },
@@ -346,19 +400,34 @@ export async function runMicro(options: MicroOptions, signer: SignerPool): Promi
     },
     {
       name: 'jwt: ours, AsymmetricJwtAuthenticator.authenticate (key cache, replay claim)',
-      opAsync: async () => {
-        const signed = authJwt.take();
-        await jwtAuth.authenticate(signed.headers.authorization.slice(4), {
-          method: 'GET',
-          origin: MICRO_ORIGIN,
-          url: signed.path,
-        });
-      },
+      opAsync: oursJwt(authJwt.take),
       prepare: authJwt.prepare,
       remaining: authJwt.remaining,
       baseline: JOSE,
       profile: true,
       profileVs: JOSE,
+    },
+    // jsonwebtoken 9 has no EdDSA: the three JWT verifiers side by side on RS256.
+    {
+      name: JOSE_RS,
+      opAsync: async () => {
+        const token = rsaAuthorizations[i++ & (POOL - 1)].slice('JWT '.length);
+        await jwtVerify(token, rsa.publicKey, { algorithms: ['RS256'] });
+      },
+      baseline: RSA_VERIFY,
+    },
+    {
+      name: 'jwt RS256: passport-jwt Strategy (jsonwebtoken 9, PEM secretOrKey; no kid lookup, no replay check)',
+      opAsync: () => passportRsa(rsaAuthorizations[i++ & (POOL - 1)]),
+      baseline: JOSE_RS,
+    },
+    {
+      name: 'jwt RS256: ours, AsymmetricJwtAuthenticator.authenticate (key cache, replay claim)',
+      opAsync: oursJwt(authRsaJwt.take),
+      prepare: authRsaJwt.prepare,
+      remaining: authRsaJwt.remaining,
+      baseline: JOSE_RS,
+      profile: true,
     },
   ];
 

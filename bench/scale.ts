@@ -11,6 +11,7 @@ import { parsePublicKey } from '../src/keys/key-formats';
 import { createRedisClient, RedisReplayStore, whenReady, type RedisClient } from '../src/redis';
 import { ChildServer } from './child-server';
 import { formatNumber, median, nowMs, type Row } from './common';
+import { deletePrefix, redact, redisUnreachable } from './redis-keys';
 import type { MemoryReport } from './scale-memory';
 import type { ScaleServerConfig, ScaleServerRequest } from './scale-server';
 import { ScaleSigner, type ScaleRequest, type ScaleSignerKey } from './scale-signer';
@@ -181,23 +182,6 @@ async function withAdmin<T>(pgUrl: string, fn: (c: Client) => Promise<T>): Promi
   } finally {
     await client.end().catch(() => undefined);
   }
-}
-
-/** Deletes every key under `prefix` with SCAN + UNLINK; returns how many. Bounded in time. */
-async function deletePrefix(redis: RedisClient, prefix: string, timeoutMs = 60_000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    if (Date.now() > deadline) throw new Error(`deleting ${prefix}* took more than ${timeoutMs} ms`);
-    const [next, keys] = (await redis.call('SCAN', cursor, 'MATCH', `${prefix}*`, 'COUNT', '2000')) as [
-      string,
-      string[],
-    ];
-    cursor = next;
-    if (keys.length > 0) deleted += Number(await redis.call('UNLINK', ...keys));
-  } while (cursor !== '0');
-  return deleted;
 }
 
 /** Drops the databases and deletes the Redis keys this run created. */
@@ -755,26 +739,7 @@ async function unreachable(opts: ScaleOptions): Promise<string | null> {
   } finally {
     await pg.end().catch(() => undefined);
   }
-  const redis = createRedisClient(opts.redisUrl);
-  try {
-    await whenReady(redis, 2000);
-    await redis.ping();
-  } catch (error) {
-    return `Redis at ${redact(opts.redisUrl)} is not reachable (${(error as Error).message})`;
-  } finally {
-    redis.disconnect();
-  }
-  return null;
-}
-
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
-  }
+  return redisUnreachable(opts.redisUrl);
 }
 
 const fmtKeys = (n: number) => formatNumber(n);

@@ -6,6 +6,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { createPublicKey, verify } from 'node:crypto';
 import type { Logger as TypeOrmLogger } from 'typeorm';
 import {
+  CertificateRegistry,
   CurrentSecurityContext,
   dataSourceOptionsFromUrl,
   KeypairAuthGuard,
@@ -13,6 +14,7 @@ import {
   KeyRegistry,
   SecurityContext,
 } from '../src';
+import { createRedisClient, RedisReplayStore, whenReady } from '../src/redis';
 import { profileSummary, startProfile, stopProfile } from './profile';
 
 /*
@@ -34,6 +36,15 @@ export interface ServerConfig {
   roles?: string[];
   keyId?: string;
   publicPem?: string;
+  /**
+   * auth, client-certificate strategy: the bench user's certificate, registered by fingerprint,
+   * forwarded in nginx's format by a "proxy" on 127.0.0.1 (the load generator).
+   */
+  certificatePem?: string;
+  /** auth, tokens (and the token endpoints): the Ed25519 server key (PKCS#8 PEM) that signs access tokens. */
+  serverKeyPem?: string;
+  /** auth: nonces in Redis (RedisReplayStore) under this run's prefix, instead of MemoryReplayStore. */
+  redis?: { url: string; prefix: string };
   /** limit: the one Ed25519 verification done per request. */
   limit?: { publicPem: string; messageB64: string; signatureB64: string };
 }
@@ -108,6 +119,39 @@ class QueryCounter implements TypeOrmLogger {
   log(): void {}
 }
 const queries = new QueryCounter();
+const redis = config.redis ? createRedisClient(config.redis.url) : undefined;
+
+/** Access tokens live an hour (the most tokens allow), longer than any benchmark run. */
+const ACCESS_TOKEN_TTL_S = 3600;
+
+/**
+ * The module's options for this server: the defaults (both signature strategies, memory
+ * replay store), plus what the config adds. Each addition enables its strategy next to
+ * the defaults, as it would in an app; the guard picks one by what the request carries.
+ */
+function authOptions(): Parameters<typeof KeypairAuthModule.forRoot>[0] {
+  return {
+    ...(redis ? { replayStore: new RedisReplayStore(redis, { prefix: config.redis!.prefix }) } : {}),
+    // The proxy has verified the certificate (X-SSL-Client-Verify: SUCCESS). Without caBundle
+    // the strategy only checks the dates: no signature is verified per request.
+    ...(config.certificatePem
+      ? {
+          clientCertificate: {
+            format: 'nginx' as const,
+            trustedProxies: ['127.0.0.1'],
+            mapping: { by: 'fingerprint' as const },
+          },
+        }
+      : {}),
+    ...(config.serverKeyPem
+      ? {
+          responseSigning: { keys: [{ keyId: 'bench-server', privateKey: config.serverKeyPem }] },
+          tokens: { accessTokenTtlSeconds: ACCESS_TOKEN_TTL_S },
+          tokenApi: true,
+        }
+      : {}),
+  };
+}
 
 function appModule(): Type {
   if (config.kind === 'auth') {
@@ -119,7 +163,7 @@ function appModule(): Type {
           logging: ['query'],
           logger: queries,
         }),
-        KeypairAuthModule.forRoot({}),
+        KeypairAuthModule.forRoot(authOptions()),
       ],
       controllers: [ProbeController],
     })
@@ -132,6 +176,8 @@ function appModule(): Type {
 }
 
 async function main(): Promise<void> {
+  // A Redis that does not answer fails the start, not the first measured request.
+  if (redis) await whenReady(redis, 5000);
   const logger = ['error', 'warn'] as ('error' | 'warn')[];
   const app: INestApplication =
     config.adapter === 'fastify'
@@ -144,6 +190,7 @@ async function main(): Promise<void> {
     const registry = app.get(KeyRegistry);
     const user = await registry.directory.create!(config.username!, config.roles ?? []);
     await registry.register(user, config.publicPem!, { keyId: config.keyId });
+    if (config.certificatePem) await app.get(CertificateRegistry).register(user, config.certificatePem);
   }
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as { port: number };
@@ -183,6 +230,7 @@ async function main(): Promise<void> {
           break;
         case 'stop':
           await app.close();
+          await redis?.quit().catch(() => redis.disconnect());
           process.send!({ id: message.id, reply: null }, () => process.exit(0));
           return;
       }
