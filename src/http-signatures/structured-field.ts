@@ -51,6 +51,20 @@ export function scanDictionary(input: string): ScannedDictionary | undefined {
   }
 }
 
+/** A Map that cannot be changed: the one parameters value of every item without parameters. */
+class NoParameters extends Map<string, BareItem> {
+  override set(): this {
+    throw new TypeError('parsed structured-field parameters are read-only');
+  }
+  override delete(): boolean {
+    throw new TypeError('parsed structured-field parameters are read-only');
+  }
+  override clear(): void {
+    throw new TypeError('parsed structured-field parameters are read-only');
+  }
+}
+const NO_PARAMETERS: Parameters = new NoParameters();
+
 /** Thrown inside the parser; never escapes scanDictionary. */
 const FAIL = Symbol('structured field parse failure');
 
@@ -148,11 +162,15 @@ class DictionaryParser {
     throw FAIL; // includes "@" (Date) and "%" (Display String), RFC 9651 only, and the end of input
   }
 
-  /** §4.2.3.2 Parsing Parameters. A repeated key overwrites, and is noted. */
+  /**
+   * §4.2.3.2 Parsing Parameters. A repeated key overwrites, and is noted. Most
+   * items have none: they share one read-only empty Map.
+   */
   private parameters(): Parameters {
     const { input } = this;
+    if (input.charCodeAt(this.pos) !== 0x3b /* ; */) return NO_PARAMETERS;
     const params: Parameters = new Map();
-    while (input.charCodeAt(this.pos) === 0x3b /* ; */) {
+    while (input.charCodeAt(this.pos) === 0x3b) {
       this.pos++;
       this.skipSp();
       const key = this.key();

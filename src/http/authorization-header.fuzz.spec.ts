@@ -147,6 +147,9 @@ describe(`Authorization header and JWT parsers never escape (${RUNS} runs per pr
       findKey: async (kid: string) => (kid === 'k' ? (key as unknown as RegisteredKey) : null),
       findKeysOfUsername: async () => ({ user: null, keys: [key as unknown as RegisteredKey] }),
       findUserById: async () => ({ id: 'u', username: 'alice', roles: [], active: true }),
+      // Nothing cached: every lookup goes through the async path above.
+      cachedKey: () => undefined,
+      cachedUser: () => undefined,
       touch: () => undefined,
     } as unknown as KeyRegistry;
     const authenticator = new AsymmetricJwtAuthenticator(registry, new MemoryReplayStore(), {

@@ -63,7 +63,9 @@ export class AsymmetricJwtAuthenticator {
       throw authError('ALGORITHM_NOT_ALLOWED', `alg ${JSON.stringify(String(alg).slice(0, 20))}`);
 
     const claims = this.checkClaims(payload, request, now);
-    const candidates = await this.candidateKeys(header.kid, claims.username);
+    // A key in the cache is used without a promise; anything else goes through the lookup.
+    const cached = typeof header.kid === 'string' ? this.registry.cachedKey(header.kid) : undefined;
+    const candidates = cached ? [cached] : await this.candidateKeys(header.kid, claims.username);
     const matching = candidates.filter((k) => jwsAlgorithmOf(k.algorithm) === jwsAlgorithmOf(algorithm));
     if (matching.length === 0) {
       // Either no key, or the key is pinned to another algorithm: the caller sees the same answer.
@@ -75,7 +77,8 @@ export class AsymmetricJwtAuthenticator {
     if (!key)
       throw authError('KEY_UNKNOWN_OR_SIGNATURE_INVALID', `signature does not verify for ${claims.username}`);
 
-    const user = assertKeyUsable(key, await this.registry.findUserById(key.userId), now);
+    const account = this.registry.cachedUser(key.userId) ?? (await this.registry.findUserById(key.userId));
+    const user = assertKeyUsable(key, account, now);
     if (user.username !== claims.username) {
       throw authError(
         'KEY_UNKNOWN_OR_SIGNATURE_INVALID',

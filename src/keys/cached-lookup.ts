@@ -19,7 +19,20 @@ export class CachedLookup<T extends object> {
   private readonly cache: LRUCache<string, T | typeof UNKNOWN>;
 
   constructor(private readonly options: CachedLookupOptions) {
-    this.cache = new LRUCache({ max: options.max, ttl: Math.max(options.ttlMs, 1) });
+    // ttlResolution 0: read the clock on each hit. With the default (1 ms) lru-cache
+    // caches the time and schedules a timer to forget it, a setTimeout every millisecond
+    // on the request path.
+    this.cache = new LRUCache({ max: options.max, ttl: Math.max(options.ttlMs, 1), ttlResolution: 0 });
+  }
+
+  /**
+   * The cached answer without a lookup: the value, null for an id remembered as
+   * unknown, undefined when the cache does not know. Lets the request path skip the
+   * promise of get() on a hit.
+   */
+  peek(id: string): T | null | undefined {
+    const hit = this.cache.get(id);
+    return hit === UNKNOWN ? null : hit;
   }
 
   async get(id: string, load: () => Promise<T | null>): Promise<T | null> {

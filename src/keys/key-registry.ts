@@ -87,6 +87,16 @@ export class KeyRegistry {
     });
   }
 
+  /** findKey() answered from the cache alone: undefined when the cache does not know `kid`. */
+  cachedKey(kid: string): RegisteredKey | null | undefined {
+    return this.keys.peek(kid);
+  }
+
+  /** findUserById() answered from the cache alone: undefined when the cache does not know the id. */
+  cachedUser(userId: string): AuthUser | null | undefined {
+    return this.users.peek(userId);
+  }
+
   /** The account a key belongs to, cached like the key. */
   findUserById(userId: string): Promise<AuthUser | null> {
     return this.users.get(userId, () => this.directory.findById(userId));

@@ -20,6 +20,7 @@ import {
   verifyLegacyDigest,
 } from '../http-signatures';
 import { CavageSignatureParams } from '../http-signatures/cavage/cavage-header.parser';
+import { coverageName } from '../http-signatures/rfc9421/component-identifier';
 import { assertKeyUsable } from '../keys/credential-checks';
 import { isKeyAlgorithm, verifyHmacSha256, verifyWithAlgorithm } from '../keys/key-algorithm';
 import type { KeyRegistry } from '../keys/key-registry';
@@ -112,9 +113,8 @@ export class HttpSignatureAuthenticator {
       selectSignature(parseRfc9421(view), { label: policy.label, tag: policy.tag }),
     );
     const { params } = entry;
-    const covered = new Set(
-      entry.components.map((c) => (Object.keys(c.params).length === 0 ? c.name : c.identifier)),
-    );
+    const covered = new Set<string>();
+    for (const component of entry.components) covered.add(coverageName(component));
     checkRfc9421Coverage(covered, (view.target ?? '').includes('?'), params.created !== undefined, policy);
     if (policy.requireNonce && params.nonce === undefined) {
       throw authError('SIGNATURE_COVERAGE_INSUFFICIENT', 'this route requires a nonce parameter');
@@ -162,7 +162,7 @@ export class HttpSignatureAuthenticator {
     if (params.alg !== undefined && !isKeyAlgorithm(params.alg)) {
       throw authError('ALGORITHM_NOT_ALLOWED', `alg ${JSON.stringify(params.alg.slice(0, 30))}`);
     }
-    const key = await this.registry.findKey(keyid);
+    const key = this.registry.cachedKey(keyid) ?? (await this.registry.findKey(keyid));
     if (!key || (params.alg !== undefined && params.alg !== key.algorithm)) {
       throw authError(
         'KEY_UNKNOWN_OR_SIGNATURE_INVALID',
@@ -174,7 +174,7 @@ export class HttpSignatureAuthenticator {
       throw authError('KEY_UNKNOWN_OR_SIGNATURE_INVALID', `signature of ${key.keyId} does not verify`);
     }
     if (covered.has('content-digest')) this.checkDigest(view, body, 'content-digest');
-    const user = assertKeyUsable(key, await this.registry.findUserById(key.userId), now);
+    const user = assertKeyUsable(key, await this.account(key.userId), now);
     return this.finish(user, key.keyId, key.roles, 'http-signature-rfc9421', params.nonce, base, until, now);
   }
 
@@ -208,7 +208,7 @@ export class HttpSignatureAuthenticator {
       throw authError('DIGEST_REQUIRED', 'body without a covered Digest');
     }
 
-    const key = await this.registry.findKey(params.keyId);
+    const key = this.registry.cachedKey(params.keyId) ?? (await this.registry.findKey(params.keyId));
     if (!key) throw authError('KEY_UNKNOWN_OR_SIGNATURE_INVALID', 'unknown keyId');
     try {
       resolveCavageAlgorithm(algorithm, key.algorithm);
@@ -228,7 +228,7 @@ export class HttpSignatureAuthenticator {
       createdMs + policy.maxAgeMs,
       params.expires !== undefined ? params.expires * 1000 : Infinity,
     );
-    const user = assertKeyUsable(key, await this.registry.findUserById(key.userId), now);
+    const user = assertKeyUsable(key, await this.account(key.userId), now);
     return this.finish(user, key.keyId, key.roles, 'http-signature-cavage', undefined, signed, until, now);
   }
 
@@ -256,6 +256,11 @@ export class HttpSignatureAuthenticator {
     if (!fresh) throw authError('REPLAYED', `${nonce ? 'nonce' : 'signed content'} reused for ${keyId}`);
     this.registry.touch(keyId);
     return new SecurityContext(user, keyId, method, roles);
+  }
+
+  /** The key's account, from the cache without a promise when it is there. */
+  private account(userId: string): AuthUser | null | Promise<AuthUser | null> {
+    return this.registry.cachedUser(userId) ?? this.registry.findUserById(userId);
   }
 
   private body(request: AuthRequest): Buffer | null {

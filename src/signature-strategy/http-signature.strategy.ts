@@ -32,12 +32,30 @@ export class HttpSignatureStrategy extends KeypairStrategy {
   ) {
     // A configured origin is parsed once; otherwise it comes from each request's connection and Host.
     const fixed = configuredOrigin ? addressOf(configuredOrigin) : null;
+    const seen = new Map<string, RequestAddress>();
     super((request, req) => {
-      const address = fixed ?? addressOf(requestOrigin(request, null));
+      const address = fixed ?? seenAddress(seen, requestOrigin(request, null));
       const route = (req as { [ROUTE_SIGNATURE_POLICY]?: SignaturePolicyOverride })[ROUTE_SIGNATURE_POLICY];
       return authenticator.authenticate(request, address, route ? tightenPolicy(policy, route) : policy);
     });
   }
+}
+
+const MAX_SEEN_ORIGINS = 64;
+
+/**
+ * The parsed address of an origin seen before (a server answers to a few hosts),
+ * so that URL parsing is not on every request. Bounded: a client sending random
+ * Host headers empties it rather than growing it.
+ */
+function seenAddress(seen: Map<string, RequestAddress>, origin: string): RequestAddress {
+  let address = seen.get(origin);
+  if (address === undefined) {
+    address = addressOf(origin);
+    if (seen.size >= MAX_SEEN_ORIGINS) seen.clear();
+    seen.set(origin, address);
+  }
+  return address;
 }
 
 function addressOf(origin: string): RequestAddress {

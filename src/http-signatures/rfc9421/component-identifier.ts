@@ -22,6 +22,25 @@ const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 
 const BOOLEAN_PARAMS = new Set(['sf', 'bs', 'req']);
 
+/** The params of every component without parameters (frozen, shared). */
+const NO_PARAMS: ComponentParameters = Object.freeze({});
+
+/**
+ * Components without parameters, by name, as checkComponent returns them (frozen):
+ * every signed request names the same few, and checking and quoting them again
+ * on each request is needless work. Bounded: past the limit they are built anew.
+ */
+const PLAIN = new Map<string, CoveredComponent>();
+const MAX_PLAIN = 256;
+
+/**
+ * How coverage rules name a component: its name alone ("content-digest") when it
+ * has no parameters, else its serialized identifier ("content-digest";req).
+ */
+export function coverageName(component: CoveredComponent): string {
+  return component.params === NO_PARAMS ? component.name : component.identifier;
+}
+
 /** A parameter as read from the wire: strings, booleans, or anything else structured-headers produced. */
 export type RawParameterValue = string | boolean | number | object;
 
@@ -34,6 +53,10 @@ export function checkComponent(
   name: string,
   params: Iterable<readonly [string, RawParameterValue]>,
 ): CoveredComponent {
+  if (params instanceof Map && params.size === 0) {
+    const plain = PLAIN.get(name);
+    if (plain !== undefined) return plain;
+  }
   if (name === '@signature-params') {
     throw new HttpSignatureError('MALFORMED_SIGNATURE', '"@signature-params" cannot be a covered component');
   }
@@ -99,7 +122,10 @@ export function checkComponent(
   if (name === '@query-param' && out.name === undefined) {
     throw new HttpSignatureError('MALFORMED_SIGNATURE', '"@query-param" needs a ";name" parameter');
   }
-  return { name, params: out, identifier };
+  if (Object.keys(out).length > 0) return { name, params: out, identifier };
+  const plain: CoveredComponent = Object.freeze({ name, params: NO_PARAMS, identifier });
+  if (PLAIN.size < MAX_PLAIN) PLAIN.set(name, plain);
+  return plain;
 }
 
 /** Validates a signer's component and computes its identifier. */
