@@ -4,13 +4,14 @@ import { MemoryReplayStore } from '../src/stores/memory-replay.store';
 import { ReplayStoreUnavailableError } from '../src/stores/replay-store.interface';
 
 /*
- * Heap cost of one nonce in MemoryReplayStore, in a child process started by
+ * Memory cost of one nonce in MemoryReplayStore (V8 heap plus ArrayBuffers, where its
+ * typed arrays live), in a child process started by
  * bench/scale.ts with --expose-gc (nothing else lives in this heap):
  *
- * 1. gc(), heapUsed; claim N nonces of the shape the JWT strategy claims
+ * 1. gc(), heapUsed + arrayBuffers; claim N nonces of the shape the JWT strategy claims
  *    (scope `jwt:<user uuid>` built per request, 22-character base64url nonce,
- *    TTL 41 s); gc(), heapUsed again: (after - before) / N bytes per nonce.
- * 2. Fill the store up to its default capacity (maxEntries 1,000,000), heapUsed
+ *    TTL 41 s); gc(), the same reading again: (after - before) / N bytes per nonce.
+ * 2. Fill the store up to its default capacity (maxEntries 1,000,000), read
  *    again (the store at capacity), then time claims made while it is full:
  *    each one sweeps every entry (all live) before it is refused with 503.
  *
@@ -36,9 +37,11 @@ export interface MemoryReport {
   };
 }
 
+/** V8 heap plus ArrayBuffer memory: the store keeps its nonces in typed arrays, outside the heap. */
 function collect(): number {
   for (let i = 0; i < 3; i++) gc();
-  return process.memoryUsage().heapUsed;
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return heapUsed + arrayBuffers;
 }
 
 async function main(): Promise<void> {

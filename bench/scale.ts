@@ -1021,7 +1021,7 @@ function reportLines(rows: Row[], scenarios: Scenario[], d: ScaleDetails, opts: 
     lines.push(
       '',
       'Memory per nonce:',
-      `- MemoryReplayStore: ${mem.bytesPerNonce.toFixed(1)} bytes of V8 heap per nonce (heapUsed after - before / ` +
+      `- MemoryReplayStore: ${mem.bytesPerNonce.toFixed(1)} bytes per nonce (V8 heap + ArrayBuffers after - before / ` +
         `${fmtKeys(mem.nonces)}, gc() before each reading, nonces of the JWT shape: scope jwt:<uuid>, 22-character nonce)` +
         (mem.capacity
           ? `; ${mem.capacity.bytesPerNonceAtCapacity.toFixed(1)} bytes/nonce when filled to its default 1,000,000 ` +
@@ -1037,13 +1037,13 @@ function reportLines(rows: Row[], scenarios: Scenario[], d: ScaleDetails, opts: 
       `- MemoryReplayStore's default maxEntries 1,000,000 holds ${formatNumber(perSecond(JWT_TTL_S))} JWT requests/s ` +
         `sustained (nonces live 2 x 20 s + 1 s = ${JWT_TTL_S} s) and ${formatNumber(perSecond(SIGNATURE_TTL_S))} ` +
         `HTTP-signature requests/s (300 s + 20 s = ${SIGNATURE_TTL_S} s); above that, claims fail closed (503). ` +
-        `At capacity the store takes about ${mib(heapAtMax)} of heap.` +
+        `At capacity the store takes about ${mib(heapAtMax)} of memory.` +
         ` Expired nonces are only swept every 30 s (sweepIntervalMs), so just before a sweep the store holds the ` +
         `nonces of the last TTL + 30 s: above ${formatNumber(MEMORY_STORE_MAX_ENTRIES / (JWT_TTL_S + 30))} JWT ` +
         `requests/s (${formatNumber(MEMORY_STORE_MAX_ENTRIES / (SIGNATURE_TTL_S + 30))} for signatures) it fills up ` +
         `between sweeps and claims start sweeping on the request path.` +
         (mem.capacity
-          ? ` While full, every new claim sweeps all 1,000,000 entries before it is refused: ` +
+          ? ` While full, every new claim sweeps the whole store before it is refused: ` +
             `${mem.capacity.refusedClaimMs.toFixed(1)} ms of main thread per refused request (median of 5).`
           : ''),
       `- Redis, per 1,000 requests/s sustained: ${mib(redis.bytesPerNonce * 1000 * JWT_TTL_S)} for JWTs ` +
