@@ -27,8 +27,9 @@ export class SecurityContext {
     readonly method: AuthMethod,
     keyRoles: readonly string[] | null,
   ) {
-    this.roles = Object.freeze(effectiveRoles(user.roles, keyRoles));
-    this.roleSet = new Set(this.roles);
+    const effective = cachedEffectiveRoles(user.roles, keyRoles);
+    this.roles = effective.roles;
+    this.roleSet = effective.set;
     Object.freeze(this);
   }
 
@@ -43,6 +44,51 @@ export class SecurityContext {
   toJSON(): { username: string; keyId: string; method: AuthMethod; roles: readonly string[] } {
     return { username: this.user.username, keyId: this.keyId, method: this.method, roles: this.roles };
   }
+}
+
+interface EffectiveRoles {
+  /** Copies of the inputs, to notice an array changed in place since. */
+  readonly userRoles: readonly string[];
+  readonly keyRoles: readonly string[] | null;
+  readonly roles: readonly string[];
+  readonly set: ReadonlySet<string>;
+}
+
+/**
+ * Effective roles by the identity of the two role arrays: the key and account
+ * objects come from the key cache, so a steady stream of requests asks for the
+ * same pair again and again, and freezing a new array and building a Set for each
+ * request showed in the profile. Weak on both sides, so nothing outlives its key or
+ * account. A hit is used only if both arrays still hold what they held (a user
+ * directory may change an account's roles in place).
+ */
+const effectiveByUserRoles = new WeakMap<readonly string[], WeakMap<object, EffectiveRoles>>();
+const ALL_ROLES = {}; // the WeakMap key for "no subset" (keyRoles null)
+
+function cachedEffectiveRoles(
+  userRoles: readonly string[],
+  keyRoles: readonly string[] | null,
+): EffectiveRoles {
+  let byKey = effectiveByUserRoles.get(userRoles);
+  const cached = byKey?.get(keyRoles ?? ALL_ROLES);
+  if (cached && sameRoles(cached.userRoles, userRoles) && sameRoles(cached.keyRoles, keyRoles)) return cached;
+  const roles = Object.freeze(effectiveRoles(userRoles, keyRoles));
+  const value: EffectiveRoles = {
+    userRoles: [...userRoles],
+    keyRoles: keyRoles && [...keyRoles],
+    roles,
+    set: new Set(roles),
+  };
+  if (!byKey) effectiveByUserRoles.set(userRoles, (byKey = new WeakMap()));
+  byKey.set(keyRoles ?? ALL_ROLES, value);
+  return value;
+}
+
+function sameRoles(a: readonly string[] | null, b: readonly string[] | null): boolean {
+  if (a === null || b === null) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { AuthUser, SecurityContext } from '../context/security-context';
 import { authError } from '../errors/keypair-auth.exception';
 import type { AuthRequest } from '../http/auth-request';
@@ -61,6 +61,9 @@ const KNOWN_CAVAGE = new Set(['hs2019', ...Object.keys(CAVAGE_ALGORITHMS)]);
  * replay claim runs last, after the signature verified.
  */
 export class HttpSignatureAuthenticator {
+  /** The last Date header that dateHeader() accepted, and its time. */
+  private lastDate: { readonly text: string; readonly ms: number } | undefined;
+
   constructor(
     private readonly registry: KeyRegistry,
     private readonly replayStore: ReplayStore,
@@ -248,11 +251,7 @@ export class HttpSignatureAuthenticator {
     // signature bytes, since an ECDSA signature can be re-encoded into another valid one.
     const fresh = nonce
       ? await this.replayStore.claim(`sig-nonce:${keyId}`, nonce, ttl)
-      : await this.replayStore.claim(
-          `sig:${keyId}`,
-          createHash('sha256').update(signedBytes).digest('base64url'),
-          ttl,
-        );
+      : await this.replayStore.claim(`sig:${keyId}`, hash('sha256', signedBytes, 'base64url'), ttl);
     if (!fresh) throw authError('REPLAYED', `${nonce ? 'nonce' : 'signed content'} reused for ${keyId}`);
     this.registry.touch(keyId);
     return new SecurityContext(user, keyId, method, roles);
@@ -296,10 +295,18 @@ export class HttpSignatureAuthenticator {
 
   private dateHeader(view: HttpMessageView): number {
     const lines = getFieldLines(view, 'date');
-    if (!lines || lines.length !== 1 || !IMF_FIXDATE.test(lines[0].trim())) {
+    if (!lines || lines.length !== 1) {
       throw authError('MALFORMED_CREDENTIALS', 'no created parameter and no single IMF-fixdate Date header');
     }
-    return Date.parse(lines[0]);
+    const text = lines[0];
+    // Concurrent clients send the same Date within a second: remember the last one parsed.
+    if (this.lastDate !== undefined && text === this.lastDate.text) return this.lastDate.ms;
+    if (!IMF_FIXDATE.test(text.trim())) {
+      throw authError('MALFORMED_CREDENTIALS', 'no created parameter and no single IMF-fixdate Date header');
+    }
+    const ms = Date.parse(text);
+    this.lastDate = { text, ms };
+    return ms;
   }
 
   private checkWindow(
