@@ -5,6 +5,15 @@ import { AuthRequest, toAuthRequest } from '../http/auth-request';
 /** What a strategy does with one request: its SecurityContext, or a rejection with an auth error. */
 export type StrategyRun = (request: AuthRequest, req: unknown) => Promise<SecurityContext>;
 
+/** Calls a strategy's function; a synchronous throw becomes a rejection, so callers handle one path. */
+export function runStrategy(run: StrategyRun, request: AuthRequest, req: unknown): Promise<SecurityContext> {
+  try {
+    return run(request, req);
+  } catch (error) {
+    return Promise.reject(error as Error);
+  }
+}
+
 /**
  * A passport-custom strategy whose work is one function of the request. Passport
  * (`AuthGuard('keypair-jwt')`, `passport.authenticate(...)`) calls it through the
@@ -17,14 +26,7 @@ export type StrategyRun = (request: AuthRequest, req: unknown) => Promise<Securi
 export class KeypairStrategy extends CustomStrategy {
   constructor(readonly run: StrategyRun) {
     super((req: unknown, done: VerifiedCallback) => {
-      let result: Promise<SecurityContext>;
-      try {
-        result = run(toAuthRequest(req), req);
-      } catch (error) {
-        done(error);
-        return;
-      }
-      result.then(
+      runStrategy(run, toAuthRequest(req), req).then(
         (context) => done(null, context),
         (error: unknown) => done(error),
       );

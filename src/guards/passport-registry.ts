@@ -1,7 +1,7 @@
 import passport from 'passport';
 import type { Strategy } from 'passport';
 import { AuthRequest, toAuthRequest } from '../http/auth-request';
-import { KeypairStrategy, type StrategyRun } from './keypair-strategy';
+import { KeypairStrategy, runStrategy, type StrategyRun } from './keypair-strategy';
 
 /**
  * How the guard recognises the requests a strategy is for. Checked in registration
@@ -49,13 +49,7 @@ export class PassportRegistry {
    */
   authenticate<T>(name: string, req: unknown, res: unknown, request?: AuthRequest): Promise<T> {
     const run = this.runs.get(name);
-    if (run) {
-      try {
-        return run(request ?? toAuthRequest(req), req) as Promise<T>;
-      } catch (error) {
-        return Promise.reject(error as Error);
-      }
-    }
+    if (run) return runStrategy(run, request ?? toAuthRequest(req), req) as Promise<T>;
     return new Promise<T>((resolve, reject) => {
       const middleware = this.passport.authenticate(
         name,
