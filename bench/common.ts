@@ -64,6 +64,11 @@ export interface Row {
   /** HTTP: median over rounds of baseline CPU µs per request / this row's. */
   cpuRatio?: number;
   baseline?: string;
+  /**
+   * A second baseline measured in the same rounds, and the ratio to it: for the Redis replay
+   * store rows, the limit plus the one Redis round trip that a shared nonce store cannot avoid.
+   */
+  secondary?: { baseline: string; ratio: number };
   /** The goal for this row, e.g. "≥ 0.85", and whether this run met it. */
   target?: { label: string; met: boolean };
   runs: number[];

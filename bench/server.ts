@@ -95,6 +95,24 @@ class LimitController {
   }
 }
 
+/** The limit's Redis keys: the run's prefix, then a counter (unique, as nonces are). */
+let limitClaims = 0;
+
+@Controller()
+class RedisLimitController {
+  /**
+   * The limit plus what a shared replay store cannot avoid: one `SET key 1 PX ttl NX`
+   * round trip, through the same ioredis client options as RedisReplayStore's.
+   */
+  @Get('limit')
+  async limit(): Promise<typeof FIXED_BODY> {
+    if (!verify(null, limitMessage, limitKey!, limitSignature)) throw new Error('limit: verify failed');
+    const key = `${config.redis!.prefix}limit:${limitClaims++}`;
+    if ((await redis!.set(key, '1', 'PX', 41_000, 'NX')) !== 'OK') throw new Error('limit: SET NX refused');
+    return FIXED_BODY;
+  }
+}
+
 @Controller('probe')
 @UseGuards(KeypairAuthGuard)
 class ProbeController {
@@ -170,7 +188,9 @@ function appModule(): Type {
     class AuthAppModule {}
     return AuthAppModule;
   }
-  @Module({ controllers: [config.kind === 'limit' ? LimitController : BareController] })
+  const controller =
+    config.kind === 'bare' ? BareController : config.redis ? RedisLimitController : LimitController;
+  @Module({ controllers: [controller] })
   class BareAppModule {}
   return BareAppModule;
 }
