@@ -27,19 +27,17 @@ export class RedisReplayStore implements ReplayStore {
     // Hashing bounds the key size whatever the client sent, and keeps scope and nonce apart.
     const key = this.prefix + hash('sha256', `${scope}\u0000${nonce}`, 'base64url');
     const px = Math.max(1, Math.ceil(ttlMs));
-    // Connected (the usual case): the command goes out now, without waiting a tick for whenReady.
-    const reply =
-      this.redis.status === 'ready'
-        ? this.redis.set(key, '1', 'PX', px, 'NX')
-        : whenReady(this.redis).then(() => this.redis.set(key, '1', 'PX', px, 'NX'));
-    return reply.then(
-      (answer) => answer === 'OK',
-      (error: unknown) => {
-        throw new ReplayStoreUnavailableError(
-          `redis: ${error instanceof Error ? error.message : String(error)}`,
-        );
-      },
-    );
+    let reply: Promise<string | null>;
+    try {
+      // Connected (the usual case): the command goes out now, without waiting a tick for whenReady.
+      reply =
+        this.redis.status === 'ready'
+          ? this.redis.set(key, '1', 'PX', px, 'NX')
+          : whenReady(this.redis).then(() => this.redis.set(key, '1', 'PX', px, 'NX'));
+    } catch (error) {
+      reply = Promise.reject(error);
+    }
+    return reply.then((answer) => answer === 'OK', unavailable);
   }
 
   /** For health checks: resolves when Redis answers. */
@@ -47,4 +45,9 @@ export class RedisReplayStore implements ReplayStore {
     await whenReady(this.redis);
     await this.redis.ping();
   }
+}
+
+/** Any Redis error is a store outage (503): never a pass, never a 500. */
+function unavailable(error: unknown): never {
+  throw new ReplayStoreUnavailableError(`redis: ${error instanceof Error ? error.message : String(error)}`);
 }
