@@ -83,3 +83,24 @@ describeIfRedis('RedisCacheInvalidationBus', () => {
     redis.disconnect();
   });
 });
+
+describe('RedisReplayStore, whatever the client does', () => {
+  it('turns a synchronous throw of the client into ReplayStoreUnavailableError', async () => {
+    // A client that throws instead of rejecting (a Cluster with no slots, a misconfigured
+    // wrapper): the claim must still fail closed as an outage, never escape as a 500.
+    const client = {
+      status: 'ready',
+      set: () => {
+        throw new Error('no slots');
+      },
+    };
+    const store = new RedisReplayStore(client as never);
+    await expect(store.claim('s', 'n', 1000)).rejects.toThrow(ReplayStoreUnavailableError);
+    await expect(store.claim('s', 'n', 1000)).rejects.toThrow('redis: no slots');
+  });
+
+  it('answers false, not an error, when the nonce was already claimed', async () => {
+    const client = { status: 'ready', set: () => Promise.resolve(null) };
+    await expect(new RedisReplayStore(client as never).claim('s', 'n', 1000)).resolves.toBe(false);
+  });
+});
