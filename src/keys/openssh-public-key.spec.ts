@@ -299,6 +299,7 @@ function ed25519SeedFromOpenSshPrivateKey(pem: string): Buffer {
   return read().subarray(0, 32); // seed || public key
 }
 
+// Skipped only where ssh-keygen is not installed: it is the reference for the OpenSSH format.
 (sshKeygen === undefined ? describe.skip : describe)('against ssh-keygen', () => {
   let dir: string;
   beforeAll(() => {

@@ -27,13 +27,11 @@ export class RedisReplayStore implements ReplayStore {
     // Hashing bounds the key size whatever the client sent, and keeps scope and nonce apart.
     const key = this.prefix + hash('sha256', `${scope}\u0000${nonce}`, 'base64url');
     const px = Math.max(1, Math.ceil(ttlMs));
+    const send = () => this.redis.set(key, '1', 'PX', px, 'NX');
     let reply: Promise<string | null>;
     try {
       // Connected (the usual case): the command goes out now, without waiting a tick for whenReady.
-      reply =
-        this.redis.status === 'ready'
-          ? this.redis.set(key, '1', 'PX', px, 'NX')
-          : whenReady(this.redis).then(() => this.redis.set(key, '1', 'PX', px, 'NX'));
+      reply = this.redis.status === 'ready' ? send() : whenReady(this.redis).then(send);
     } catch (error) {
       reply = Promise.reject(error);
     }

@@ -10,6 +10,7 @@ import { DemoProcess, startDemo } from '../support/processes';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
 const ready = haveService('postgres') && haveService('redis');
+// Needs PostgreSQL and Redis; skipped (visibly) without them, and CI (REQUIRE_SERVICES=1) fails instead.
 const describeIfServices = ready ? describe : describe.skip;
 if (!ready) console.warn('SKIPPING multi-instance tests: they need PostgreSQL and Redis');
 

@@ -9,6 +9,8 @@ import { createTestApp, TestApp } from '../support/test-app';
 import { DATABASES } from '../support/test-database';
 import { challengeLogin, serverKeys, TOKEN_CONTROLLERS, whoami } from './token-test-support';
 
+// Two app instances on one database need a server database; skipped (visibly) when PostgreSQL is not
+// reachable, and CI (REQUIRE_SERVICES=1) fails instead.
 const describeShared = DATABASES.includes('postgres') ? describe : describe.skip;
 
 /**
