@@ -5,7 +5,7 @@ import { haveService, REDIS_URL } from '../setup/services';
 import { send, SendResult } from '../support/certificates';
 import { jwtHeader } from '../support/auth';
 import { testKey } from '../support/keys';
-import { ADAPTERS, createTestApp, TestApp } from '../support/test-app';
+import { AdapterName, ADAPTERS, createTestApp, TestApp } from '../support/test-app';
 import { AttackCase, AttackRecorder, judge } from './attack-harness';
 import { AttackEnv, corpusPki, createAttackEnv } from './attack-env';
 import { CERTIFICATE_CASES } from './certificate.cases';
@@ -13,6 +13,7 @@ import { ESCALATION_CASES, JWT_CASES } from './jwt.cases';
 import { CAVAGE_CASES, RFC9421_CASES } from './signature.cases';
 import { TOKEN_CASES } from './token.cases';
 import { TRANSPORT_CASES } from './transport.cases';
+import { ATTACK_SUITES } from './suites';
 
 /**
  * The attack corpus: every case is an attack on the authentication path with the
@@ -38,50 +39,67 @@ afterAll(async () => {
 });
 
 it('names every case once', () => {
-  const names = CASES.map((c) => c.name);
+  const names = [...CASES, ...ATTACK_SUITES.flatMap((s) => s.cases)].map((c) => c.name);
   expect(new Set(names).size).toBe(names.length);
   expect(names.length).toBeGreaterThanOrEqual(60);
 });
 
-describe.each(ADAPTERS)('attack corpus on %s', (adapter) => {
-  let env: AttackEnv;
+/**
+ * Runs `cases` against an environment made by `setup` on each adapter, records every
+ * outcome under `where` and checks that refusing them logged no unexpected error.
+ */
+function runCases<Env extends { t: TestApp }>(
+  label: string,
+  setup: (adapter: AdapterName) => Promise<Env>,
+  teardown: (env: Env) => Promise<void>,
+  cases: readonly AttackCase<Env>[],
+): void {
+  describe.each(ADAPTERS)(`${label} on %s`, (adapter) => {
+    let env: Env;
+    const where = label === 'attack corpus' ? adapter : `${label}, ${adapter}`;
 
-  beforeAll(async () => {
-    env = await createAttackEnv(adapter);
-  }, 60_000);
-  afterAll(() => env?.t.close());
-
-  it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, attack) => {
-    let res: SendResult;
-    try {
-      res = await attack.run(env);
-    } catch (error) {
-      recorder.record({
-        name: attack.name,
-        where: adapter,
-        expected: attack.expect,
-        status: 0,
-        code: 'ERROR',
-        ok: false,
-      });
-      throw error;
-    }
-    const { ok, code } = judge(attack.expect, res);
-    recorder.record({
-      name: attack.name,
-      where: adapter,
-      expected: attack.expect,
-      status: res.status,
-      code,
-      ok,
+    beforeAll(async () => {
+      env = await setup(adapter);
+    }, 60_000);
+    afterAll(async () => {
+      if (env) await teardown(env);
     });
-    expect({ status: res.status, code }).toEqual(attack.expect);
-  });
 
-  it('logged no unexpected error while refusing them', () => {
-    expect(env.t.logs.entries.filter((e) => e.level === 'error')).toEqual([]);
+    it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, attack) => {
+      let res: SendResult;
+      try {
+        res = await attack.run(env);
+      } catch (error) {
+        recorder.record({
+          name: attack.name,
+          where,
+          expected: attack.expect,
+          status: 0,
+          code: 'ERROR',
+          ok: false,
+        });
+        throw error;
+      }
+      const { ok, code } = judge(attack.expect, res);
+      recorder.record({ name: attack.name, where, expected: attack.expect, status: res.status, code, ok });
+      expect({ status: res.status, code }).toEqual(attack.expect);
+    });
+
+    it('logged no unexpected error while refusing them', () => {
+      expect(env.t.logs.entries.filter((e) => e.level === 'error')).toEqual([]);
+    });
   });
-});
+}
+
+runCases('attack corpus', createAttackEnv, (env) => env.t.close(), CASES);
+
+for (const suite of ATTACK_SUITES)
+  runCases(
+    suite.name,
+    suite.setup as (adapter: AdapterName) => Promise<{ t: TestApp }>,
+    suite.teardown as (env: { t: TestApp }) => Promise<void>,
+    suite.cases as readonly AttackCase<{ t: TestApp }>[],
+  );
 
 /** A user directory with fixed ids, so two apps with their own databases agree on who is who. */
 class FixedIdUsers implements AuthUserDirectory {

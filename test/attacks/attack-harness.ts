@@ -1,7 +1,11 @@
 import { createConnection } from 'node:net';
 import type { SendResult } from '../support/certificates';
 
-/** The expected refusal: an HTTP status and the `code` of the body (null when Node itself refuses, before the app). */
+/**
+ * The expected refusal: an HTTP status and the `code` of the body (null when Node itself
+ * refuses, before the app). Status 0 is a refusal to start: the case tried a configuration
+ * that the module must not run with, and `code` names the error (see `startupRefusal`).
+ */
 export interface Refusal {
   readonly status: number;
   readonly code: string | null;
@@ -33,9 +37,26 @@ export interface Outcome {
 /** Whether an answer is the expected refusal: the exact status and code, never 2xx or 5xx. */
 export function judge(expected: Refusal, res: SendResult): { ok: boolean; code: string | null } {
   const code = typeof res.body.code === 'string' ? res.body.code : null;
-  const ok =
-    res.status === expected.status && code === expected.code && res.status >= 400 && res.status < 500;
+  const refused = expected.status === 0 ? res.status === 0 : res.status >= 400 && res.status < 500;
+  const ok = res.status === expected.status && code === expected.code && refused;
   return { ok, code };
+}
+
+/**
+ * Runs `start` (which builds an app with a configuration an attacker would profit from)
+ * and turns its outcome into an answer `judge` can read: status 0 with the error's `code`
+ * (or its class name) when the module refused to start, else status 200 with code
+ * `STARTED`, which no case expects. Whatever `start` built is closed by `start` itself.
+ */
+export async function startupRefusal(start: () => Promise<void>): Promise<SendResult> {
+  try {
+    await start();
+  } catch (error) {
+    const e = error as { code?: unknown; name?: string };
+    const code = typeof e.code === 'string' ? e.code : (e.name ?? 'Error');
+    return { status: 0, headers: {}, text: String((error as Error).message), body: { code } };
+  }
+  return { status: 200, headers: {}, text: '', body: { code: 'STARTED' } };
 }
 
 /** Collects outcomes of every run and prints the summary lines. */

@@ -1,0 +1,7 @@
+import type { AttackSuite } from './attack-suite';
+
+/**
+ * The suites with an environment of their own, run by attack-corpus.e2e-spec.ts on both
+ * adapters. Add one line per suite.
+ */
+export const ATTACK_SUITES: AttackSuite<unknown>[] = [];
