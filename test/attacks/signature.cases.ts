@@ -1,4 +1,5 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, sign } from 'node:crypto';
+import { seedClaims } from '../support/tokens';
 import type { SignRequestOptions } from '../../src/client';
 import type { AttackCase } from './attack-harness';
 import type { AttackEnv } from './attack-env';
@@ -46,6 +47,48 @@ const lines = (headers: Record<string, string>, ...extra: string[]) => [
   ...Object.entries(headers).flat(),
   ...extra,
 ];
+
+/**
+ * A GET of /probe/whoami?<query> signed by alice (RFC 9421 over ("@method" "@authority" "@path"
+ * "@query" "date") without created, or Cavage over (request-target) host date) with this Date.
+ */
+function signedWithDate(env: AttackEnv, format: 'rfc9421' | 'cavage', date: string, query: string) {
+  const path = `/probe/whoami?${query}`;
+  if (format === 'cavage') return signedGet(env, { format }, path, { date });
+  const headers = signedGet(env, { components: ['@method', '@authority', '@path', '@query', 'date'] }, path, {
+    date,
+  });
+  // The client always sends created; without it the server reads the covered Date.
+  const input = headers['signature-input'].replace(/;created=\d+/, '');
+  const params = input.slice('sig1='.length);
+  const base = [
+    `"@method": GET`,
+    `"@authority": 127.0.0.1:${env.port}`,
+    `"@path": /probe/whoami`,
+    `"@query": ?${query}`,
+    `"date": ${date}`,
+    `"@signature-params": ${params}`,
+  ].join('\n');
+  const signature = sign(null, Buffer.from(base), env.keys.ed.privateKey).toString('base64');
+  return { ...headers, 'signature-input': input, signature: `sig1=:${signature}:` };
+}
+
+/** The IMF-fixdate of now with its seconds set to 60, which Date.parse reads as another time. */
+function secondSixtyDate(): string {
+  return new Date().toUTCString().replace(/:\d{2} GMT$/, ':60 GMT');
+}
+
+/** A Cavage GET covering x-tenant, sent without it, under this keyId. */
+function cavageMissingHeader(env: AttackEnv, keyId: string) {
+  const headers = signedGet(
+    env,
+    { format: 'cavage', keyId, components: ['(request-target)', 'host', 'date', 'x-tenant'] },
+    '/probe/whoami',
+    { 'x-tenant': 'a' },
+  );
+  delete headers['x-tenant'];
+  return headers;
+}
 
 export const RFC9421_CASES: Case[] = [
   {
@@ -383,6 +426,64 @@ export const RFC9421_CASES: Case[] = [
       return post(env, headers, body, '/probe/strict');
     },
   },
+  {
+    name: 'rfc9421/require-signature-with-jwt',
+    attack: 'a JWT on a route whose @RequireSignature() asks for a signed body',
+    request: 'POST /probe/strict, Authorization: JWT <valid token of alice>, body unsigned',
+    expect: { status: 401, code: 'SIGNATURE_REQUIRED' },
+    run: async (env) =>
+      post(
+        env,
+        {
+          authorization: await env.jwt(env.keys.ed, { alg: 'EdDSA', kid: 'alice-ed' }, seedClaims('alice')),
+          'content-type': 'application/json',
+        },
+        '{}',
+        '/probe/strict',
+      ),
+  },
+  {
+    name: 'rfc9421/require-signature-with-access-token',
+    attack: 'an access token on a route whose @RequireSignature() asks for a signed body',
+    request: 'POST /probe/strict, Authorization: Bearer <access token of alice>, body unsigned',
+    expect: { status: 401, code: 'SIGNATURE_REQUIRED' },
+    run: (env) =>
+      post(
+        env,
+        { authorization: `Bearer ${env.tokens.alice.accessToken}`, 'content-type': 'application/json' },
+        '{}',
+        '/probe/strict',
+      ),
+  },
+  {
+    name: 'rfc9421/oracle-covered-header-absent-unknown-key',
+    attack: 'learn whether a keyid exists: the answer for a missing covered header must not depend on it',
+    request: 'covers "x-tenant", sent without it, keyid="nobody" (same code as for alice-ed)',
+    expect: { status: 401, code: 'SIGNATURE_COMPONENT_INVALID' },
+    run: (env) => {
+      const headers = env.signed(
+        'GET',
+        '/probe/whoami',
+        env.keys.stranger,
+        { keyId: 'nobody', components: ['@method', '@authority', '@path', 'x-tenant'] },
+        { headers: { 'x-tenant': 'a' } },
+      );
+      delete headers['x-tenant'];
+      return get(env, headers);
+    },
+  },
+  {
+    name: 'rfc9421/date-invalid-day',
+    attack: 'a Date shaped like IMF-fixdate but with day 00, which parses to NaN: no window, no replay TTL',
+    request: 'Date: Sun, 00 Jan 2023 00:00:00 GMT, covered, no created parameter',
+    expect: { status: 401, code: 'MALFORMED_CREDENTIALS' },
+    run: (env) =>
+      get(
+        env,
+        signedWithDate(env, 'rfc9421', 'Sun, 00 Jan 2023 00:00:00 GMT', 'd9421=1'),
+        '/probe/whoami?d9421=1',
+      ),
+  },
 ];
 
 export const CAVAGE_CASES: Case[] = [
@@ -504,6 +605,78 @@ export const CAVAGE_CASES: Case[] = [
         { headers: { 'content-type': 'application/json', digest: 'MD5=HpTu7f3RYf0zR1Gd9Gcy8Q==' } },
       );
       return post(env, headers, '{"type":"Note"}');
+    },
+  },
+  {
+    name: 'cavage/unsigned-expires-shortens-replay',
+    attack:
+      'append an unsigned expires= to a captured Signature header: a 1 s replay claim, replayed after it',
+    request: 'Signature: ...,expires=<now-19> (not in headers), sent, then again 1.1 s later',
+    expect: { status: 401, code: 'REPLAYED' },
+    run: async (env) => {
+      const headers = signedGet(env, { format: 'cavage' }, '/probe/whoami?cavage-expires=1');
+      const shortened = { ...headers, signature: `${headers.signature},expires=${nowSeconds() - 19}` };
+      const first = await get(env, shortened, '/probe/whoami?cavage-expires=1');
+      if (first.status !== 200) throw new Error(`priming request failed: ${first.status} ${first.body.code}`);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      return get(
+        env,
+        { ...headers, signature: `${headers.signature},expires=${nowSeconds() - 19}` },
+        '/probe/whoami?cavage-expires=1',
+      );
+    },
+  },
+  {
+    name: 'cavage/date-invalid-day',
+    attack: 'a Date shaped like IMF-fixdate but with day 00, which parses to NaN: no window, no replay TTL',
+    request: 'Date: Sun, 00 Jan 2023 00:00:00 GMT, signed in (request-target) host date',
+    expect: { status: 401, code: 'MALFORMED_CREDENTIALS' },
+    run: (env) =>
+      get(
+        env,
+        signedWithDate(env, 'cavage', 'Sun, 00 Jan 2023 00:00:00 GMT', 'dcav=1'),
+        '/probe/whoami?dcav=1',
+      ),
+  },
+  {
+    name: 'cavage/date-second-60',
+    attack: 'a Date that is not a real time (second 60), which Date.parse quietly reads as another one',
+    request: 'Date: <today> hh:mm:60 GMT, signed',
+    expect: { status: 401, code: 'MALFORMED_CREDENTIALS' },
+    run: (env) => get(env, signedWithDate(env, 'cavage', secondSixtyDate(), 'd60=1'), '/probe/whoami?d60=1'),
+  },
+  {
+    name: 'cavage/covered-header-absent',
+    attack: 'a signature over a header that the request then leaves out (known keyId)',
+    request:
+      'Signature: keyId="alice-rsa",headers="(request-target) host date x-tenant", sent without x-tenant',
+    expect: { status: 401, code: 'SIGNATURE_COMPONENT_INVALID' },
+    run: (env) => get(env, cavageMissingHeader(env, 'alice-rsa')),
+  },
+  {
+    name: 'cavage/oracle-covered-header-absent-unknown-key',
+    attack: 'learn whether a keyId exists: the answer for a missing covered header must not depend on it',
+    request: 'the same, keyId="nobody"',
+    expect: { status: 401, code: 'SIGNATURE_COMPONENT_INVALID' },
+    run: (env) => get(env, cavageMissingHeader(env, 'nobody')),
+  },
+  {
+    name: 'cavage/oracle-created-with-rsa-sha256-unknown-key',
+    attack:
+      'learn whether a keyId exists: (created) under algorithm="rsa-sha256" is refused alike for any keyId',
+    request:
+      'Signature: keyId="nobody",algorithm="rsa-sha256",created=...,headers="(request-target) host (created)"',
+    expect: { status: 401, code: 'SIGNATURE_COMPONENT_INVALID' },
+    run: (env) => {
+      const headers = signedGet(env, {
+        format: 'cavage',
+        keyId: 'nobody',
+        components: ['(request-target)', 'host', 'date'],
+      });
+      const signature = headers.signature
+        .replace('hs2019', 'rsa-sha256')
+        .replace('"(request-target) host date"', '"(request-target) host date (created)"');
+      return get(env, { ...headers, signature: `${signature},created=${nowSeconds()}` });
     },
   },
 ];
