@@ -32,6 +32,10 @@ export const AUTH_ERROR_CODES = {
     status: 401,
     message: 'No signature matches what this server checks (label or tag), or several do.',
   },
+  SIGNATURE_REQUIRED: {
+    status: 401,
+    message: 'This route accepts only an HTTP message signature (RFC 9421 or draft-cavage-12).',
+  },
   SIGNATURE_COVERAGE_INSUFFICIENT: {
     status: 401,
     message: 'The signature does not cover the components this route requires.',

@@ -25,7 +25,10 @@ import { readAuthorization } from '../http/authorization-header';
 import { setResponseHeader } from '../http/response-headers';
 import { KEYPAIR_AUTH_PASSPORT } from '../keypair-auth.internal-constants';
 import { SIGNATURE_POLICY_METADATA } from '../signature-strategy/require-signature.decorator';
-import { ROUTE_SIGNATURE_POLICY } from '../signature-strategy/http-signature.strategy';
+import {
+  KEYPAIR_HTTP_SIGNATURE_STRATEGY,
+  ROUTE_SIGNATURE_POLICY,
+} from '../signature-strategy/http-signature.strategy';
 import type { SignaturePolicyOverride } from '../signature-strategy/signature-policy';
 import { AuthThrottle } from '../throttle/auth-throttle';
 import { authFailure } from './auth-failure';
@@ -86,10 +89,26 @@ export class KeypairAuthGuard implements CanActivate {
             route.signaturePolicy;
         }
         const strategy = this.selectStrategy(req, request);
+        // @RequireSignature() asks for a signed request: another credential is refused
+        // before it is checked (and before its nonce or jti is spent).
+        if (route.signaturePolicy && strategy !== KEYPAIR_HTTP_SIGNATURE_STRATEGY) {
+          throw authError('SIGNATURE_REQUIRED', `route has @RequireSignature(), request uses ${strategy}`);
+        }
         securityContext = await this.registry.authenticate<SecurityContext>(strategy, req, res, request);
       } catch (error) {
         throw await this.refuse(error, req, res);
       }
+    }
+    if (route.signaturePolicy && !securityContext.method.startsWith('http-signature')) {
+      // A context left by an earlier guard run (with other route settings) is held to this route's rule.
+      throw await this.refuse(
+        authError(
+          'SIGNATURE_REQUIRED',
+          `route has @RequireSignature(), context from ${securityContext.method}`,
+        ),
+        req,
+        res,
+      );
     }
     req[SECURITY_CONTEXT_PROPERTY] = securityContext;
     req.user = securityContext;

@@ -47,6 +47,12 @@ export interface HmacKey {
 export interface RequestAddress {
   scheme: string;
   authority: string;
+  /**
+   * True when the address is the module's `origin`. The Host header is then never read:
+   * a covered `host` field (RFC 9421 or Cavage) is taken to be this authority, like
+   * `@authority`, so a request signed for another host fails verification.
+   */
+  configured?: boolean;
 }
 
 const IMF_FIXDATE =
@@ -95,7 +101,7 @@ export class HttpSignatureAuthenticator {
       scheme: address.scheme,
       authority: address.authority,
       target: request.url,
-      rawHeaders: request.rawHeaders,
+      rawHeaders: address.configured ? withHost(request.rawHeaders, address.authority) : request.rawHeaders,
     };
     const body = this.body(request);
     if (getFieldLines(view, 'signature-input') !== undefined) {
@@ -127,31 +133,29 @@ export class HttpSignatureAuthenticator {
       throw authError('MALFORMED_CREDENTIALS', 'keyid parameter missing or too long');
     }
     const createdMs = params.created !== undefined ? params.created * 1000 : this.dateHeader(view);
-    this.checkWindow(
-      createdMs,
-      params.expires !== undefined ? params.expires * 1000 : undefined,
-      policy,
-      now,
-    );
+    const expiresMs = params.expires !== undefined ? params.expires * 1000 : undefined;
+    this.checkWindow(createdMs, expiresMs, policy, now);
     if (body !== null && !covered.has('content-digest')) {
       throw authError('DIGEST_REQUIRED', 'body without covered content-digest');
     }
+    const until = Math.min(createdMs + policy.maxAgeMs, expiresMs ?? Infinity);
 
-    const until = Math.min(
-      createdMs + policy.maxAgeMs,
-      params.expires !== undefined ? params.expires * 1000 : Infinity,
-    );
+    // Everything up to the signature check answers alike for every keyid: the algorithm
+    // names and the base are checked before any key is looked up.
     const hmac = this.settings.hmacKeys.get(keyid);
-    if (params.alg === 'hmac-sha256' || hmac) {
-      // HMAC only with a configured shared secret, and a shared secret only with HMAC:
-      // a public key used as an HMAC secret never gets here.
-      if (!hmac || (params.alg !== undefined && params.alg !== 'hmac-sha256')) {
-        throw authError(
-          'ALGORITHM_NOT_ALLOWED',
-          'hmac-sha256 is only accepted for configured shared secrets',
-        );
+    if (params.alg !== undefined && params.alg !== 'hmac-sha256' && !isKeyAlgorithm(params.alg)) {
+      throw authError('ALGORITHM_NOT_ALLOWED', `alg ${JSON.stringify(params.alg.slice(0, 30))}`);
+    }
+    if (params.alg === 'hmac-sha256' && !hmac) {
+      // A public key used as an HMAC secret never gets here.
+      throw authError('ALGORITHM_NOT_ALLOWED', 'hmac-sha256 is only accepted for configured shared secrets');
+    }
+    const base = core(() => buildSignatureBase(view, entry));
+    if (hmac) {
+      // A shared secret only with HMAC; another alg under its keyid answers as an unknown key.
+      if (params.alg !== undefined && params.alg !== 'hmac-sha256') {
+        throw authError('KEY_UNKNOWN_OR_SIGNATURE_INVALID', `alg ${params.alg} for hmac key ${keyid}`);
       }
-      const base = core(() => buildSignatureBase(view, entry));
       if (!verifyHmacSha256(hmac.secret, base, entry.signature)) {
         throw authError('KEY_UNKNOWN_OR_SIGNATURE_INVALID', `hmac signature of ${keyid} does not verify`);
       }
@@ -162,9 +166,6 @@ export class HttpSignatureAuthenticator {
       if (!user.active) throw authError('USER_INACTIVE', `user ${user.username} inactive`);
       return this.finish(user, keyid, hmac.roles, 'http-signature-rfc9421', params.nonce, base, until, now);
     }
-    if (params.alg !== undefined && !isKeyAlgorithm(params.alg)) {
-      throw authError('ALGORITHM_NOT_ALLOWED', `alg ${JSON.stringify(params.alg.slice(0, 30))}`);
-    }
     const key = this.registry.cachedKey(keyid) ?? (await this.registry.findKey(keyid));
     if (!key || (params.alg !== undefined && params.alg !== key.algorithm)) {
       throw authError(
@@ -172,7 +173,6 @@ export class HttpSignatureAuthenticator {
         key ? `alg ${params.alg} differs from the key's` : `unknown keyid`,
       );
     }
-    const base = core(() => buildSignatureBase(view, entry));
     if (!verifyWithAlgorithm(key.algorithm, key.keyObject, base, entry.signature)) {
       throw authError('KEY_UNKNOWN_OR_SIGNATURE_INVALID', `signature of ${key.keyId} does not verify`);
     }
@@ -197,40 +197,38 @@ export class HttpSignatureAuthenticator {
     checkCavageCoverage(covered, policy);
     if (policy.requireNonce)
       throw authError('SIGNATURE_COVERAGE_INSUFFICIENT', 'this route requires a nonce (RFC 9421)');
+    // The signing string is built before the key lookup (a missing header answers alike for
+    // every keyId); it also fails when (created) or (expires) is covered but absent.
+    const signed = Buffer.from(
+      core(() => buildCavageSigningString(view, params, { defaultHeaders })),
+      'latin1',
+    );
+    // created and expires count only when signed: an unsigned expires= appended by whoever
+    // relays the request would otherwise shorten the window and with it the replay claim.
     const createdMs =
       covered.has('(created)') && params.created !== undefined
         ? params.created * 1000
         : this.dateHeader(view);
-    this.checkWindow(
-      createdMs,
-      params.expires !== undefined ? params.expires * 1000 : undefined,
-      policy,
-      now,
-    );
+    const expiresMs =
+      covered.has('(expires)') && params.expires !== undefined ? params.expires * 1000 : undefined;
+    this.checkWindow(createdMs, expiresMs, policy, now);
     if (body !== null && !covered.has('digest') && !covered.has('content-digest')) {
       throw authError('DIGEST_REQUIRED', 'body without a covered Digest');
     }
 
     const key = this.registry.cachedKey(params.keyId) ?? (await this.registry.findKey(params.keyId));
     if (!key) throw authError('KEY_UNKNOWN_OR_SIGNATURE_INVALID', 'unknown keyId');
+    let cavageAlgorithm: ReturnType<typeof resolveCavageAlgorithm>;
     try {
-      resolveCavageAlgorithm(algorithm, key.algorithm);
+      cavageAlgorithm = resolveCavageAlgorithm(algorithm, key.algorithm);
     } catch {
       throw authError('KEY_UNKNOWN_OR_SIGNATURE_INVALID', `algorithm ${algorithm} differs from the key's`);
     }
-    const signed = Buffer.from(
-      core(() => buildCavageSigningString(view, params, { defaultHeaders })),
-      'latin1',
-    );
-    const cavageAlgorithm = resolveCavageAlgorithm(algorithm, key.algorithm);
     if (!verifyCavageBytes(cavageAlgorithm, key.keyObject, signed, params.signature))
       throw authError('KEY_UNKNOWN_OR_SIGNATURE_INVALID', `signature of ${key.keyId} does not verify`);
     if (covered.has('digest')) this.checkDigest(view, body, 'digest');
     if (covered.has('content-digest')) this.checkDigest(view, body, 'content-digest');
-    const until = Math.min(
-      createdMs + policy.maxAgeMs,
-      params.expires !== undefined ? params.expires * 1000 : Infinity,
-    );
+    const until = Math.min(createdMs + policy.maxAgeMs, expiresMs ?? Infinity);
     const user = assertKeyUsable(key, await this.account(key.userId), now);
     return this.finish(user, key.keyId, key.roles, 'http-signature-cavage', undefined, signed, until, now);
   }
@@ -246,7 +244,10 @@ export class HttpSignatureAuthenticator {
     acceptableUntil: number,
     now: number,
   ): Promise<SecurityContext> {
-    const ttl = Math.max(acceptableUntil + this.settings.clockSkewMs - now, 1000);
+    // The claim outlives the last moment the window check would still accept these bytes
+    // (acceptableUntil + skew), plus a second for stores that round or expire early.
+    const ttl = Math.ceil(acceptableUntil + this.settings.clockSkewMs - now) + 1000;
+    if (!Number.isFinite(ttl)) throw authError('MALFORMED_CREDENTIALS', 'signature time is not a number');
     // With a nonce, the nonce is single-use. Without one, what was signed is: not the
     // signature bytes, since an ECDSA signature can be re-encoded into another valid one.
     const fresh = nonce
@@ -301,10 +302,16 @@ export class HttpSignatureAuthenticator {
     const text = lines[0];
     // Concurrent clients send the same Date within a second: remember the last one parsed.
     if (this.lastDate !== undefined && text === this.lastDate.text) return this.lastDate.ms;
-    if (!IMF_FIXDATE.test(text.trim())) {
-      throw authError('MALFORMED_CREDENTIALS', 'no created parameter and no single IMF-fixdate Date header');
+    const trimmed = text.trim();
+    // Date.parse reads "00 Jan" as NaN and second 60 as another time: only a date that
+    // prints back to exactly what was sent (weekday included) is a real IMF-fixdate.
+    const ms = IMF_FIXDATE.test(trimmed) ? Date.parse(trimmed) : NaN;
+    if (!Number.isFinite(ms) || new Date(ms).toUTCString() !== trimmed) {
+      throw authError(
+        'MALFORMED_CREDENTIALS',
+        'no created parameter and no single valid IMF-fixdate Date header',
+      );
     }
-    const ms = Date.parse(text);
     this.lastDate = { text, ms };
     return ms;
   }
@@ -316,6 +323,10 @@ export class HttpSignatureAuthenticator {
     now: number,
   ): void {
     const skew = this.settings.clockSkewMs;
+    // A NaN compares false with everything: without this, it would pass every check below.
+    if (!Number.isFinite(createdMs) || (expiresMs !== undefined && !Number.isFinite(expiresMs))) {
+      throw authError('MALFORMED_CREDENTIALS', 'created, expires or Date is not a valid time');
+    }
     if (createdMs > now + skew)
       throw authError('TOKEN_NOT_YET_VALID', `created ${Math.round((createdMs - now) / 1000)} s ahead`);
     if (createdMs < now - policy.maxAgeMs - skew) {
@@ -324,4 +335,27 @@ export class HttpSignatureAuthenticator {
     if (expiresMs !== undefined && expiresMs < now - skew)
       throw authError('TOKEN_EXPIRED', 'expires has passed');
   }
+}
+
+/**
+ * `rawHeaders` with every Host line replaced by one `host: authority`; the same array when
+ * it already has exactly that one line (a proxy that keeps Host), so nothing is copied then.
+ */
+export function withHost(rawHeaders: readonly string[], authority: string): readonly string[] {
+  let lines = 0;
+  let same = true;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i].length === 4 && rawHeaders[i].toLowerCase() === 'host') {
+      lines++;
+      if (rawHeaders[i + 1] !== authority) same = false;
+    }
+  }
+  if (lines === 1 && same) return rawHeaders;
+  const out: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if (rawHeaders[i].length === 4 && rawHeaders[i].toLowerCase() === 'host') continue;
+    out.push(rawHeaders[i], rawHeaders[i + 1]);
+  }
+  out.push('host', authority);
+  return out;
 }

@@ -31,7 +31,7 @@ export class HttpSignatureStrategy extends KeypairStrategy {
     policy: SignaturePolicy,
   ) {
     // A configured origin is parsed once; otherwise it comes from each request's connection and Host.
-    const fixed = configuredOrigin ? addressOf(configuredOrigin) : null;
+    const fixed = configuredOrigin ? { ...addressOf(configuredOrigin), configured: true } : null;
     const seen = new Map<string, RequestAddress>();
     super((request, req) => {
       const address = fixed ?? seenAddress(seen, requestOrigin(request, null));

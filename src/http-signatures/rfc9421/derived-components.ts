@@ -104,10 +104,19 @@ export function derivedComponentValue(
     case '@target-uri': {
       const target = required(view.target, name, 'the request target');
       const parts = splitTarget(target);
-      if (parts.form === 'absolute') return target;
+      // The view's scheme and authority (a server's configured origin) win over those of an
+      // absolute-form target, which the client wrote: only the path and query are taken from it.
+      if (parts.form === 'absolute' && (view.scheme === undefined || view.authority === undefined)) {
+        return target;
+      }
       const scheme = required(view.scheme, name, 'the scheme').toLowerCase();
       const authority = normalizeAuthority(required(view.authority, name, 'the authority'), scheme);
-      return parts.form === 'origin' ? `${scheme}://${authority}${target}` : `${scheme}://${authority}`;
+      if (parts.form === 'origin') return `${scheme}://${authority}${target}`;
+      if (parts.form === 'absolute') {
+        const path = parts.path.length === 0 ? '/' : parts.path;
+        return `${scheme}://${authority}${path}${parts.query === undefined ? '' : `?${parts.query}`}`;
+      }
+      return `${scheme}://${authority}`;
     }
     case '@path': {
       const { path } = splitTarget(required(view.target, name, 'the request target'));
