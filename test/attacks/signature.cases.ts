@@ -78,6 +78,19 @@ function secondSixtyDate(): string {
   return new Date().toUTCString().replace(/:\d{2} GMT$/, ':60 GMT');
 }
 
+/** A Cavage GET under this keyId claiming rsa-sha256 and covering (created), which that algorithm forbids. */
+function cavageCreatedWithRsaSha256(env: AttackEnv, keyId: string) {
+  const headers = signedGet(env, {
+    format: 'cavage',
+    keyId,
+    components: ['(request-target)', 'host', 'date'],
+  });
+  const signature = headers.signature
+    .replace('hs2019', 'rsa-sha256')
+    .replace('"(request-target) host date"', '"(request-target) host date (created)"');
+  return { ...headers, signature: `${signature},created=${nowSeconds()}` };
+}
+
 /** A Cavage GET covering x-tenant, sent without it, under this keyId. */
 function cavageMissingHeader(env: AttackEnv, keyId: string) {
   const headers = signedGet(
@@ -661,22 +674,19 @@ export const CAVAGE_CASES: Case[] = [
     run: (env) => get(env, cavageMissingHeader(env, 'nobody')),
   },
   {
+    name: 'cavage/created-with-rsa-sha256',
+    attack: '(created) under algorithm="rsa-sha256", which draft-12 forbids (known keyId)',
+    request:
+      'Signature: keyId="alice-rsa",algorithm="rsa-sha256",created=...,headers="(request-target) host date (created)"',
+    expect: { status: 401, code: 'SIGNATURE_COMPONENT_INVALID' },
+    run: (env) => get(env, cavageCreatedWithRsaSha256(env, 'alice-rsa')),
+  },
+  {
     name: 'cavage/oracle-created-with-rsa-sha256-unknown-key',
     attack:
       'learn whether a keyId exists: (created) under algorithm="rsa-sha256" is refused alike for any keyId',
-    request:
-      'Signature: keyId="nobody",algorithm="rsa-sha256",created=...,headers="(request-target) host (created)"',
+    request: 'the same, keyId="nobody"',
     expect: { status: 401, code: 'SIGNATURE_COMPONENT_INVALID' },
-    run: (env) => {
-      const headers = signedGet(env, {
-        format: 'cavage',
-        keyId: 'nobody',
-        components: ['(request-target)', 'host', 'date'],
-      });
-      const signature = headers.signature
-        .replace('hs2019', 'rsa-sha256')
-        .replace('"(request-target) host date"', '"(request-target) host date (created)"');
-      return get(env, { ...headers, signature: `${signature},created=${nowSeconds()}` });
-    },
+    run: (env) => get(env, cavageCreatedWithRsaSha256(env, 'nobody')),
   },
 ];

@@ -1,4 +1,5 @@
-import { signRequest } from '../../src/client';
+import { signRequest, SignRequestOptions } from '../../src/client';
+import { rawRequest } from '../attacks/attack-harness';
 import { send } from '../support/certificates';
 import { testKey } from '../support/keys';
 import { createTestApp, TestApp } from '../support/test-app';
@@ -12,6 +13,7 @@ import { createTestApp, TestApp } from '../support/test-app';
  */
 describe('a signed request for another service that trusts the same key', () => {
   const key = testKey('ed25519', 0);
+  const rsa = testKey('rsa', 0);
   const SERVICE_A = 'https://a.example.test';
   let withoutOrigin: TestApp;
   let withOrigin: TestApp;
@@ -26,7 +28,9 @@ describe('a signed request for another service that trusts the same key', () => 
       }),
     ]);
     for (const t of [withoutOrigin, withOrigin]) {
-      await t.registry.register(await t.addUser('alice', ['reader']), key.publicPem, { keyId: 'alice-ed' });
+      const alice = await t.addUser('alice', ['reader']);
+      await t.registry.register(alice, key.publicPem, { keyId: 'alice-ed' });
+      await t.registry.register(alice, rsa.publicPem, { keyId: 'alice-rsa' });
     }
   });
   afterAll(() => Promise.all([withoutOrigin?.close(), withOrigin?.close()]));
@@ -47,6 +51,67 @@ describe('a signed request for another service that trusts the same key', () => 
       send(`${withoutOrigin.server}/probe/whoami`, { headers: { ...captured, host: 'a.example.test' } });
     expect((await replayed()).status).toBe(200);
     expect((await replayed()).body.code).toBe('REPLAYED');
+  });
+
+  /** Headers of a GET of /probe/whoami?`query` signed by alice for `origin`. */
+  const signedFor = (origin: string, options: Partial<SignRequestOptions> = {}, headers = {}, query = '') =>
+    signRequest(
+      { method: 'GET', url: `${origin}/probe/whoami${query}`, headers },
+      { keyId: 'alice-ed', privateKey: key.privateKey, ...options },
+    ).headers;
+  const BINDINGS: [string, Partial<SignRequestOptions>, Record<string, string>][] = [
+    ['@authority', {}, {}],
+    ['the host field', { components: ['@method', 'host', '@path', '@query'] }, { host: 'b.example.test' }],
+    ['@target-uri', { components: ['@method', '@target-uri'] }, {}],
+    ['Cavage (request-target) host date', { format: 'cavage', keyId: 'alice-rsa' }, {}],
+  ];
+
+  it.each(BINDINGS)(
+    'with origin: a request signed for this service over %s is accepted whatever Host the proxy sends',
+    async (_binding, options, headers) => {
+      const privateKey = options.format === 'cavage' ? rsa.privateKey : key.privateKey;
+      for (const host of ['b.example.test', 'backend.internal:3000']) {
+        // A query per Host: Cavage has no nonce, and the same signed bytes are single-use.
+        const query = `?via=${host}`;
+        const signed = signedFor('https://b.example.test', { ...options, privateKey }, headers, query);
+        const res = await send(`${withOrigin.server}/probe/whoami${query}`, { headers: { ...signed, host } });
+        expect([host, res.status, res.body.code]).toEqual([host, 200, undefined]);
+      }
+    },
+  );
+
+  it.each(BINDINGS)(
+    'with origin: a request signed for another service over %s is refused, whatever the Host header says',
+    async (_binding, options, headers) => {
+      const privateKey = options.format === 'cavage' ? rsa.privateKey : key.privateKey;
+      for (const host of ['a.example.test', 'b.example.test']) {
+        const signed = signedFor(
+          SERVICE_A,
+          { ...options, privateKey },
+          { ...headers, host: 'a.example.test' },
+        );
+        const res = await send(`${withOrigin.server}/probe/whoami`, { headers: { ...signed, host } });
+        expect([host, res.status, res.body.code]).toEqual([host, 401, 'KEY_UNKNOWN_OR_SIGNATURE_INVALID']);
+      }
+    },
+  );
+
+  it('with origin: @target-uri is origin + path + query, never the authority of an absolute-form request line', async () => {
+    const port = Number(new URL(withOrigin.server).port);
+    const request = (signed: Record<string, string>) =>
+      rawRequest(
+        port,
+        `GET ${SERVICE_A}/probe/whoami HTTP/1.1\r\n${Object.entries({
+          ...signed,
+          host: 'a.example.test',
+          connection: 'close',
+        })
+          .map(([name, value]) => `${name}: ${value}\r\n`)
+          .join('')}\r\n`,
+      );
+    const options = { components: ['@method', '@target-uri'] };
+    expect((await request(signedFor(SERVICE_A, options))).body.code).toBe('KEY_UNKNOWN_OR_SIGNATURE_INVALID');
+    expect((await request(signedFor('https://b.example.test', options))).status).toBe(200);
   });
 
   it('with origin: refused, whatever the Host header says', async () => {
