@@ -85,6 +85,18 @@ describe('signature base components', () => {
     );
   });
 
+  it("@target-uri of an absolute-form target: the view's scheme and authority, the target's path and query", () => {
+    const absolute = { ...request, target: 'http://other.example:8080/x/y?q=1#frag' };
+    expect(line(absolute, { name: '@target-uri' })).toBe('"@target-uri": https://example.com/x/y?q=1');
+    expect(line({ ...absolute, target: 'http://other.example' }, { name: '@target-uri' })).toBe(
+      '"@target-uri": https://example.com/',
+    );
+    // Without a scheme and authority of its own (a client's view), the target is the URI.
+    expect(line({ ...absolute, authority: undefined }, { name: '@target-uri' })).toBe(
+      '"@target-uri": http://other.example:8080/x/y?q=1#frag',
+    );
+  });
+
   it('@path is "/" and @query is "?" for an empty path and no query', () => {
     const bare = { ...request, target: '/' };
     expect(line(bare, { name: '@path' })).toBe('"@path": /');
