@@ -156,4 +156,16 @@ export const CERTIFICATE_CASES: Case[] = [
     expect: { status: 401, code: 'USER_INACTIVE' },
     run: (env) => whoami(env, nginx(env.certs.inactive)),
   },
+  {
+    name: 'cert/require-signature-route',
+    attack: 'a forwarded client certificate on a route whose @RequireSignature() asks for a signed body',
+    request: 'POST /probe/strict with the nginx headers of a registered certificate, body unsigned',
+    expect: { status: 401, code: 'SIGNATURE_REQUIRED' },
+    run: (env) =>
+      env.send('/probe/strict', {
+        method: 'POST',
+        headers: [...nginx(env.certs.registered), 'Content-Type', 'application/json'],
+        body: '{}',
+      }),
+  },
 ];
