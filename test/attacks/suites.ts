@@ -1,7 +1,9 @@
 import type { AttackSuite } from './attack-suite';
+import { PASSPORT_SUITE } from './passport.suite';
+import { STARTUP_SUITE } from './startup.suite';
 
 /**
  * The suites with an environment of their own, run by attack-corpus.e2e-spec.ts on both
  * adapters. Add one line per suite.
  */
-export const ATTACK_SUITES: AttackSuite<unknown>[] = [];
+export const ATTACK_SUITES: AttackSuite<unknown>[] = [STARTUP_SUITE, PASSPORT_SUITE];
