@@ -67,6 +67,11 @@ export interface KeypairAuthModuleOptions {
    * connection and the Host header.
    */
   origin?: string;
+  /**
+   * Start under NODE_ENV=production without `origin` (default false: startup fails). The
+   * authority of request-bound credentials then comes from the Host header the client sent.
+   */
+  allowHostHeaderAuthority?: boolean;
   /** TypeORM DataSource holding the key tables. Defaults to the app's default TypeORM DataSource. */
   dataSource?: DataSource;
   /** Where accounts come from. Defaults to the library's `User` entity on the DataSource. */

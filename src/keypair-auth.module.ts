@@ -1,5 +1,15 @@
-import { DynamicModule, Inject, Module, OnModuleDestroy, Provider, Type } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import {
+  DynamicModule,
+  Inject,
+  Module,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+  Optional,
+  Provider,
+  Type,
+} from '@nestjs/common';
+import { APP_GUARD, APP_INTERCEPTOR, HttpAdapterHost } from '@nestjs/core';
+import { PassportRegistry } from './guards/passport-registry';
 import { AuthAudit } from './audit/auth-audit';
 import { AdminController } from './admin/admin.controller';
 import { CertificateAdminController } from './certificate-strategy/certificate-admin.controller';
@@ -60,12 +70,23 @@ const EXPORTS = [
  *     KeypairAuthModule.forRootAsync({ inject: [ConfigService], useFactory: (c) => ({ ... }), adminApi: true })
  */
 @Module({})
-export class KeypairAuthModule extends ConfigurableModuleClass implements OnModuleDestroy {
+export class KeypairAuthModule
+  extends ConfigurableModuleClass
+  implements OnApplicationBootstrap, OnModuleDestroy
+{
   constructor(
     private readonly registry: KeyRegistry,
     @Inject(REPLAY_STORE) private readonly replayStore: ReplayStore,
+    @Inject(KEYPAIR_AUTH_PASSPORT) private readonly strategies: PassportRegistry,
+    @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {
     super();
+  }
+
+  /** The app's HTTP server is this instance's, for `AuthGuard('keypair-…')` (see PassportRegistry). */
+  onApplicationBootstrap(): void {
+    const server = this.adapterHost?.httpAdapter?.getHttpServer() as object | undefined;
+    if (server) this.strategies.serve(server);
   }
 
   static forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
@@ -78,6 +99,7 @@ export class KeypairAuthModule extends ConfigurableModuleClass implements OnModu
 
   /** Flushes batched `lastUsedAt` writes and stops timers. */
   async onModuleDestroy(): Promise<void> {
+    this.strategies.close();
     await this.registry.close();
     if (this.replayStore instanceof MemoryReplayStore) this.replayStore.close();
   }

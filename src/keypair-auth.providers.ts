@@ -1,4 +1,4 @@
-import { Logger, Provider } from '@nestjs/common';
+import { Provider } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuthAudit } from './audit/auth-audit';
 import { ClientCertificateAuthenticator } from './certificate-strategy/client-certificate.authenticator';
@@ -24,7 +24,7 @@ import { KEYPAIR_AUTH_DATA_SOURCE, KEYPAIR_AUTH_PASSPORT } from './keypair-auth.
 import { KEYPAIR_AUTH_MODULE_OPTIONS } from './keypair-auth.module-definition';
 import type { KeypairAuthModuleOptions } from './keypair-auth-options.interface';
 import { ResolvedKeypairAuthOptions } from './options/resolved-options';
-import { validateOptions } from './options/validate-options';
+import { checkOriginInProduction, validateOptions } from './options/validate-options';
 import { MemoryReplayStore } from './stores/memory-replay.store';
 import { REPLAY_STORE, ReplayStore } from './stores/replay-store.interface';
 import { AccessTokenAuthenticator } from './tokens/access-token.authenticator';
@@ -40,14 +40,7 @@ export const keypairAuthProviders: Provider[] = [
     provide: KEYPAIR_AUTH_OPTIONS,
     useFactory: (raw: KeypairAuthModuleOptions) => {
       const options = validateOptions(raw);
-      if (process.env.NODE_ENV === 'production' && options.origin === null) {
-        // Without it, @authority and htu come from the client's Host header: a request signed for
-        // another service that trusts the same key would be accepted once here (docs/SECURITY.md).
-        new Logger('KeypairAuth').warn(
-          'origin is not set: request-bound credentials are checked against the Host header the client sent. ' +
-            'Set origin: "https://your.public.host" in KeypairAuthModule.forRoot().',
-        );
-      }
+      checkOriginInProduction(options);
       return options;
     },
     inject: [KEYPAIR_AUTH_MODULE_OPTIONS],

@@ -170,7 +170,12 @@ export class TokenClient {
   async logout(): Promise<void> {
     const refreshToken = this.current?.set.refreshToken;
     this.current = undefined;
-    if (refreshToken) await this.post(`${this.base}/auth/revoke`, { refreshToken });
+    if (!refreshToken) return;
+    // A bound family is only revoked with a proof by its key, as for refreshing.
+    const url = `${this.base}/auth/revoke`;
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (this.options.dpop) headers.dpop = await this.proof('POST', url);
+    await this.send(url, headers, JSON.stringify({ refreshToken }));
   }
 
   /** Treats the access token as expired (the refresh token is kept). */

@@ -25,6 +25,8 @@ export interface ResolvedKeypairAuthOptions {
   };
   /** Configured `scheme://authority`, or null to take it from the connection and Host header. */
   origin: string | null;
+  /** Start under NODE_ENV=production without `origin` (the Host header decides the authority). */
+  allowHostHeaderAuthority: boolean;
   httpSignature: {
     policy: SignaturePolicy;
     maxBodyBytes: number;

@@ -1,4 +1,5 @@
 import { validateClientCertificateOptions } from '../certificate-strategy/client-certificate-options';
+import { Logger } from '@nestjs/common';
 import { KeypairAuthConfigurationError as ConfigError } from '../errors/configuration.error';
 import { validateIdempotencyOptions } from '../idempotency/idempotency-options';
 import type { CacheInvalidationBus } from '../keys/cache-invalidation.interface';
@@ -25,6 +26,7 @@ const KNOWN_KEYS: ReadonlyArray<keyof KeypairAuthModuleOptions> = [
   'replayStore',
   'cacheInvalidation',
   'allowInMemoryStoresInProduction',
+  'allowHostHeaderAuthority',
   'keyCache',
   'lastUsedFlushIntervalMs',
   'origin',
@@ -190,6 +192,7 @@ export function validateOptions(raw: KeypairAuthModuleOptions = {}): ResolvedKey
       raw.allowInMemoryStoresInProduction,
       false,
     ),
+    allowHostHeaderAuthority: bool('allowHostHeaderAuthority', raw.allowHostHeaderAuthority, false),
     keyCache: {
       max: number('keyCache.max', keyCache.max, 10_000, 1, 10_000_000, 'entries'),
       ttlMs: 1000 * number('keyCache.ttlSeconds', keyCache.ttlSeconds, 60, 0, 86_400, 'seconds'),
@@ -336,4 +339,32 @@ function validateBus(bus: unknown): CacheInvalidationBus | undefined {
     );
   }
   return b as CacheInvalidationBus;
+}
+
+/**
+ * Under NODE_ENV=production the module refuses to start without `origin`: request-bound
+ * credentials (`@authority`, `@target-uri`, Cavage `host`, DPoP `htu`) would be checked
+ * against the Host header the client sent, so a request signed for another service that
+ * trusts the same key would be accepted here. `allowHostHeaderAuthority: true` is the
+ * explicit opt-out (one host per app, and a proxy that fixes Host); it then only warns.
+ */
+export function checkOriginInProduction(
+  options: Pick<ResolvedKeypairAuthOptions, 'origin' | 'allowHostHeaderAuthority'>,
+  nodeEnv = process.env.NODE_ENV,
+): void {
+  if (nodeEnv !== 'production' || options.origin !== null) return;
+  if (!options.allowHostHeaderAuthority) {
+    throw ConfigError.create(
+      'NODE_ENV=production but origin is not set, so request-bound credentials would be checked against ' +
+        'the Host header the client sent, and a request signed for another service that trusts the same key ' +
+        'would be accepted here.',
+      "Set origin: 'https://api.example.com' (this API's public scheme and authority) in " +
+        'KeypairAuthModule.forRoot(), or set allowHostHeaderAuthority: true if the Host header really is ' +
+        'fixed by your proxy.',
+    );
+  }
+  new Logger('KeypairAuth').warn(
+    'origin is not set (allowHostHeaderAuthority: true): request-bound credentials are checked against ' +
+      "the Host header the client sent. Set origin: 'https://api.example.com' in KeypairAuthModule.forRoot().",
+  );
 }

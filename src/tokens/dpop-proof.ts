@@ -30,6 +30,34 @@ export function normalizeHtu(value: string): string | null {
   return `${url.origin}${url.pathname}`;
 }
 
+const HTU = /^(https?:\/\/[^/?#\\@\s]+)((?:\/[^?#]*)?)(?:[?#]|$)/i;
+const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
+
+/**
+ * The form in which the server compares a proof's `htu` with the request it came with:
+ * scheme and host lowercased and a default port dropped (from the authority only), the
+ * path exactly as written except for percent-encoding normalisation (RFC 3986 §6.2.2.1–2:
+ * hex digits uppercased, unreserved characters decoded), no query, no fragment. Dot
+ * segments are NOT removed and a backslash is not read as a slash (a path with one, or
+ * with userinfo in the authority, gives null): `/x/%2e%2e/a` names another resource than
+ * `/a` for a router that does not resolve it, so a proof for one is never taken for the other.
+ */
+export function comparableHtu(value: string): string | null {
+  const match = HTU.exec(value);
+  if (!match || /[\\\s]/.test(match[2])) return null;
+  let origin: string;
+  try {
+    origin = new URL(match[1]).origin;
+  } catch {
+    return null;
+  }
+  const path = match[2] === '' ? '/' : match[2];
+  return `${origin}${path.replace(/%([0-9A-Fa-f]{2})/g, (escape, hex: string) => {
+    const char = String.fromCharCode(parseInt(hex, 16));
+    return UNRESERVED.test(char) ? char : escape.toUpperCase();
+  })}`;
+}
+
 export interface DpopProofOptions {
   privateKey: KeyObject;
   /** The algorithm of the key (default: the key's default, RS256 for RSA). */

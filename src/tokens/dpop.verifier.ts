@@ -4,7 +4,7 @@ import { authError } from '../errors/keypair-auth.exception';
 import { headerValues } from '../http/auth-request';
 import { keyAlgorithmFromJws, keyMatchesAlgorithm } from '../keys/key-algorithm';
 import type { ReplayStore } from '../stores/replay-store.interface';
-import { accessTokenHash, normalizeHtu } from './dpop-proof';
+import { accessTokenHash, comparableHtu } from './dpop-proof';
 
 export interface DpopSettings {
   /** How old `iat` may be (on top of the skew). */
@@ -15,7 +15,7 @@ export interface DpopSettings {
 /** The request a proof must match. */
 export interface DpopRequest {
   readonly method: string;
-  /** Path and query as received (the query is not compared). */
+  /** Path and query as received, raw: not dot-segment-resolved (the query is not compared). */
   readonly url: string;
   /** scheme://authority of this API (configured `origin`, else connection + Host). */
   readonly origin: string;
@@ -89,8 +89,10 @@ export class DpopVerifier {
       throw authError('DPOP_PROOF_INVALID', 'DPoP proof jti missing or of a bad length');
     }
     if (htm !== request.method) throw authError('DPOP_PROOF_INVALID', 'DPoP htm differs from the method');
-    const target = normalizeHtu(`${request.origin}${request.url.split('?', 1)[0]}`);
-    if (typeof htu !== 'string' || normalizeHtu(htu) === null || normalizeHtu(htu) !== target) {
+    // The path as received (a request line in absolute form or `*` has none to compare).
+    const path = request.url.split('?', 1)[0];
+    const target = path.startsWith('/') ? comparableHtu(`${request.origin}${path}`) : null;
+    if (typeof htu !== 'string' || target === null || comparableHtu(htu) !== target) {
       throw authError('DPOP_PROOF_INVALID', 'DPoP htu differs from the request URL');
     }
     if (typeof iat !== 'number' || !Number.isFinite(iat)) {

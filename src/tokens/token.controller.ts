@@ -131,24 +131,32 @@ export class TokenController {
   refresh(@Req() req: unknown, @Res({ passthrough: true }) res: unknown, @Body() dto: RefreshRequestDto) {
     return this.run(req, res, undefined, () => {
       this.checkThrottle(req, res);
-      const request = toAuthRequest(req);
-      const dpop = this.dpopOf(request);
-      return this.service.refresh(dto.refreshToken, {
-        proof: dpop?.proof,
-        request: dpop?.request ?? { method: request.method, url: request.url, origin: '' },
-      });
+      return this.service.refresh(dto.refreshToken, this.bindingProofOf(req));
     });
   }
 
-  /** Ends the family of a refresh token (logout). Answers the same for unknown tokens. */
+  /**
+   * Ends the family of a refresh token (logout). Answers the same for unknown tokens; a
+   * DPoP-bound family needs a proof by its key, as for `/auth/refresh`.
+   */
   @Public()
   @Post('revoke')
   @HttpCode(200)
   revoke(@Req() req: unknown, @Res({ passthrough: true }) res: unknown, @Body() dto: RefreshRequestDto) {
     return this.run(req, res, undefined, async () => {
-      await this.service.revokeRefreshToken(dto.refreshToken);
+      await this.service.revokeRefreshToken(dto.refreshToken, this.bindingProofOf(req));
       return { revoked: true };
     });
+  }
+
+  /** The DPoP proof (if any) of a request that presents a refresh token, and the request it must match. */
+  private bindingProofOf(req: unknown): { proof: string | undefined; request: DpopRequest } {
+    const request = toAuthRequest(req);
+    const dpop = this.dpopOf(request);
+    return {
+      proof: dpop?.proof,
+      request: dpop?.request ?? { method: request.method, url: request.url, origin: '' },
+    };
   }
 
   private dpopOf(request: AuthRequest): { proof: string; request: DpopRequest } | undefined {

@@ -230,12 +230,7 @@ export class TokenService {
     const row = await this.refreshTokens.find(refreshToken);
     if (!row) throw authError('REFRESH_TOKEN_INVALID', 'unknown refresh token');
     if (row.revokedAt) throw authError('TOKEN_REVOKED', `refresh token family ${row.familyId} is revoked`);
-    if (row.jkt !== null) {
-      // A bound family is only refreshed by the key holder, so a stolen token cannot even revoke it.
-      if (dpop.proof === undefined)
-        throw authError('DPOP_PROOF_REQUIRED', 'DPoP-bound refresh token without a proof');
-      await this.dpop.verify(dpop.proof, dpop.request, { jkt: row.jkt }, now);
-    }
+    await this.proveBinding(row, dpop, now);
     if (row.usedAt) return this.reused(row, now);
     if (row.expiresAt.getTime() <= now) throw authError('REFRESH_TOKEN_INVALID', 'refresh token expired');
 
@@ -279,11 +274,37 @@ export class TokenService {
     };
   }
 
-  /** Revokes the family of a refresh token (logout). Unknown tokens are ignored (RFC 7009). */
-  async revokeRefreshToken(refreshToken: string, now = Date.now()): Promise<void> {
+  /**
+   * Revokes the family of a refresh token (logout). Unknown tokens are ignored (RFC 7009).
+   * A DPoP-bound family needs a proof by its key for this request, as refreshing does: a
+   * stolen bound refresh token cannot log its owner out.
+   */
+  async revokeRefreshToken(
+    refreshToken: string,
+    dpop?: { proof: string | undefined; request: DpopRequest },
+    now = Date.now(),
+  ): Promise<void> {
     if (!isRefreshTokenFormat(refreshToken)) return;
     const row = await this.refreshTokens.find(refreshToken);
-    if (row) await this.refreshTokens.revokeFamily(row.familyId, now);
+    if (!row) return;
+    await this.proveBinding(row, dpop, now);
+    await this.refreshTokens.revokeFamily(row.familyId, now);
+  }
+
+  /**
+   * A bound family (`jkt`) is only used, refreshed or revoked, by the key holder: a DPoP
+   * proof of that key for this request. Checked before anything that changes the family
+   * (a spent token presented again revokes it), so a stolen bound token changes nothing.
+   */
+  private async proveBinding(
+    row: RefreshTokenRecord,
+    dpop: { proof: string | undefined; request: DpopRequest } | undefined,
+    now: number,
+  ): Promise<void> {
+    if (row.jkt === null) return;
+    if (dpop?.proof === undefined)
+      throw authError('DPOP_PROOF_REQUIRED', 'DPoP-bound refresh token without a proof');
+    await this.dpop.verify(dpop.proof, dpop.request, { jkt: row.jkt }, now);
   }
 
   /**

@@ -1,9 +1,11 @@
-import { generateKeyPairSync } from 'node:crypto';
-import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { generateKeyPairSync, KeyObject, randomBytes } from 'node:crypto';
+import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
+import { createDpopProof } from '../../src/client';
+import { accessTokenHash } from '../../src/tokens/dpop-proof';
 import type { AttackCase } from './attack-harness';
 import type { AttackEnv } from './attack-env';
 import { seedClaims, sign } from '../support/tokens';
-import { resign } from '../tokens/token-test-support';
+import { challengeLogin, resign } from '../tokens/token-test-support';
 
 type Case = AttackCase<AttackEnv>;
 
@@ -11,6 +13,51 @@ const bearer = (env: AttackEnv, token: string, path = '/probe/whoami', extra: Re
   env.send(path, { headers: { authorization: `Bearer ${token}`, ...extra } });
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 const attackerKey = generateKeyPairSync('ed25519').privateKey;
+const json = { 'content-type': 'application/json' };
+
+/**
+ * A fresh login of bob whose tokens are DPoP-bound to a key of its own (revoking a family is
+ * destructive, so each case gets its own): the key and the refresh token an attacker stole.
+ */
+async function boundLogin(env: AttackEnv): Promise<{ key: KeyObject; refreshToken: string }> {
+  const key = generateKeyPairSync('ed25519').privateKey;
+  const proof = await createDpopProof({ privateKey: key, method: 'POST', url: `${env.t.server}/auth/token` });
+  const res = await challengeLogin(
+    env.t.server,
+    'bob-1',
+    env.keys.bob.privateKey,
+    'ed25519',
+    {},
+    { DPoP: proof },
+  );
+  if (res.status !== 200 || res.body.tokenType !== 'DPoP')
+    throw new Error(`bound login failed: ${res.status} ${res.body.code}`);
+  return { key, refreshToken: res.body.refreshToken! };
+}
+
+/** POST a refresh token to /auth/refresh or /auth/revoke, with the given headers. */
+const postRefreshToken = (env: AttackEnv, path: string, refreshToken: string, headers = {}) =>
+  env.send(path, {
+    method: 'POST',
+    headers: { ...json, ...headers },
+    body: JSON.stringify({ refreshToken }),
+  });
+
+/** A DPoP proof with exactly this `htu` (the client SDK would normalise it), signed by the env's DPoP key. */
+const rawProof = (env: AttackEnv, htm: string, htu: string, accessToken: string) =>
+  new SignJWT({
+    jti: randomBytes(16).toString('base64url'),
+    htm,
+    htu,
+    iat: Math.floor(Date.now() / 1000),
+    ath: accessTokenHash(accessToken),
+  })
+    .setProtectedHeader({
+      typ: 'dpop+jwt',
+      alg: 'EdDSA',
+      jwk: env.keys.stranger.publicKey.export({ format: 'jwk' }),
+    })
+    .sign(env.keys.stranger.privateKey);
 
 export const TOKEN_CASES: Case[] = [
   {
@@ -178,5 +225,71 @@ export const TOKEN_CASES: Case[] = [
     expect: { status: 401, code: 'TOKEN_TYPE_INVALID' },
     run: async (env) =>
       bearer(env, await resign(env.tokens.alice.accessToken, env.server.current, { typ: 'JWT' })),
+  },
+  {
+    name: 'token/revoke-bound-family-without-proof',
+    attack: 'a stolen DPoP-bound refresh token used to revoke (log out) its family, without a proof',
+    request: 'POST /auth/revoke {refreshToken: <bound>}, no DPoP header',
+    expect: { status: 401, code: 'DPOP_PROOF_REQUIRED' },
+    run: async (env) => postRefreshToken(env, '/auth/revoke', (await boundLogin(env)).refreshToken),
+  },
+  {
+    name: 'token/revoke-bound-family-proof-of-other-key',
+    attack: 'a stolen DPoP-bound refresh token sent to /auth/revoke with a proof by the attacker’s key',
+    request: 'POST /auth/revoke {refreshToken: <bound>}, DPoP: proof by another key',
+    expect: { status: 401, code: 'DPOP_PROOF_INVALID' },
+    run: async (env) => {
+      const { refreshToken } = await boundLogin(env);
+      const proof = await createDpopProof({
+        privateKey: attackerKey,
+        method: 'POST',
+        url: `${env.t.server}/auth/revoke`,
+      });
+      return postRefreshToken(env, '/auth/revoke', refreshToken, { dpop: proof });
+    },
+  },
+  {
+    name: 'token/revoke-bound-family-proof-for-refresh',
+    attack: 'a bound refresh token sent to /auth/revoke with a proof of its key made for /auth/refresh',
+    request: 'POST /auth/revoke {refreshToken: <bound>}, DPoP: proof for POST /auth/refresh',
+    expect: { status: 401, code: 'DPOP_PROOF_INVALID' },
+    run: async (env) => {
+      const { key, refreshToken } = await boundLogin(env);
+      const proof = await createDpopProof({
+        privateKey: key,
+        method: 'POST',
+        url: `${env.t.server}/auth/refresh`,
+      });
+      return postRefreshToken(env, '/auth/revoke', refreshToken, { dpop: proof });
+    },
+  },
+  {
+    name: 'token/refresh-bound-family-without-proof',
+    attack: 'a stolen DPoP-bound refresh token exchanged for new tokens without a proof',
+    request: 'POST /auth/refresh {refreshToken: <bound>}, no DPoP header',
+    expect: { status: 401, code: 'DPOP_PROOF_REQUIRED' },
+    run: async (env) => postRefreshToken(env, '/auth/refresh', (await boundLogin(env)).refreshToken),
+  },
+  {
+    name: 'token/dpop-htu-encoded-dot-segments',
+    attack: 'a DPoP proof for /x/%2e%2e/probe/whoami (another path) used for /probe/whoami',
+    request: 'GET /probe/whoami, DPoP <token>, DPoP: proof with htu …/x/%2e%2e/probe/whoami',
+    expect: { status: 401, code: 'DPOP_PROOF_INVALID' },
+    run: async (env) => {
+      const token = env.tokens.bound.accessToken;
+      const proof = await rawProof(env, 'GET', `${env.t.server}/x/%2e%2e/probe/whoami`, token);
+      return env.send('/probe/whoami', { headers: { authorization: `DPoP ${token}`, dpop: proof } });
+    },
+  },
+  {
+    name: 'token/dpop-htu-backslash-dot-segments',
+    attack: 'a DPoP proof for /x\\..\\probe/whoami (another path) used for /probe/whoami',
+    request: 'GET /probe/whoami, DPoP <token>, DPoP: proof with htu …/x\\..\\probe/whoami',
+    expect: { status: 401, code: 'DPOP_PROOF_INVALID' },
+    run: async (env) => {
+      const token = env.tokens.bound.accessToken;
+      const proof = await rawProof(env, 'GET', `${env.t.server}/x\\..\\probe/whoami`, token);
+      return env.send('/probe/whoami', { headers: { authorization: `DPoP ${token}`, dpop: proof } });
+    },
   },
 ];

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import {
   AUTH_ERROR_CODES,
   dataSourceOptionsFromUrl,
+  KEYPAIR_AUTH_OPTIONS,
   KeypairAuthModule,
+  KeypairAuthModuleOptions,
   MemoryReplayStore,
   REPLAY_STORE,
 } from '../../src';
@@ -28,14 +30,37 @@ describe('KeypairAuthModule startup', () => {
 
   it('refuses the in-memory replay store when NODE_ENV=production, unless allowed', async () => {
     process.env.NODE_ENV = 'production';
+    const origin = 'https://api.example.test';
     await expect(
-      Test.createTestingModule({ imports: [typeorm(), KeypairAuthModule.forRoot()] }).compile(),
+      Test.createTestingModule({ imports: [typeorm(), KeypairAuthModule.forRoot({ origin })] }).compile(),
     ).rejects.toThrow(/NODE_ENV=production but no replayStore.*allowInMemoryStoresInProduction/s);
     const ok = await Test.createTestingModule({
-      imports: [typeorm(), KeypairAuthModule.forRoot({ allowInMemoryStoresInProduction: true })],
+      imports: [typeorm(), KeypairAuthModule.forRoot({ origin, allowInMemoryStoresInProduction: true })],
     }).compile();
     expect(ok.get(REPLAY_STORE)).toBeInstanceOf(MemoryReplayStore);
     await ok.close();
+  });
+
+  it('refuses to start without origin when NODE_ENV=production, unless allowHostHeaderAuthority', async () => {
+    process.env.NODE_ENV = 'production';
+    const build = (options: KeypairAuthModuleOptions) =>
+      Test.createTestingModule({
+        imports: [
+          typeorm(),
+          KeypairAuthModule.forRoot({ allowInMemoryStoresInProduction: true, ...options }),
+        ],
+      }).compile();
+    await expect(build({})).rejects.toThrow(
+      /NODE_ENV=production but origin is not set.*Set origin: 'https:\/\/api\.example\.com'.*allowHostHeaderAuthority: true/s,
+    );
+    await expect(build({ allowHostHeaderAuthority: 'yes' as never })).rejects.toThrow(
+      /allowHostHeaderAuthority must be true or false/,
+    );
+    const allowed = await build({ allowHostHeaderAuthority: true });
+    expect(allowed.get(KEYPAIR_AUTH_OPTIONS).origin).toBeNull();
+    await allowed.close();
+    process.env.NODE_ENV = 'development';
+    await (await build({})).close();
   });
 
   it('says how to provide a DataSource when there is none', async () => {

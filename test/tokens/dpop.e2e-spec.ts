@@ -1,7 +1,8 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { calculateJwkThumbprint, decodeJwt, JWK, SignJWT } from 'jose';
 import request from 'supertest';
 import { createDpopProof } from '../../src/client';
+import { accessTokenHash as athOf } from '../../src/tokens/dpop-proof';
 import { testKey } from '../support/keys';
 import { ADAPTERS, createTestApp, TestApp } from '../support/test-app';
 import { TOKEN_CONTROLLERS, challengeLogin, serverKeys, whoami } from './token-test-support';
@@ -136,6 +137,70 @@ describe.each(ADAPTERS)('DPoP (RFC 9449) on token and resource requests, on %s',
     expect(ok.status).toBe(200);
     expect(ok.body.tokenType).toBe('DPoP');
     expect(decodeJwt(ok.body.accessToken).cnf).toEqual(decodeJwt(body.accessToken).cnf);
+  });
+
+  it('revoking a bound family needs a proof with the same key for /auth/revoke; a refused one changes nothing', async () => {
+    const { body } = await boundLogin();
+    const post = (path: string, dpop?: string) => {
+      const r = request(t.server).post(path);
+      return (dpop ? r.set('DPoP', dpop) : r).send({ refreshToken: body.refreshToken });
+    };
+    expectCode(await post('/auth/revoke'), 401, 'DPOP_PROOF_REQUIRED');
+    expectCode(
+      await post('/auth/revoke', await proof('POST', '/auth/revoke', undefined, otherKey)),
+      401,
+      'DPOP_PROOF_INVALID',
+    );
+    expectCode(await post('/auth/revoke', await proof('POST', '/auth/refresh')), 401, 'DPOP_PROOF_INVALID');
+    // The family is untouched: its holder still refreshes, then revokes it with a proof.
+    const renewed = await request(t.server)
+      .post('/auth/refresh')
+      .set('DPoP', await proof('POST', '/auth/refresh'))
+      .send({ refreshToken: body.refreshToken })
+      .expect(200);
+    const revoke = await request(t.server)
+      .post('/auth/revoke')
+      .set('DPoP', await proof('POST', '/auth/revoke'))
+      .send({ refreshToken: renewed.body.refreshToken });
+    expect([revoke.status, revoke.body]).toEqual([200, { revoked: true }]);
+    const after = await request(t.server)
+      .post('/auth/refresh')
+      .set('DPoP', await proof('POST', '/auth/refresh'))
+      .send({ refreshToken: renewed.body.refreshToken });
+    expectCode(after, 401, 'TOKEN_REVOKED');
+  });
+
+  it('compares htu with the path as received: dot segments and backslashes are not folded', async () => {
+    const { body } = await boundLogin();
+    const jwk = createPublicKey(dpopKey).export({ format: 'jwk' });
+    const rawProof = (htu: string) =>
+      new SignJWT({
+        jti: `j-${Math.random()}`,
+        htm: 'GET',
+        htu,
+        iat: Math.floor(Date.now() / 1000),
+        ath: athOf(body.accessToken),
+      })
+        .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk })
+        .sign(dpopKey);
+    for (const path of [
+      '/x/%2e%2e/probe/whoami',
+      '/x/../probe/whoami',
+      '/x\\..\\probe/whoami',
+      '/probe/./whoami',
+    ]) {
+      expectCode(
+        await whoami(t.server, `DPoP ${body.accessToken}`, { DPoP: await rawProof(url(path)) }),
+        401,
+        'DPOP_PROOF_INVALID',
+      );
+      expect(t.logs.failures().at(-1)?.reason).toBe('DPoP htu differs from the request URL');
+    }
+    // Percent-encoding of unreserved characters is normalised: %77 is w.
+    const ok = await whoami(t.server, `DPoP ${body.accessToken}`, {
+      DPoP: await rawProof(url('/probe/%77hoami')),
+    });
+    expect(ok.status).toBe(200);
   });
 
   it('refuses the DPoP scheme with an unbound token, and a proof of a made-up URL at the token endpoint', async () => {

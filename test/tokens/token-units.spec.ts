@@ -7,6 +7,7 @@ import {
 } from '../../src';
 import { validateOptions } from '../../src/options/validate-options';
 import { ChallengeIssuer } from '../../src/tokens/challenge';
+import { comparableHtu, normalizeHtu } from '../../src/tokens/dpop-proof';
 import { validateTokenOptions } from '../../src/tokens/token-options';
 
 const key = () => generateKeyPairSync('ed25519').privateKey;
@@ -120,5 +121,36 @@ describe('ChallengeIssuer', () => {
     expect(rotated.check('k1', challenge, now).nonce).toBeDefined();
     const other = new ChallengeIssuer(new ServerKeyring([{ keyId: 'x', privateKey: key() }]), 60_000);
     expect(codeOf(() => other.check('k1', challenge, now))).toBe('CHALLENGE_INVALID');
+  });
+});
+
+describe('comparableHtu (the form a DPoP htu is compared in)', () => {
+  it('normalises scheme, host, default port and percent-encoding of unreserved characters only', () => {
+    expect(comparableHtu('HTTPS://API.Example.TEST:443/a/%7ex/%c3%a9?q=1#f')).toBe(
+      'https://api.example.test/a/~x/%C3%A9',
+    );
+    expect(comparableHtu('http://h.test')).toBe('http://h.test/');
+    expect(comparableHtu('http://h.test:8080/a%2Fb')).toBe('http://h.test:8080/a%2Fb');
+  });
+
+  it('keeps dot segments, so a proof for /x/%2e%2e/a/b is not one for /a/b', () => {
+    expect(comparableHtu('http://h.test/x/%2e%2e/a/b')).toBe('http://h.test/x/../a/b');
+    expect(comparableHtu('http://h.test/x/../a/b')).not.toBe(comparableHtu('http://h.test/a/b'));
+  });
+
+  it('refuses a backslash in the path, userinfo, another scheme and a bad port', () => {
+    for (const value of [
+      'http://h.test/x\\..\\a/b',
+      'http://u@h.test/a',
+      'ftp://h.test/a',
+      'http://h.test:99999/a',
+      '/a/b',
+    ])
+      expect(comparableHtu(value)).toBeNull();
+  });
+
+  it('agrees with the htu the client SDK writes for an ordinary URL', () => {
+    const url = 'https://API.example.test:443/a b/é/~x?q';
+    expect(comparableHtu(normalizeHtu(url)!)).toBe(comparableHtu('https://api.example.test/a%20b/%C3%A9/~x'));
   });
 });
