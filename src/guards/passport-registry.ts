@@ -1,6 +1,8 @@
+import { Logger } from '@nestjs/common';
 import passport from 'passport';
 import type { Strategy } from 'passport';
 import { KeypairAuthConfigurationError as ConfigError } from '../errors/configuration.error';
+import { authError } from '../errors/keypair-auth.exception';
 import { AuthRequest, toAuthRequest } from '../http/auth-request';
 import { KeypairStrategy, runStrategy, type StrategyRun } from './keypair-strategy';
 
@@ -37,7 +39,8 @@ const PASSPORT_ACTIONS = ['success', 'fail', 'error', 'pass', 'redirect'] as con
  * What the global `passport` holds under each prefixed name: it runs the strategy of the
  * module instance the request belongs to. So `AuthGuard('keypair-jwt')` in one of two apps
  * in one process decides with that app's keys, `origin` and options, never with those of
- * the app that registered last; a request no running instance serves is an error, never a pass.
+ * the app that registered last; a request no running instance serves is refused (401
+ * AUTHENTICATION_FAILED, and an error log naming the fix), never a pass.
  */
 class DelegatingStrategy implements Strategy {
   constructor(readonly name: string) {}
@@ -49,13 +52,15 @@ class DelegatingStrategy implements Strategy {
   ) {
     const strategy = ownerOf(req)?.strategy(this.name!);
     if (!strategy) {
-      return (this.error as (e: Error) => void)(
-        ConfigError.create(
-          `AuthGuard('${this.name}') got a request that no running KeypairAuthModule serves ` +
-            `(${running.size} running in this process).`,
-          'Use KeypairAuthGuard, which always uses its own module instance, or run one app per process.',
-        ),
+      // A configuration problem, not the client's: refused (401, never a 500 or a pass),
+      // with the fix in the server log.
+      const problem = ConfigError.create(
+        `AuthGuard('${this.name}') got a request that no running KeypairAuthModule serves ` +
+          `(${running.size} running in this process).`,
+        'Use KeypairAuthGuard, which always uses its own module instance, or run one app per process.',
       );
+      new Logger('KeypairAuth').error(problem.message);
+      return (this.error as (e: Error) => void)(authError('AUTHENTICATION_FAILED', problem.message));
     }
     // Passport gave `this` the actions of this request; the owner's strategy runs with them.
     const bound = Object.create(strategy) as Record<string, unknown>;

@@ -1,5 +1,5 @@
 import passport from 'passport';
-import { KeypairAuthConfigurationError } from '../../src';
+import { KeypairAuthException } from '../../src';
 import { KeypairStrategy } from '../../src/guards/keypair-strategy';
 import { PassportRegistry } from '../../src/guards/passport-registry';
 
@@ -32,12 +32,15 @@ describe('PassportRegistry and the global passport', () => {
     expect(await authenticate(servers[1])).toEqual({ answer: 'second' });
   });
 
-  it('is an error, never a pass, for a request no running instance serves', async () => {
+  it('is a 401 AUTHENTICATION_FAILED, never a pass or a 500, for a request no running instance serves', async () => {
     instance('first', servers[0]);
     instance('second', servers[1]);
     const error = await authenticate({});
-    expect(error).toBeInstanceOf(KeypairAuthConfigurationError);
-    expect(String((error as Error).message)).toMatch(/no running KeypairAuthModule.*KeypairAuthGuard/);
+    expect(error).toBeInstanceOf(KeypairAuthException);
+    expect((error as KeypairAuthException).getStatus()).toBe(401);
+    expect((error as KeypairAuthException).code).toBe('AUTHENTICATION_FAILED');
+    // The fix is in the server log, not in the answer.
+    expect((error as KeypairAuthException).reason).toMatch(/no running KeypairAuthModule.*KeypairAuthGuard/);
   });
 
   it('with one instance running, uses it', async () => {
