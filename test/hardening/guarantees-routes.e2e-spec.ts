@@ -135,7 +135,7 @@ describe.each(ADAPTERS)('documented guarantees on routes of their own, %s', (ada
     }
     const errors = errorsSince(before);
     expect(errors).toHaveLength(1);
-    expect(errors[0].message).toContain('unexpected error during authentication: TypeError');
+    expect(errors[0].message).toContain('unexpected error during authentication: "TypeError: store broke');
     expect((await get('/probe/whoami', { authorization: await goodJwt() })).status).toBe(200);
   });
 
