@@ -30,14 +30,16 @@ export function authFailure(
   } else if (error instanceof KeyStoreUnavailableError || error instanceof ReplayStoreUnavailableError) {
     exception = authError('AUTH_BACKEND_UNAVAILABLE');
     reason = `${error.name}: ${error.message}`;
-    logger.error(`authentication backend unavailable: ${error.message}`);
+    logger.error(`authentication backend unavailable: ${JSON.stringify(error.message)}`);
   } else if (error instanceof HttpException) {
     exception = error;
     reason = error.message;
   } else {
     exception = authError('AUTHENTICATION_FAILED');
     reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    logger.error(`unexpected error during authentication: ${reason}`, (error as Error)?.stack);
+    // Quoted as JSON, and the stack without its first line (the message again): a message
+    // that carries CR/LF (a driver error quoting input, say) cannot forge another log line.
+    logger.error(`unexpected error during authentication: ${JSON.stringify(reason)}`, stackFrames(error));
   }
   const request = toAuthRequest(req);
   const body = exception.getResponse() as { code?: string };
@@ -72,4 +74,12 @@ export function authFailure(
     }
   }
   return exception;
+}
+
+/** The `at …` lines of an error's stack, without the message that heads it. */
+function stackFrames(error: unknown): string | undefined {
+  const stack = (error as Error | undefined)?.stack;
+  if (typeof stack !== 'string') return undefined;
+  const frames = stack.indexOf('\n    at ');
+  return frames < 0 ? undefined : stack.slice(frames + 1);
 }

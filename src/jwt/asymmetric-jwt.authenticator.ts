@@ -4,7 +4,7 @@ import { authError } from '../errors/keypair-auth.exception';
 import { assertKeyUsable } from '../keys/credential-checks';
 import { jwsAlgorithmOf, keyAlgorithmFromJws, verifyWithAlgorithm } from '../keys/key-algorithm';
 import type { KeyRegistry } from '../keys/key-registry';
-import type { RegisteredKey } from '../keys/registered-key';
+import { MAX_KEY_ID_LENGTH, RegisteredKey } from '../keys/registered-key';
 import type { ReplayStore } from '../stores/replay-store.interface';
 import { parseCompactJws } from './compact-jws';
 
@@ -177,7 +177,8 @@ export class AsymmetricJwtAuthenticator {
 
   private async candidateKeys(kid: unknown, username: string): Promise<readonly RegisteredKey[]> {
     if (kid !== undefined) {
-      if (!isShortString(kid)) throw authError('MALFORMED_CREDENTIALS', 'kid is not a short string');
+      if (!isShortString(kid) || kid.length > MAX_KEY_ID_LENGTH)
+        throw authError('MALFORMED_CREDENTIALS', 'kid is not a short string');
       const key = await this.registry.findKey(kid);
       return key ? [key] : [];
     }

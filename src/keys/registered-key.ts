@@ -2,6 +2,12 @@ import type { KeyObject } from 'node:crypto';
 import type { KeyAlgorithm } from './key-algorithm';
 
 /**
+ * Longest key id a credential may name (what registration accepts): a longer one is
+ * refused as malformed before any lookup, by every strategy alike.
+ */
+export const MAX_KEY_ID_LENGTH = 255;
+
+/**
  * A key as the request path sees it: immutable, with its public key parsed once
  * into a KeyObject. This is what the key cache holds.
  */

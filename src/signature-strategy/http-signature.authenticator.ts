@@ -24,6 +24,7 @@ import { coverageName } from '../http-signatures/rfc9421/component-identifier';
 import { assertKeyUsable } from '../keys/credential-checks';
 import { isKeyAlgorithm, verifyHmacSha256, verifyWithAlgorithm } from '../keys/key-algorithm';
 import type { KeyRegistry } from '../keys/key-registry';
+import { MAX_KEY_ID_LENGTH } from '../keys/registered-key';
 import type { ReplayStore } from '../stores/replay-store.interface';
 import { core } from './signature-errors';
 import { checkCavageCoverage, checkRfc9421Coverage, SignaturePolicy } from './signature-policy';
@@ -129,7 +130,7 @@ export class HttpSignatureAuthenticator {
       throw authError('SIGNATURE_COVERAGE_INSUFFICIENT', 'this route requires a nonce parameter');
     }
     const keyid = params.keyid;
-    if (typeof keyid !== 'string' || keyid.length === 0 || keyid.length > 255) {
+    if (typeof keyid !== 'string' || keyid.length === 0 || keyid.length > MAX_KEY_ID_LENGTH) {
       throw authError('MALFORMED_CREDENTIALS', 'keyid parameter missing or too long');
     }
     const createdMs = params.created !== undefined ? params.created * 1000 : this.dateHeader(view);
@@ -195,6 +196,7 @@ export class HttpSignatureAuthenticator {
     const defaultHeaders = cavageDefaultHeaders(algorithm);
     const covered = new Set(params.headers ?? defaultHeaders);
     checkCavageCoverage(covered, policy);
+    if (params.keyId.length > MAX_KEY_ID_LENGTH) throw authError('MALFORMED_CREDENTIALS', 'keyId too long');
     if (policy.requireNonce)
       throw authError('SIGNATURE_COVERAGE_INSUFFICIENT', 'this route requires a nonce (RFC 9421)');
     // The signing string is built before the key lookup (a missing header answers alike for

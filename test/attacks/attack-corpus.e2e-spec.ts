@@ -9,6 +9,7 @@ import { AdapterName, ADAPTERS, createTestApp, TestApp } from '../support/test-a
 import { AttackCase, AttackRecorder, judge } from './attack-harness';
 import { AttackEnv, corpusPki, createAttackEnv } from './attack-env';
 import { CERTIFICATE_CASES } from './certificate.cases';
+import { GUARANTEE_CASES } from './guarantee.cases';
 import { ESCALATION_CASES, JWT_CASES } from './jwt.cases';
 import { CAVAGE_CASES, RFC9421_CASES } from './signature.cases';
 import { TOKEN_CASES } from './token.cases';
@@ -29,6 +30,7 @@ const CASES: AttackCase<AttackEnv>[] = [
   ...CERTIFICATE_CASES,
   ...TOKEN_CASES,
   ...TRANSPORT_CASES,
+  ...GUARANTEE_CASES,
 ];
 
 const recorder = new AttackRecorder();

@@ -44,7 +44,7 @@ const postRefreshToken = (env: AttackEnv, path: string, refreshToken: string, he
   });
 
 /** A DPoP proof with exactly this `htu` (the client SDK would normalise it), signed by the env's DPoP key. */
-const rawProof = (env: AttackEnv, htm: string, htu: string, accessToken: string) =>
+export const rawProof = (env: AttackEnv, htm: string, htu: string, accessToken: string) =>
   new SignJWT({
     jti: randomBytes(16).toString('base64url'),
     htm,

@@ -6,7 +6,7 @@ import { ADAPTERS, createTestApp, TestApp } from '../support/test-app';
 import { seedClaims, sign } from '../support/tokens';
 import { challengeLogin, serverKeys, TOKEN_CONTROLLERS } from '../tokens/token-test-support';
 
-/** Every string a log must never contain: private key material, tokens, signatures. */
+/** Every string a log must never contain: private key material, tokens, signatures, nonces, certificates. */
 class Secrets {
   private readonly values = new Set<string>();
   privateKey(pem: string): void {
@@ -16,10 +16,20 @@ class Secrets {
   add(value: string | undefined): void {
     if (value && value.length >= 16) this.values.add(value);
   }
-  /** A JWT: the whole token and its signature segment. */
+  /** A JWT: the whole token, its signature segment and its single-use values (nonce, jti). */
   token(token: string): void {
     this.add(token);
     this.add(token.split('.')[2]);
+    const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as Record<
+      string,
+      unknown
+    >;
+    for (const name of ['nonce', 'jti']) if (typeof claims[name] === 'string') this.add(claims[name]);
+  }
+  /** A certificate: its PEM body lines and its whole base64 DER (what proxies forward). */
+  certificate(pem: string): void {
+    this.privateKey(pem);
+    this.add(pem.replace(/-----[^-]+-----|\s/g, ''));
   }
   /** The signature bytes of RFC 9421 (`label=:b64:`) and Cavage (`signature="b64"`) headers. */
   signatureHeader(value: string): void {
@@ -108,6 +118,7 @@ describe.each(ADAPTERS)('audit events on %s', (adapter) => {
       options,
     );
     secrets.signatureHeader(headers.signature ?? '');
+    secrets.add(/;nonce="([^"]*)"/.exec(headers['signature-input'] ?? '')?.[1]);
     return headers;
   };
 
@@ -161,6 +172,7 @@ describe.each(ADAPTERS)('audit events on %s', (adapter) => {
       .get(CertificateRegistry)
       .register((await t.registry.directory.findByUsername('alice'))!, cert.certPem);
     secrets.privateKey(cert.keyPem);
+    secrets.certificate(cert.certPem);
     const certHeaders = [
       ...encodeForwardedCertificate('nginx', cert.certificate),
       'X-SSL-Client-Verify',
