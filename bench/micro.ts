@@ -14,7 +14,9 @@ import {
   HttpSignatureAuthenticator,
   KeypairAuthModule,
   KeyRegistry,
+  MemoryReplayStore,
   parseCavage,
+  ReplayStoreUnavailableError,
   parseRfc9421,
   resolveCavageAlgorithm,
   selectSignature,
@@ -325,6 +327,13 @@ export async function runMicro(options: MicroOptions, signer: SignerPool): Promi
     socket: undefined as never,
   });
 
+  // A MemoryReplayStore at its default capacity, every nonce live for the whole run: each
+  // claim of a new nonce must be refused (503), and what that refusal costs the main thread
+  // is what a burst above capacity costs per request.
+  log('micro: filling a MemoryReplayStore to its default capacity (1,000,000 live nonces)');
+  const fullStore = await fullReplayStore();
+  let refusedNonce = 0;
+
   const LIMIT = 'verify: Ed25519, crypto.verify, cached KeyObject (the limit)';
   const OURS_9421_NOOP = 'rfc9421: ours, no-op verifier (our overhead)';
   const HMS_9421_NOOP = 'rfc9421: http-message-signatures, no-op verifier';
@@ -429,6 +438,18 @@ export async function runMicro(options: MicroOptions, signer: SignerPool): Promi
       baseline: JOSE_RS,
       profile: true,
     },
+    {
+      name: FULL_STORE_ROW,
+      opAsync: () =>
+        fullStore.claim('bench-full', `r${refusedNonce++}`, FULL_STORE_TTL_MS).then(
+          () => {
+            throw new Error('micro benchmark: a full MemoryReplayStore accepted a new nonce');
+          },
+          (error: unknown) => {
+            if (!(error instanceof ReplayStoreUnavailableError)) throw error;
+          },
+        ),
+    },
   ];
 
   const results: Record<string, CaseResult> = {};
@@ -465,6 +486,7 @@ export async function runMicro(options: MicroOptions, signer: SignerPool): Promi
       }
     }
   } finally {
+    fullStore.close();
     await app.close();
   }
 
@@ -486,12 +508,32 @@ export async function runMicro(options: MicroOptions, signer: SignerPool): Promi
     if (c.baseline === JOSE && row.ratio !== undefined) {
       row.target = { label: '≥ 0.95', met: row.ratio >= 0.95 };
     }
+    if (c.name === FULL_STORE_ROW) {
+      row.target = { label: '≤ 50 µs', met: row.micros <= 50 };
+    }
     if (results[c.name].truncatedRuns > 0) {
       row.note = `${results[c.name].truncatedRuns} run(s) ended early: the pool of fresh signed inputs ran out`;
     }
     return row;
   });
   return { rows, results, profiles };
+}
+
+/** The row of issue 14, item 11: a burst above capacity must cost a clean 503 per request, not a sweep. */
+export const FULL_STORE_ROW =
+  'replay: a claim refused by a full MemoryReplayStore (1,000,000 live nonces), main thread';
+const FULL_STORE_TTL_MS = 3_600_000; // longer than any run: nothing expires, so every new claim is refused
+
+/** A MemoryReplayStore (default options) holding its default maximum of live nonces. */
+async function fullReplayStore(): Promise<MemoryReplayStore> {
+  const store = new MemoryReplayStore();
+  const capacity = 1_000_000; // MemoryReplayStore's default maxEntries
+  for (let n = 0; n < capacity; n++) {
+    if (!(await store.claim('bench-fill', `f${n}`, FULL_STORE_TTL_MS)))
+      throw new Error('fill: nonce refused');
+  }
+  if (store.size !== capacity) throw new Error(`fill: the store holds ${store.size}, expected ${capacity}`);
+  return store;
 }
 
 export function slug(name: string): string {

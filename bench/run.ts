@@ -5,7 +5,7 @@ import { join, relative, resolve } from 'node:path';
 import { machine, markdownTable, median, nowMs, type Row } from './common';
 import { ed25519Key } from './fixtures';
 import { runHttp, killAllServers, type HttpResult } from './http';
-import { runMicro, type MicroResult } from './micro';
+import { FULL_STORE_ROW, runMicro, type MicroResult } from './micro';
 import { formatProfile, formatProfileDiff } from './profile';
 import { cleanupScaleSync, runScale, type ScaleResult } from './scale';
 import { SignerPool } from './signer-pool';
@@ -305,6 +305,13 @@ function targetLines(rows: readonly Row[]): string[] {
         (row.secondary
           ? `; ${row.secondary.ratio.toFixed(2)} of the limit with one Redis round trip (${row.secondary.baseline}).`
           : '.'),
+    );
+  }
+  const full = rows.find((r) => r.name === FULL_STORE_ROW);
+  if (full) {
+    lines.push(
+      `- A claim refused by a full MemoryReplayStore: ${full.micros.toFixed(1)} µs of main thread (target ≤ 50 µs: ` +
+        `${full.micros <= 50 ? 'met' : `MISSED by ${(full.micros - 50).toFixed(1)} µs`}).`,
     );
   }
   const jwt = rows.find((r) => r.name.startsWith('jwt: ours'));

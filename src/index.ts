@@ -83,6 +83,7 @@ export type { ReplayStore } from './stores/replay-store.interface';
 export { ReplayStoreUnavailableError } from './stores/replay-store.interface';
 export { MemoryReplayStore } from './stores/memory-replay.store';
 export type { MemoryReplayStoreOptions } from './stores/memory-replay.store';
+export { assertStoreTtl } from './stores/store-ttl';
 export { TypeOrmReplayStore } from './stores/typeorm-replay.store';
 export { NonceRecord } from './stores/nonce.entity';
 

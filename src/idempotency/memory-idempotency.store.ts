@@ -6,6 +6,7 @@ import {
   IdempotencyStoreUnavailableError,
   StoredResponse,
 } from './idempotency-store.interface';
+import { assertStoreTtl } from '../stores/store-ttl';
 
 export interface MemoryIdempotencyStoreOptions {
   /** Most records held at once (default 100,000). */
@@ -61,6 +62,8 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   }
 
   async acquire(request: IdempotencyAcquireRequest): Promise<IdempotencyAcquireResult> {
+    assertStoreTtl(request.lockTtlMs, 'lockTtlMs');
+    assertStoreTtl(request.retentionMs, 'retentionMs');
     const id = JSON.stringify([request.scope, request.key]);
     const now = Date.now();
     let entry = this.entries.get(id);
@@ -96,6 +99,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   }
 
   async complete(lock: IdempotencyLockRef, response: StoredResponse, retentionMs: number): Promise<boolean> {
+    assertStoreTtl(retentionMs, 'retentionMs');
     const bytes = sizeOf({ response, recoveryPoint: null });
     // Room first (a sweep may drop this very record if it outlived its retention), then ownership.
     if (this.owned(lock)) this.makeRoom(Date.now(), 0, bytes);
@@ -123,6 +127,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   }
 
   async extend(lock: IdempotencyLockRef, lockTtlMs: number): Promise<boolean> {
+    assertStoreTtl(lockTtlMs, 'lockTtlMs');
     const entry = this.owned(lock);
     if (!entry) return false;
     const now = Date.now();

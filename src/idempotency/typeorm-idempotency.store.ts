@@ -11,6 +11,7 @@ import {
   StoredResponse,
 } from './idempotency-store.interface';
 import { isSingleConnection, runInTransaction, serialized } from './typeorm-transaction';
+import { assertStoreTtl } from '../stores/store-ttl';
 
 export interface TypeOrmIdempotencyStoreOptions {
   /** How often expired records are deleted, at most (default 60 s). */
@@ -51,7 +52,9 @@ export class TypeOrmIdempotencyStore implements IdempotencyStore {
     return runInTransaction(this.dataSource, fn);
   }
 
-  acquire(request: IdempotencyAcquireRequest): Promise<IdempotencyAcquireResult> {
+  async acquire(request: IdempotencyAcquireRequest): Promise<IdempotencyAcquireResult> {
+    assertStoreTtl(request.lockTtlMs, 'lockTtlMs');
+    assertStoreTtl(request.retentionMs, 'retentionMs');
     return this.guard(async () => {
       if (isSingleConnection(this.dataSource)) {
         // SQLite: a retry that meets a running attempt should get its 409 now, not wait
@@ -79,12 +82,13 @@ export class TypeOrmIdempotencyStore implements IdempotencyStore {
     return undefined;
   }
 
-  complete(
+  async complete(
     lock: IdempotencyLockRef,
     response: StoredResponse,
     retentionMs: number,
     transaction?: EntityManager,
   ): Promise<boolean> {
+    assertStoreTtl(retentionMs, 'retentionMs');
     return this.owned(
       lock,
       transaction,
@@ -106,7 +110,8 @@ export class TypeOrmIdempotencyStore implements IdempotencyStore {
     return this.owned(lock, undefined, { owner: null, lockedUntil: () => '0' }, {});
   }
 
-  extend(lock: IdempotencyLockRef, lockTtlMs: number, transaction?: EntityManager): Promise<boolean> {
+  async extend(lock: IdempotencyLockRef, lockTtlMs: number, transaction?: EntityManager): Promise<boolean> {
+    assertStoreTtl(lockTtlMs, 'lockTtlMs');
     const expires = this.col('expiresAt');
     return this.owned(
       lock,

@@ -9,6 +9,7 @@ import {
   StoredResponse,
 } from '../idempotency/idempotency-store.interface';
 import type { RedisClient } from './redis-connection';
+import { assertStoreTtl } from '../stores/store-ttl';
 
 export interface RedisIdempotencyStoreOptions {
   /** Prefix of the record keys (default `kpa:idem:`). */
@@ -85,6 +86,8 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   }
 
   async acquire(request: IdempotencyAcquireRequest): Promise<IdempotencyAcquireResult> {
+    assertStoreTtl(request.lockTtlMs, 'lockTtlMs');
+    assertStoreTtl(request.retentionMs, 'retentionMs');
     const [outcome, value, hasRecovery] = (await this.script(ACQUIRE, request, [
       request.fingerprint,
       request.owner,
@@ -113,6 +116,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     retentionMs: number,
     transaction?: unknown,
   ): Promise<boolean> {
+    assertStoreTtl(retentionMs, 'retentionMs');
     if (transaction) {
       throw new Error(
         'RedisIdempotencyStore cannot join a database transaction; use TypeOrmIdempotencyStore.',
@@ -129,6 +133,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   }
 
   async extend(lock: IdempotencyLockRef, lockTtlMs: number, transaction?: unknown): Promise<boolean> {
+    assertStoreTtl(lockTtlMs, 'lockTtlMs');
     if (transaction) {
       throw new Error(
         'RedisIdempotencyStore cannot join a database transaction; use TypeOrmIdempotencyStore.',

@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import { ReplayStore, ReplayStoreUnavailableError } from '../stores/replay-store.interface';
+import { assertStoreTtl } from '../stores/store-ttl';
 import { RedisClient, whenReady } from './redis-connection';
 
 export interface RedisReplayStoreOptions {
@@ -24,6 +25,11 @@ export class RedisReplayStore implements ReplayStore {
   }
 
   claim(scope: string, nonce: string, ttlMs: number): Promise<boolean> {
+    try {
+      assertStoreTtl(ttlMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     // Hashing bounds the key size whatever the client sent, and keeps scope and nonce apart.
     const key = this.prefix + hash('sha256', `${scope}\u0000${nonce}`, 'base64url');
     const px = Math.max(1, Math.ceil(ttlMs));

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ThrottleHit, ThrottleStore } from '../throttle/throttle-store.interface';
 import { RedisClient, whenReady } from './redis-connection';
+import { assertStoreTtl } from '../stores/store-ttl';
 
 export interface RedisThrottleStoreOptions {
   /** Key prefix (default `kpa:throttle:`). */
@@ -43,6 +44,7 @@ export class RedisThrottleStore implements ThrottleStore {
   }
 
   async hit(key: string, windowMs: number): Promise<ThrottleHit> {
+    assertStoreTtl(windowMs, 'windowMs');
     const redisKey = this.prefix + key;
     const window = Math.max(1, Math.ceil(windowMs));
     await whenReady(this.redis);

@@ -1,14 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { ReplayStore, ReplayStoreUnavailableError } from './replay-store.interface';
+import { assertStoreTtl } from './store-ttl';
 
 export interface MemoryReplayStoreOptions {
   /** Most nonces held at once (default 1,000,000). When full of unexpired nonces, claims fail closed. */
   maxEntries?: number;
-  /** How often expired nonces are swept (default 30 s). */
+  /** How often expired nonces are swept and the arrays shrunk (default 30 s). */
   sweepIntervalMs?: number;
 }
 
 const MIN_CAPACITY = 1024;
+/**
+ * Slots a claim on a full store examines for expired nonces to reclaim before it is
+ * refused: bounded work (about a microsecond), never a sweep of the whole store.
+ */
+export const FULL_STORE_SWEEP_SLOTS = 512;
 
 /**
  * In-process replay store: for one instance only (use the Redis or TypeORM store
@@ -29,9 +35,21 @@ const MIN_CAPACITY = 1024;
  * second refused as a replay (fail closed), with a probability of about
  * (live nonces) / 2^64 per claim; the hash is seeded from randomBytes per
  * store, so collisions cannot be computed in advance.
+ *
+ * Expired nonces are dropped by a timer (every sweepIntervalMs, one pass that may
+ * also shrink the arrays) and, when the store is full, incrementally: a claim that
+ * finds the store full advances a cursor over FULL_STORE_SWEEP_SLOTS slots, deletes
+ * the expired nonces there (backward-shift deletion, so linear probing stays
+ * correct), and is refused if that freed nothing. A burst above capacity therefore
+ * costs a bounded amount of work per refused request (a clean 503), not a sweep of
+ * the whole store; expired nonces are reclaimed within (table size /
+ * FULL_STORE_SWEEP_SLOTS) claims of a full store, so it may refuse a few claims
+ * more than its count of live nonces alone would.
  */
 export class MemoryReplayStore implements ReplayStore {
   private readonly maxEntries: number;
+  /** The table size that holds maxEntries at a load of one half: growth stops there. */
+  private readonly maxCapacity: number;
   private readonly timer: NodeJS.Timeout;
   private readonly seedA: number;
   private readonly seedB: number;
@@ -39,14 +57,26 @@ export class MemoryReplayStore implements ReplayStore {
   private hashA = new Int32Array(MIN_CAPACITY);
   private hashB = new Int32Array(MIN_CAPACITY);
   private expiry = new Float64Array(MIN_CAPACITY);
-  /** Occupied slots, expired ones included until the next sweep. */
+  /** Occupied slots, expired ones included until they are swept. */
   private used = 0;
+  /** Where the incremental sweep of a full store goes on. */
+  private cursor = 0;
   /** Scratch for hash(): the two halves of the last hash. */
   protected h1 = 0;
   protected h2 = 0;
+  /** Slots visited by sweeps, deletions and rebuilds (not by lookups): the work a test can bound. */
+  protected sweptSlots = 0;
 
   constructor(options: MemoryReplayStoreOptions = {}) {
     this.maxEntries = options.maxEntries ?? 1_000_000;
+    if (!Number.isSafeInteger(this.maxEntries) || this.maxEntries < 1) {
+      throw new RangeError(
+        `MemoryReplayStore: maxEntries must be a positive integer, got ${this.maxEntries}`,
+      );
+    }
+    let capacity = MIN_CAPACITY;
+    while (capacity < 2 * this.maxEntries) capacity *= 2;
+    this.maxCapacity = capacity;
     const seeds = randomBytes(8);
     this.seedA = seeds.readInt32LE(0);
     this.seedB = seeds.readInt32LE(4);
@@ -55,6 +85,7 @@ export class MemoryReplayStore implements ReplayStore {
   }
 
   async claim(scope: string, nonce: string, ttlMs: number): Promise<boolean> {
+    assertStoreTtl(ttlMs);
     return this.claimSync(scope, nonce, ttlMs, Date.now());
   }
 
@@ -72,11 +103,19 @@ export class MemoryReplayStore implements ReplayStore {
       }
       slot = (slot + 1) & mask;
     }
-    if (this.used >= this.maxEntries || 2 * (this.used + 1) > this.expiry.length) {
-      this.rebuild(now);
+    if (this.used >= this.maxEntries) {
+      // Full: reclaim what one bounded step of the sweep finds, or refuse.
+      this.sweepStep(now, FULL_STORE_SWEEP_SLOTS);
       if (this.used >= this.maxEntries) {
-        throw new ReplayStoreUnavailableError(`memory replay store is full (${this.maxEntries} live nonces)`);
+        throw new ReplayStoreUnavailableError(
+          `memory replay store is full (${this.maxEntries} nonces): raise maxEntries, or use the Redis or TypeORM replay store`,
+        );
       }
+      return this.claimSync(scope, nonce, ttlMs, now); // the step may have moved entries
+    }
+    if (2 * (this.used + 1) > this.expiry.length) {
+      // Doubling (up to maxCapacity, which this load never exceeds) keeps growth amortised O(1).
+      this.rebuild(now, this.expiry.length * 2);
       return this.claimSync(scope, nonce, ttlMs, now);
     }
     this.hashA[slot] = a;
@@ -86,14 +125,20 @@ export class MemoryReplayStore implements ReplayStore {
     return true;
   }
 
-  /** Number of nonces currently held (expired ones until the next sweep). */
+  /** Number of nonces currently held (expired ones until they are swept). */
   get size(): number {
     return this.used;
   }
 
-  /** Drops expired nonces (every sweepIntervalMs, and when the store fills up). */
+  /** Drops every expired nonce and fits the arrays to what is left (every sweepIntervalMs). */
   sweep(now = Date.now()): void {
-    this.rebuild(now);
+    let live = 0;
+    for (let i = 0; i < this.expiry.length; i++) if (this.expiry[i] > now) live++;
+    let capacity = this.expiry.length;
+    while (2 * (live + 1) > capacity && capacity < this.maxCapacity) capacity *= 2;
+    while (capacity > MIN_CAPACITY && 8 * live < capacity) capacity /= 2;
+    this.sweptSlots += this.expiry.length;
+    this.rebuild(now, capacity);
   }
 
   close(): void {
@@ -101,22 +146,58 @@ export class MemoryReplayStore implements ReplayStore {
   }
 
   /**
-   * Copies the unexpired nonces into fresh arrays sized for them: twice the
-   * capacity when they fill half of it, half when they fill less than an eighth.
-   * Linear probing without deletion stays correct because slots are only ever
-   * freed here, all at once.
+   * Visits `budget` slots from the cursor on and deletes the expired nonces there
+   * (a deletion's shifting counts against the budget too).
    */
-  private rebuild(now: number): void {
+  private sweepStep(now: number, budget: number): void {
+    const expiry = this.expiry;
+    const mask = expiry.length - 1;
+    let i = this.cursor;
+    while (budget > 0) {
+      budget--;
+      this.sweptSlots++;
+      const expires = expiry[i];
+      if (expires !== 0 && expires <= now) {
+        budget -= this.remove(i); // slot i may now hold an entry shifted back: look at it again
+      } else {
+        i = (i + 1) & mask;
+      }
+    }
+    this.cursor = i;
+  }
+
+  /**
+   * Empties slot `hole` by backward-shift deletion: every later entry of its cluster
+   * that may live closer to its home slot moves back, so that no lookup ever meets a
+   * gap before the entry it looks for. Returns the slots it visited.
+   */
+  private remove(hole: number): number {
     const { hashA, hashB, expiry } = this;
-    let live = 0;
-    for (let i = 0; i < expiry.length; i++) if (expiry[i] > now) live++;
-    let capacity = expiry.length;
-    while (2 * (live + 1) > capacity) capacity *= 2;
-    while (capacity > MIN_CAPACITY && 8 * live < capacity) capacity /= 2;
+    const mask = expiry.length - 1;
+    let visited = 0;
+    for (let j = (hole + 1) & mask; expiry[j] !== 0; j = (j + 1) & mask) {
+      visited++;
+      // The entry at j stays if its home slot lies cyclically in (hole, j].
+      if (((j - (hashB[j] & mask)) & mask) < ((j - hole) & mask)) continue;
+      hashA[hole] = hashA[j];
+      hashB[hole] = hashB[j];
+      expiry[hole] = expiry[j];
+      hole = j;
+    }
+    expiry[hole] = 0;
+    this.used--;
+    this.sweptSlots += visited;
+    return visited;
+  }
+
+  /** Copies the unexpired nonces into fresh arrays of `capacity` slots (a power of two, at least twice them). */
+  private rebuild(now: number, capacity: number): void {
+    const { hashA, hashB, expiry } = this;
     const a = new Int32Array(capacity);
     const b = new Int32Array(capacity);
     const e = new Float64Array(capacity);
     const mask = capacity - 1;
+    let live = 0;
     for (let i = 0; i < expiry.length; i++) {
       if (!(expiry[i] > now)) continue;
       let slot = hashB[i] & mask;
@@ -124,13 +205,15 @@ export class MemoryReplayStore implements ReplayStore {
       a[slot] = hashA[i];
       b[slot] = hashB[i];
       e[slot] = expiry[i];
+      live++;
     }
+    this.sweptSlots += expiry.length;
     this.hashA = a;
     this.hashB = b;
     this.expiry = e;
     this.used = live;
+    this.cursor = 0;
   }
-
   /**
    * Two seeded 32-bit hashes of scope, a NUL, and nonce, into h1 and h2 (the
    * mixing steps of MurmurHash3 x86_32 over UTF-16 code units, one pass for both).

@@ -6,7 +6,9 @@ export interface ReplayStore {
   /**
    * Claims `nonce` within `scope` for `ttlMs`. Resolves true if it was new (the
    * caller may proceed), false if it was already claimed and not yet expired.
-   * Rejects if the store cannot answer; callers then refuse the request.
+   * Rejects if the store cannot answer; callers then refuse the request. Rejects
+   * with a RangeError, storing nothing, unless `ttlMs` is finite and above 0
+   * (`assertStoreTtl`): a NaN or infinite TTL must never become "fresh".
    */
   claim(scope: string, nonce: string, ttlMs: number): Promise<boolean>;
   /** Optional, for health checks: resolves when the store answers. */

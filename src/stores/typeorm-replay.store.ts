@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { DataSource, LessThan, QueryFailedError, Repository } from 'typeorm';
 import { NonceRecord } from './nonce.entity';
 import { ReplayStore, ReplayStoreUnavailableError } from './replay-store.interface';
+import { assertStoreTtl } from './store-ttl';
 
 /**
  * Replay store on the app's database. The primary key makes the claim atomic:
@@ -21,6 +22,7 @@ export class TypeOrmReplayStore implements ReplayStore {
   }
 
   async claim(scope: string, nonce: string, ttlMs: number): Promise<boolean> {
+    assertStoreTtl(ttlMs);
     const id = createHash('sha256').update(scope).update('\u0000').update(nonce).digest('hex');
     const now = Date.now();
     try {

@@ -59,6 +59,19 @@ export function idempotencyStoreContract(
       expect(left).toBeLessThanOrEqual(10_000);
     });
 
+    it.each([NaN, Infinity, -1, 0])(
+      'refuses a lock TTL or retention of %p with a RangeError, and writes nothing',
+      async (ms) => {
+        const first = request();
+        await expect(store.acquire({ ...first, lockTtlMs: ms })).rejects.toThrow(RangeError);
+        await expect(store.acquire({ ...first, retentionMs: ms })).rejects.toThrow(RangeError);
+        await expect(store.acquire(first)).resolves.toEqual({ outcome: 'acquired', recoveryPoint: null });
+        await expect(store.extend(lockOf(first), ms)).rejects.toThrow(RangeError);
+        await expect(store.complete(lockOf(first), response, ms)).rejects.toThrow(RangeError);
+        await expect(store.complete(lockOf(first), response, 60_000)).resolves.toBe(true);
+      },
+    );
+
     it('stores the response on complete and returns it exactly to later acquires', async () => {
       const r = request();
       await store.acquire(r);

@@ -69,6 +69,15 @@ export function replayStoreContract(
       expect(results.filter(Boolean)).toHaveLength(1);
     });
 
+    it.each([NaN, Infinity, -Infinity, -1, 0])(
+      'refuses a TTL of %p with a RangeError, and stores nothing',
+      async (ttl) => {
+        const nonce = unique();
+        await expect(store.claim('scope-ttl', nonce, ttl)).rejects.toThrow(RangeError);
+        await expect(store.claim('scope-ttl', nonce, 10_000)).resolves.toBe(true);
+      },
+    );
+
     it('accepts long and unusual nonces', async () => {
       const nonce = `${'x'.repeat(256)}\u0000'";--\u00e9`;
       await expect(store.claim('odd', nonce, 10_000)).resolves.toBe(true);

@@ -33,6 +33,15 @@ export function throttleStoreContract(
       }
     });
 
+    it.each([NaN, Infinity, -1, 0])(
+      'refuses a window of %p with a RangeError, and counts nothing',
+      async (ms) => {
+        const key = unique();
+        await expect(store.hit(key, ms)).rejects.toThrow(RangeError);
+        await expect(store.hit(key, 10_000)).resolves.toMatchObject({ count: 1 });
+      },
+    );
+
     it('keeps keys apart', async () => {
       const key = unique();
       await store.hit(key, 10_000);

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { ThrottleHit, ThrottleStore } from './throttle-store.interface';
+import { assertStoreTtl } from '../stores/store-ttl';
 
 export interface MemoryThrottleStoreOptions {
   /** Most keys counted at once (default 100,000); the least recently hit are forgotten first. */
@@ -26,6 +27,7 @@ export class MemoryThrottleStore implements ThrottleStore {
   }
 
   async hit(key: string, windowMs: number, now = Date.now()): Promise<ThrottleHit> {
+    assertStoreTtl(windowMs, 'windowMs');
     let window = this.windows.get(key);
     if (!window || window.resetAt <= now) {
       window = { count: 0, resetAt: now + windowMs };

@@ -34,10 +34,12 @@ export interface Outcome {
   readonly ok: boolean;
 }
 
-/** Whether an answer is the expected refusal: the exact status and code, never 2xx or 5xx. */
+/** Whether an answer is the expected refusal: the exact status and code, never 2xx or 5xx but 503. */
 export function judge(expected: Refusal, res: SendResult): { ok: boolean; code: string | null } {
   const code = typeof res.body.code === 'string' ? res.body.code : null;
-  const refused = expected.status === 0 ? res.status === 0 : res.status >= 400 && res.status < 500;
+  // 503 is the one 5xx that is a refusal: the outage answer of a store that cannot vouch for a request.
+  const refused =
+    expected.status === 0 ? res.status === 0 : res.status >= 400 && (res.status < 500 || res.status === 503);
   const ok = res.status === expected.status && code === expected.code && refused;
   return { ok, code };
 }

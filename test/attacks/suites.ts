@@ -1,10 +1,16 @@
 import type { AttackSuite } from './attack-suite';
 import { ORIGIN_SUITE } from './origin.suite';
 import { PASSPORT_SUITE } from './passport.suite';
+import { REPLAY_STORE_SUITE } from './replay-store.suite';
 import { STARTUP_SUITE } from './startup.suite';
 
 /**
  * The suites with an environment of their own, run by attack-corpus.e2e-spec.ts on both
  * adapters. Add one line per suite.
  */
-export const ATTACK_SUITES: AttackSuite<unknown>[] = [ORIGIN_SUITE, STARTUP_SUITE, PASSPORT_SUITE];
+export const ATTACK_SUITES: AttackSuite<unknown>[] = [
+  ORIGIN_SUITE,
+  STARTUP_SUITE,
+  PASSPORT_SUITE,
+  REPLAY_STORE_SUITE,
+];
