@@ -58,7 +58,7 @@ describe('clientCertificate options', () => {
     );
   });
 
-  it.each([
+  it.each<[unknown, RegExp]>([
     [
       { strategies: ['client-certificate'] },
       /strategy 'client-certificate' needs the clientCertificate option/,
@@ -83,12 +83,12 @@ describe('clientCertificate options', () => {
       ['::ffff:0.0.0.0/97', '::ffff:128.0.0.0/97'],
       ['::/1', '8000::/1'],
       ['10.0.0.5', '0.0.0.0/2', '64.0.0.0/2', '128.0.0.0/1'],
-    ].map((trustedProxies) => [
+    ].map((trustedProxies): [unknown, RegExp] => [
       { clientCertificate: { format: 'nginx', trustedProxies } },
       /covers every IPv[46] address: anyone could then forge.*List only the proxies/,
     ]),
     ...[{ format: 'rfc9440' }, { format: 'envoy-xfcc' }, { format: 'nginx', verifyHeader: null }].map(
-      (format) => [
+      (format): [unknown, RegExp] => [
         {
           clientCertificate: { ...format, trustedProxies: ['10.0.0.5'], mapping: { by: 'san-email' } },
         },
