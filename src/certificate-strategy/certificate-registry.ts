@@ -102,6 +102,13 @@ export class CertificateRegistry {
     });
   }
 
+  /**
+   * Throws the coded 401 of the certificate strategy (CERT_EXPIRED, CERT_REVOKED, ...)
+   * when the certificate with this fingerprint would no longer authenticate: for access
+   * tokens minted from it. Set by the client-certificate authenticator; without one, a no-op.
+   */
+  assertCertificateCurrent: (fingerprint: string) => Promise<void> = async () => undefined;
+
   /** Drops a fingerprint from this instance's cache and, through the key registry, every other's. */
   private forget(fingerprint: string): void {
     this.cache.delete(fingerprint);

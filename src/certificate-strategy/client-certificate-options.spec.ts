@@ -58,7 +58,7 @@ describe('clientCertificate options', () => {
     );
   });
 
-  it.each([
+  it.each<[unknown, RegExp]>([
     [
       { strategies: ['client-certificate'] },
       /strategy 'client-certificate' needs the clientCertificate option/,
@@ -73,9 +73,31 @@ describe('clientCertificate options', () => {
       { clientCertificate: { format: 'traefik', trustedProxies: ['10.0.0.5'] } },
       /format "traefik" is unknown/,
     ],
+    [{ clientCertificate: { format: 'nginx', trustedProxies: ['0.0.0.0/0'] } }, /covers every IPv4 address/],
+    ...[
+      ['::/0'],
+      ['0::/0'],
+      ['0.0.0.0/1', '128.0.0.0/1'],
+      ['0.0.0.0/0.0.0.0'],
+      ['::ffff:0:0/96'],
+      ['::ffff:0.0.0.0/97', '::ffff:128.0.0.0/97'],
+      ['::/1', '8000::/1'],
+      ['10.0.0.5', '0.0.0.0/2', '64.0.0.0/2', '128.0.0.0/1'],
+    ].map((trustedProxies): [unknown, RegExp] => [
+      { clientCertificate: { format: 'nginx', trustedProxies } },
+      /covers every IPv[46] address: anyone could then forge.*List only the proxies/,
+    ]),
+    ...[{ format: 'rfc9440' }, { format: 'envoy-xfcc' }, { format: 'nginx', verifyHeader: null }].map(
+      (format): [unknown, RegExp] => [
+        {
+          clientCertificate: { ...format, trustedProxies: ['10.0.0.5'], mapping: { by: 'san-email' } },
+        },
+        /nothing checks who issued them.*Set caBundle.*verifyHeader.*trustForwardedCertificatesWithoutVerification: true/,
+      ],
+    ),
     [
-      { clientCertificate: { format: 'nginx', trustedProxies: ['0.0.0.0/0'] } },
-      /must not contain 0\.0\.0\.0\/0/,
+      { clientCertificate: { source: 'tls', trustForwardedCertificatesWithoutVerification: true } },
+      /only applies to source 'proxy'/,
     ],
     [{ clientCertificate: { format: 'nginx', trustedProxies: ['10.0.0.300'] } }, /invalid entry/],
     [
@@ -122,6 +144,63 @@ describe('clientCertificate options', () => {
     const run = () => validateOptions(options as unknown as KeypairAuthModuleOptions);
     expect(run).toThrow(KeypairAuthConfigurationError);
     expect(run).toThrow(message);
+  });
+
+  it('keeps lists that leave some address out, and reads them as proxy-addr does', () => {
+    for (const trustedProxies of [
+      ['0.0.0.0/1'],
+      ['0.0.0.0/1', '128.0.0.0/2', '192.0.0.0/3', '224.0.0.0/4'],
+      ['loopback', 'linklocal', 'uniquelocal'],
+      ['::/1', '8000::/2'],
+      ['::ffff:10.0.0.1', '10.0.0.0/255.0.0.0'],
+    ]) {
+      expect(validateClientCertificateOptions({ format: 'nginx', trustedProxies })).not.toBeNull();
+    }
+    const mapped = validateClientCertificateOptions({
+      format: 'nginx',
+      trustedProxies: ['::ffff:10.0.0.0/120'],
+    });
+    expect(['10.0.0.7', '::ffff:10.0.0.7', '10.0.1.7'].map((a) => mapped!.isTrustedPeer(a))).toEqual([
+      true,
+      true,
+      false,
+    ]);
+  });
+
+  it('starts without a CA check only where none is needed, or when the opt-out says so', () => {
+    const proxy = { trustedProxies: ['10.0.0.5'] };
+    // Fingerprints match only certificates registered one by one.
+    expect(validateClientCertificateOptions({ ...proxy, format: 'rfc9440' })).not.toBeNull();
+    // The proxy's verdict, or our own re-verification, checks the issuer.
+    const byCn = { mapping: { by: 'subject-cn' as const } };
+    expect(validateClientCertificateOptions({ ...proxy, ...byCn, format: 'nginx' })).not.toBeNull();
+    expect(
+      validateClientCertificateOptions({
+        ...proxy,
+        ...byCn,
+        format: 'envoy-xfcc',
+        verifyHeader: 'x-verified',
+      }),
+    ).not.toBeNull();
+    expect(
+      validateClientCertificateOptions({ ...proxy, ...byCn, format: 'rfc9440', caBundle: bundlePem }),
+    ).not.toBeNull();
+    expect(
+      validateClientCertificateOptions({
+        ...proxy,
+        ...byCn,
+        format: 'rfc9440',
+        trustForwardedCertificatesWithoutVerification: true,
+      }),
+    ).not.toBeNull();
+    expect(() =>
+      validateClientCertificateOptions({
+        ...proxy,
+        ...byCn,
+        format: 'rfc9440',
+        trustForwardedCertificatesWithoutVerification: 'yes' as never,
+      }),
+    ).toThrow(/must be true or false/);
   });
 
   it('refuses a caBundle file without certificates, and a CRL without caBundle', () => {

@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import proxyAddr from 'proxy-addr';
 import {
   createForwardedCertificateParser,
@@ -96,6 +97,15 @@ export interface ClientCertificateOptions {
   mapping?: CertificateMappingRule | CertificateMappingRule[];
   /** What a name taken from a certificate must look like to be looked up (default: the built-in username rule). */
   usernamePattern?: RegExp;
+  /**
+   * proxy: accept certificates mapped by a name (subject-cn, san-*) although nothing here
+   * checks who issued them: no `caBundle` and no `verifyHeader` with the proxy's verdict.
+   * Then any certificate the proxy forwards (self-signed, from any CA, a server
+   * certificate) becomes the account its name says. Without this flag that configuration
+   * refuses to start. Set it only when the proxy itself refuses every certificate its CA
+   * did not issue for client authentication. Default false.
+   */
+  trustForwardedCertificatesWithoutVerification?: boolean;
 }
 
 /** Client-certificate options after validation. */
@@ -136,6 +146,7 @@ const KNOWN_KEYS: readonly (keyof ClientCertificateOptions)[] = [
   'requireClientAuthEku',
   'mapping',
   'usernamePattern',
+  'trustForwardedCertificatesWithoutVerification',
 ];
 
 const DEFAULT_VERIFY_HEADERS: Partial<Record<ClientCertificateFormat, string>> = {
@@ -145,7 +156,12 @@ const DEFAULT_VERIFY_HEADERS: Partial<Record<ClientCertificateFormat, string>> =
 };
 const DEFAULT_SUBJECT_DN_HEADER = 'ssl_client_s_dn';
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const CATCH_ALL = new Set(['0.0.0.0/0', '::/0', '0.0.0.0/0.0.0.0']);
+/** proxy-addr's named ranges (none covers a whole address family). */
+const NAMED_RANGES: Readonly<Record<string, readonly string[]>> = {
+  loopback: ['127.0.0.1/8', '::1/128'],
+  linklocal: ['169.254.0.0/16', 'fe80::/10'],
+  uniquelocal: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
+};
 
 function fail(problem: string, fix: string): never {
   throw ConfigError.create(`clientCertificate.${problem}`, fix);
@@ -233,6 +249,7 @@ export function validateClientCertificateOptions(raw: unknown): ResolvedClientCe
       'verifyHeader',
       'subjectDnHeader',
       'xfccSingleElement',
+      'trustForwardedCertificatesWithoutVerification',
     ] as const) {
       if (options[key] !== undefined) {
         fail(`${key} only applies to source 'proxy'.`, "Remove it, or set source: 'proxy'.");
@@ -320,6 +337,7 @@ export function validateClientCertificateOptions(raw: unknown): ResolvedClientCe
       `Check header/chainHeader/xfccSingleElement for format '${format}' (default header ${DEFAULT_CERTIFICATE_HEADERS[format as ForwardedCertificateFormat]}).`,
     );
   }
+  requireIssuerCheck(options, format as ForwardedCertificateFormat, verifyHeader, trustAnchors, mapping);
   return {
     ...common,
     source,
@@ -333,6 +351,36 @@ export function validateClientCertificateOptions(raw: unknown): ResolvedClientCe
   };
 }
 
+/**
+ * A name in a certificate means something only if someone checked who issued it: this
+ * app (`caBundle`) or the proxy (its verdict in `verifyHeader`). Mapping by fingerprint
+ * needs neither: only certificates registered one by one match, and the proxy's TLS
+ * handshake proved the client holds the key.
+ */
+function requireIssuerCheck(
+  options: ClientCertificateOptions,
+  format: ForwardedCertificateFormat,
+  verifyHeader: string | null,
+  trustAnchors: readonly X509Certificate[] | null,
+  mapping: readonly CertificateMappingRule[],
+): void {
+  const optOut = bool(
+    'trustForwardedCertificatesWithoutVerification',
+    options.trustForwardedCertificatesWithoutVerification,
+    false,
+  );
+  const byName = mapping.filter((rule) => rule.by !== 'fingerprint').map((rule) => rule.by);
+  if (optOut || trustAnchors !== null || verifyHeader !== null || byName.length === 0) return;
+  fail(
+    `maps forwarded '${format}' certificates by ${byName.join(', ')}, but nothing checks who issued them ` +
+      '(no caBundle, no verifyHeader): a self-signed certificate or one from any CA would become the account it names.',
+    'Set caBundle to the CAs that issue your client certificates; or forward the proxy verdict ' +
+      "and name its header in verifyHeader (format 'nginx' or 'apache' read it by default); or map only " +
+      "{ by: 'fingerprint' }; or, if your proxy refuses every certificate your CA did not issue, " +
+      'set trustForwardedCertificatesWithoutVerification: true.',
+  );
+}
+
 function validateTrustedProxies(value: unknown): {
   list: string[];
   trust: (address: string | undefined) => boolean;
@@ -344,26 +392,114 @@ function validateTrustedProxies(value: unknown): {
     );
   }
   const list = value as string[];
-  const broad = list.find((v) => CATCH_ALL.has(v.replace(/\s+/g, '')));
-  if (broad !== undefined) {
+  const invalid = (error: unknown): never =>
     fail(
-      `trustedProxies must not contain ${broad}: anyone could then forge a certificate header.`,
-      'List only the proxies that terminate TLS in front of this app.',
-    );
-  }
-  let compiled: (address: string, i: number) => boolean;
-  try {
-    compiled = proxyAddr.compile(list);
-  } catch (error) {
-    return fail(
       `trustedProxies has an invalid entry (${(error as Error).message}).`,
       "Use IP addresses, CIDRs (10.0.0.0/8), or 'loopback', 'linklocal', 'uniquelocal'.",
     );
+  let ranges: AddressRange[] = [];
+  try {
+    ranges = list.flatMap((entry) => (NAMED_RANGES[entry] ?? [entry]).map(addressRange));
+  } catch (error) {
+    invalid(error);
+  }
+  const everyone = coveredFamily(ranges);
+  if (everyone !== null) {
+    fail(
+      `trustedProxies ${JSON.stringify(list)} covers every ${everyone} address: anyone could then forge a certificate header.`,
+      'List only the proxies that terminate TLS in front of this app.',
+    );
+  }
+  let compiled: (address: string, i: number) => boolean = () => false;
+  try {
+    compiled = proxyAddr.compile(list);
+  } catch (error) {
+    invalid(error);
   }
   return {
     list: [...list],
     trust: (address) => typeof address === 'string' && address !== '' && compiled(address, 0),
   };
+}
+
+/** An inclusive range of addresses in one family, as integers. */
+interface AddressRange {
+  readonly family: 4 | 6;
+  readonly start: bigint;
+  readonly end: bigint;
+}
+
+const IPV4_MAPPED = 0xffffn << 32n; // ::ffff:0:0/96
+
+/**
+ * `address`, `address/prefix` or (IPv4) `address/netmask` as a range. An IPv4-mapped
+ * IPv6 range (::ffff:a.b.c.d/n) counts as the IPv4 range it matches, as in proxy-addr.
+ */
+function addressRange(entry: string): AddressRange {
+  const [address, mask, ...rest] = entry.trim().split('/');
+  const family = isIP(address);
+  if ((family !== 4 && family !== 6) || rest.length > 0)
+    throw new Error(`${entry} is not an address or CIDR`);
+  const bits = family === 4 ? 32 : 128;
+  const value = family === 4 ? ipv4Value(address) : ipv6Value(address);
+  let prefix = bits;
+  if (mask !== undefined) {
+    if (/^\d{1,3}$/.test(mask)) prefix = Number(mask);
+    else if (family === 4 && isIP(mask) === 4) prefix = netmaskPrefix(ipv4Value(mask));
+    else prefix = NaN;
+    if (!(prefix >= 0 && prefix <= bits)) throw new Error(`${entry} has an invalid prefix`);
+  }
+  const host = (1n << BigInt(bits - prefix)) - 1n;
+  const start = value & ~host;
+  const range: AddressRange = { family, start, end: start | host };
+  if (family === 6 && prefix >= 96 && start >> 32n === IPV4_MAPPED >> 32n) {
+    return { family: 4, start: start & 0xffffffffn, end: range.end & 0xffffffffn };
+  }
+  return range;
+}
+
+function ipv4Value(address: string): bigint {
+  return address.split('.').reduce((value, octet) => (value << 8n) | BigInt(Number(octet)), 0n);
+}
+
+/** Via the WHATWG URL parser, which writes any valid IPv6 literal as hex groups with at most one `::`. */
+function ipv6Value(address: string): bigint {
+  const canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  const [head, tail] = canonical.split('::');
+  const groups = (text: string | undefined) => (text ? text.split(':') : []);
+  const left = groups(head);
+  const right = tail === undefined ? [] : groups(tail);
+  const all = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return all.reduce((value, group) => (value << 16n) | BigInt(parseInt(group, 16)), 0n);
+}
+
+function netmaskPrefix(mask: bigint): number {
+  for (let ones = 0; ones <= 32; ones++) {
+    if (mask === ((0xffffffffn << BigInt(32 - ones)) & 0xffffffffn)) return ones;
+  }
+  return NaN;
+}
+
+/**
+ * 'IPv4' or 'IPv6' when the union of the ranges covers that whole family (IPv4-mapped
+ * IPv6 ranges count for IPv4, as proxy-addr matches them), else null.
+ */
+function coveredFamily(ranges: readonly AddressRange[]): 'IPv4' | 'IPv6' | null {
+  const covers = (family: 4 | 6, last: bigint): boolean => {
+    const sorted = ranges
+      .filter((range) => range.family === family)
+      .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+    let next = 0n; // first address not covered yet
+    for (const range of sorted) {
+      if (range.start > next) return false;
+      if (range.end >= next) next = range.end + 1n;
+      if (next > last) return true;
+    }
+    return false;
+  };
+  if (covers(4, 0xffffffffn)) return 'IPv4';
+  if (covers(6, (1n << 128n) - 1n)) return 'IPv6';
+  return null;
 }
 
 function validateMapping(value: unknown): CertificateMappingRule[] {

@@ -152,6 +152,8 @@ export class ClientCertificateAuthenticator {
     sizeCalculation: (_value, key) => key.length + 4096,
   });
   private readonly decodedByLeaf = new WeakMap<X509Certificate, DecodedCertificate>();
+  /** Certificates this instance accepted (or loaded from their registration), by fingerprint. */
+  private readonly accepted = new LRUCache<string, DecodedCertificate>({ max: 10_000 });
   private verifier: CertificateVerifier | null = null;
   private crl: LoadedCrl | null = null;
   private lastCrlCheck = 0;
@@ -165,6 +167,32 @@ export class ClientCertificateAuthenticator {
   ) {
     this.clock = settings.clock ?? Date.now;
     this.verifier = this.buildVerifier();
+    certificates.assertCertificateCurrent = (fingerprint) => this.assertCurrent(fingerprint);
+  }
+
+  /**
+   * For an access token minted from a certificate: the checks of this strategy that can
+   * change after minting, again (caBundle chain with the current CRL and the clock, or the
+   * leaf's dates). The certificate comes from memory (the verdict is cached), or once from
+   * its registration; a certificate this instance never saw and nobody registered cannot
+   * be checked, and is refused (401 CERT_REVOCATION_UNKNOWN: present it again for a new token).
+   */
+  async assertCurrent(fingerprint: string): Promise<void> {
+    let decoded = this.accepted.get(fingerprint);
+    if (decoded === undefined) {
+      const registered = await this.certificates.get(fingerprint);
+      if (registered === null) {
+        throw authError(
+          'CERT_REVOCATION_UNKNOWN',
+          `certificate ${fingerprint} of the access token is not known here; present the certificate for a new token`,
+        );
+      }
+      const leaf = new X509Certificate(registered.certificatePem);
+      decoded = this.describe(leaf, []);
+      this.accepted.set(fingerprint, decoded);
+    }
+    this.maybeRefreshCrl();
+    this.checkCertificate(decoded);
   }
 
   /** Builds the authenticator and loads the CRL; a CRL that does not load stops startup. */
@@ -328,6 +356,7 @@ export class ClientCertificateAuthenticator {
     const verifier = this.verifier;
     if (verifier !== null) {
       withAuthErrors(() => verifier.verify(decoded.leaf, decoded.chain));
+      this.accepted.set(decoded.fingerprint, decoded);
       return;
     }
     const { notBefore, notAfter } = withAuthErrors(() => decoded.validity());
@@ -342,6 +371,7 @@ export class ClientCertificateAuthenticator {
     if (now - skew > notAfter) {
       throw authError('CERT_EXPIRED', `certificate expired at ${new Date(notAfter).toISOString()}`);
     }
+    this.accepted.set(decoded.fingerprint, decoded);
   }
 
   private async map(

@@ -7,6 +7,7 @@ import { CaCertificates, caLayout, initCa, issueClientCert, issueServerCert, rev
 import { CertificateErrorCode } from './certificate-error';
 import { CertificateVerifier, CertificateVerifierOptions } from './certificate-verifier';
 import { CrlRevocationList } from './crl-revocation-list';
+import { hostileChain } from '../../test/support/hostile-chain';
 
 const HOUR = 3_600_000;
 const SIGNING = { name: 'ECDSA', hash: 'SHA-256' };
@@ -251,6 +252,78 @@ describe('CertificateVerifier', () => {
         new x509.Extension('1.3.6.1.4.1.99999.1', true, new Uint8Array([0x05, 0x00])),
       ]);
       expectVerifyError(verifier(), critical.cert, [intermediate], 'CERT_UNTRUSTED');
+    });
+  });
+
+  describe('hostile chains and the verdict cache', () => {
+    /** Counts the issuer checks (name/key identifier match) and signature verifications `fn` makes. */
+    const work = (fn: () => void): { checks: number; signatures: number } => {
+      const checks = jest.spyOn(X509Certificate.prototype, 'checkIssued');
+      const signatures = jest.spyOn(X509Certificate.prototype, 'verify');
+      try {
+        fn();
+        return { checks: checks.mock.calls.length, signatures: signatures.mock.calls.length };
+      } finally {
+        checks.mockRestore();
+        signatures.mockRestore();
+      }
+    };
+    const refused =
+      (v: CertificateVerifier, leaf: X509Certificate, chain: readonly X509Certificate[]) => () =>
+        expectVerifyError(v, leaf, chain, 'CERT_UNTRUSTED');
+
+    it('bounds the work on 12 self-issued look-alike CAs, and does none for the same chain again', async () => {
+      const hostile = await hostileChain(12, 'keypair-auth local CA Root');
+      const v = verifier();
+      // Before the bound: every permutation up to maxIntermediates, ~170 checks and ~150 signatures.
+      const cold = work(refused(v, hostile.leaf, hostile.chain));
+      expect(cold.checks).toBeLessThanOrEqual(30);
+      expect(cold.signatures).toBeLessThanOrEqual(4);
+      expect(work(refused(v, hostile.leaf, hostile.chain))).toEqual({ checks: 0, signatures: 0 });
+      // With the cache off, every call does the (bounded) work again, and refuses the same way.
+      const uncached = verifier({ verdictCacheSize: 0 });
+      for (let i = 0; i < 2; i++) expect(work(refused(uncached, hostile.leaf, hostile.chain))).toEqual(cold);
+    });
+
+    it('still finds the path when a look-alike of the intermediate comes first', async () => {
+      const hostile = await hostileChain(10, intermediate.subject.replace(/^CN=/, ''));
+      expect(verifier().verify(alice, [...hostile.chain, intermediate]).path).toHaveLength(3);
+    });
+
+    it('caches a verdict only while the clock stays between the dates that decide it', async () => {
+      const v = verifier();
+      expect(v.verify(alice, [intermediate]).path).toHaveLength(3);
+      expect(work(() => v.verify(alice, [intermediate]))).toEqual({ checks: 0, signatures: 0 });
+      now = new Date(Date.now() + 13 * HOUR); // past alice's notAfter
+      expectVerifyError(v, alice, [intermediate], 'CERT_EXPIRED');
+      const future = (
+        await issueClientCert(dir, 'future-cached', {
+          pkcs12: false,
+          notBefore: new Date(Date.now() + HOUR),
+          notAfter: new Date(Date.now() + 48 * HOUR),
+        })
+      ).certificate;
+      now = new Date();
+      expectVerifyError(v, future, [intermediate], 'CERT_NOT_YET_VALID');
+      now = new Date(Date.now() + 2 * HOUR);
+      expect(v.verify(future, [intermediate]).path).toHaveLength(3);
+    });
+
+    it('caches a verdict for one CRL: a verifier with a newer CRL decides again', async () => {
+      const carol = await issueClientCert(dir, 'carol-cached', { pkcs12: false });
+      const before = await CrlRevocationList.load(
+        (await revoke(dir, 'ABCDEF', { nextUpdateHours: 1 })).crlPem,
+        [intermediate],
+      );
+      const v = verifier({ crls: [before] });
+      expect(v.verify(carol.certificate, [intermediate]).path).toHaveLength(3);
+      const after = await CrlRevocationList.load((await revoke(dir, carol.serialNumber)).crlPem, [
+        intermediate,
+      ]);
+      expectVerifyError(verifier({ crls: [after] }), carol.certificate, [intermediate], 'CERT_REVOKED');
+      // A CRL past its nextUpdate is not current: the cached verdict of a current one ends there.
+      now = new Date(Date.now() + 2 * HOUR);
+      expectVerifyError(v, carol.certificate, [intermediate], 'CERT_REVOCATION_UNKNOWN');
     });
   });
 

@@ -1,5 +1,6 @@
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { KeyUsageFlags } from '@peculiar/x509';
+import { LRUCache } from 'lru-cache';
 import { loadCertificateBundle } from './certificate-decoding';
 import { CertificateError, withCertificateErrors } from './certificate-error';
 import { certificateFingerprints, CertificateFingerprints } from './certificate-fingerprint';
@@ -24,6 +25,12 @@ export interface CertificateVerifierOptions {
   readonly crls?: readonly CrlRevocationList[];
   /** Fail with CERT_REVOCATION_UNKNOWN when no CRL covers the leaf's issuer. Default false. */
   readonly requireRevocationCheck?: boolean;
+  /**
+   * Verdicts kept per (leaf, chain), most recently used first. Default 1024; 0 turns the
+   * cache off. A verdict is reused only while the clock stays between the certificate and
+   * CRL dates that decided it; a verifier built with other CRLs starts with an empty cache.
+   */
+  readonly verdictCacheSize?: number;
 }
 
 export interface VerifiedCertificate {
@@ -34,6 +41,22 @@ export interface VerifiedCertificate {
 }
 
 const MAX_CANDIDATE_PATHS = 16;
+/**
+ * Work limits of one path search, far above what a real chain needs (a few of each):
+ * certificates appended to a partial path, and issuer checks (name match, then signature).
+ * A search that reaches either limit keeps the paths it found, and without one fails closed.
+ */
+const MAX_SEARCH_NODES = 64;
+const MAX_ISSUER_CHECKS = 128;
+const DEFAULT_VERDICT_CACHE_SIZE = 1024;
+
+/** What one verify decided, and the clock interval [from, until) in which it stays the same. */
+interface Verdict {
+  readonly result?: VerifiedCertificate;
+  readonly error?: { readonly code: CertificateError['code']; readonly message: string };
+  readonly from: number;
+  readonly until: number;
+}
 
 /**
  * Path validation for a forwarded client certificate, for deployments that
@@ -54,6 +77,13 @@ const MAX_CANDIDATE_PATHS = 16;
  *     its issuer; a covering CRL that is not current fails closed.
  * Not implemented: name constraints and certificate policies (a critical one
  * makes the path fail), OCSP, self-issued intermediates in path length.
+ *
+ * Bounded work, since the chain comes from the client: of certificates with the same
+ * subject, issuer and key (look-alikes) only one is tried (the one valid now, the
+ * server's intermediates first); a path never holds two certificates with the same
+ * subject and key (RFC 4158 loop detection); the search stops after MAX_SEARCH_NODES
+ * nodes or MAX_ISSUER_CHECKS issuer checks. The verdict is cached per (leaf, chain)
+ * for as long as no certificate or CRL date in play is crossed by the clock.
  */
 export class CertificateVerifier {
   private readonly anchors: readonly X509Certificate[];
@@ -64,6 +94,7 @@ export class CertificateVerifier {
   private readonly maxIntermediates: number;
   private readonly crls: readonly CrlRevocationList[];
   private readonly requireRevocationCheck: boolean;
+  private readonly verdicts: LRUCache<string, Verdict> | null;
 
   constructor(options: CertificateVerifierOptions) {
     const config = withCertificateErrors('CERT_CONFIG_INVALID', 'invalid certificate verifier options', () =>
@@ -77,33 +108,79 @@ export class CertificateVerifier {
     this.maxIntermediates = config.maxIntermediates;
     this.crls = config.crls;
     this.requireRevocationCheck = config.requireRevocationCheck;
+    this.verdicts = config.verdictCacheSize === 0 ? null : new LRUCache({ max: config.verdictCacheSize });
   }
 
   /** Validates `leaf` with the untrusted `chain` it came with. Throws CertificateError. */
   verify(leaf: X509Certificate, chain: readonly X509Certificate[] = []): VerifiedCertificate {
-    return withCertificateErrors('CERT_UNTRUSTED', 'certificate cannot be validated', () =>
-      this.verifyUnchecked(leaf, chain),
-    );
-  }
-
-  private verifyUnchecked(leaf: X509Certificate, chain: readonly X509Certificate[]): VerifiedCertificate {
     const now = this.clock();
     if (!(now instanceof Date) || Number.isNaN(now.getTime())) {
       throw new CertificateError('CERT_CONFIG_INVALID', 'clock returned an invalid date');
     }
+    const time = now.getTime();
+    const key = this.verdicts === null ? undefined : chainDigest(leaf, chain);
+    let verdict = key === undefined ? undefined : this.verdicts!.get(key);
+    if (verdict === undefined || time < verdict.from || time >= verdict.until) {
+      verdict = this.decide(leaf, chain, now);
+      if (key !== undefined) this.verdicts!.set(key, verdict);
+    }
+    if (verdict.error !== undefined) throw new CertificateError(verdict.error.code, verdict.error.message);
+    return verdict.result!;
+  }
+
+  /**
+   * The verdict, and the interval around `now` in which no check can change its outcome:
+   * between the nearest certificate or CRL dates (tolerance applied) on either side.
+   */
+  private decide(leaf: X509Certificate, chain: readonly X509Certificate[], now: Date): Verdict {
+    const dates: number[] = [];
+    let result: VerifiedCertificate | undefined;
+    let error: Verdict['error'];
+    try {
+      result = withCertificateErrors('CERT_UNTRUSTED', 'certificate cannot be validated', () =>
+        this.verifyUnchecked(leaf, chain, now, dates),
+      );
+    } catch (thrown) {
+      const e = thrown as CertificateError;
+      error = { code: e.code, message: e.message };
+    }
+    for (const crl of this.crls) {
+      dates.push(crl.thisUpdate.getTime() - this.toleranceMs);
+      if (crl.nextUpdate !== undefined) dates.push(crl.nextUpdate.getTime() + this.toleranceMs);
+    }
+    const time = now.getTime();
+    let from = -Infinity;
+    let until = Infinity;
+    for (const date of dates) {
+      if (Number.isNaN(date)) return { result, error, from: time, until: time }; // not cacheable
+      if (date <= time) from = Math.max(from, date);
+      else until = Math.min(until, date);
+    }
+    return { result, error, from, until };
+  }
+
+  /** `dates` collects every date a check below compared the clock with. */
+  private verifyUnchecked(
+    leaf: X509Certificate,
+    chain: readonly X509Certificate[],
+    now: Date,
+    dates: number[],
+  ): VerifiedCertificate {
     if (chain.length > this.maxIntermediates * 2 + 2) {
       throw new CertificateError('CERT_UNTRUSTED', 'too many certificates sent with the leaf');
     }
-    const pool: X509Certificate[] = [];
-    for (const cert of [...chain, ...this.intermediates]) {
-      if (!pool.some((known) => known.raw.equals(cert.raw))) pool.push(cert);
-    }
-    const paths = this.buildPaths(leaf, pool);
+    const { paths, exhausted } = this.buildPaths(leaf, this.candidates(chain, now, dates));
     if (paths.length === 0) {
       throw new CertificateError(
         'CERT_UNTRUSTED',
-        'no path from the certificate to a configured trust anchor',
+        exhausted
+          ? 'no path to a configured trust anchor within the path search limits'
+          : 'no path from the certificate to a configured trust anchor',
       );
+    }
+    for (const cert of new Set(paths.flat())) {
+      const info = certificateInfo(cert);
+      dates.push(info.notBefore.getTime() - this.toleranceMs, info.notAfter.getTime() + this.toleranceMs + 1);
     }
     let firstError: CertificateError | undefined;
     for (const path of paths) {
@@ -114,40 +191,79 @@ export class CertificateVerifier {
     throw firstError ?? new CertificateError('CERT_UNTRUSTED', 'no valid path');
   }
 
-  /** Depth-first search over signature-verified issuer links, anchors first. */
-  private buildPaths(leaf: X509Certificate, pool: readonly X509Certificate[]): X509Certificate[][] {
+  /**
+   * The possible issuers: the server's intermediates, then the chain, without duplicates,
+   * and one certificate per look-alike group (same subject, issuer and key): the first
+   * that is valid now, else the first.
+   */
+  private candidates(chain: readonly X509Certificate[], now: Date, dates: number[]): X509Certificate[] {
+    const groups = new Map<string, X509Certificate[]>();
+    for (const cert of [...this.intermediates, ...chain]) {
+      if (this.anchors.some((anchor) => anchor.raw.equals(cert.raw))) continue;
+      const key = `${cert.subject}\0${cert.issuer}\0${nameKey(cert)}`;
+      const group = groups.get(key);
+      if (group === undefined) groups.set(key, [cert]);
+      else if (!group.some((known) => known.raw.equals(cert.raw))) group.push(cert);
+    }
+    const time = now.getTime();
+    return [...groups.values()].map((group) => {
+      if (group.length === 1) return group[0];
+      const validNow = group.find((cert) => {
+        const notBefore = Date.parse(cert.validFrom) - this.toleranceMs;
+        const notAfter = Date.parse(cert.validTo) + this.toleranceMs + 1;
+        dates.push(notBefore, notAfter);
+        return notBefore <= time && time < notAfter;
+      });
+      return validNow ?? group[0];
+    });
+  }
+
+  /**
+   * Depth-first search over signature-verified issuer links, anchors first. A path
+   * never holds two certificates with the same subject and key; the search stops
+   * (`exhausted`) at MAX_SEARCH_NODES nodes or MAX_ISSUER_CHECKS issuer checks.
+   */
+  private buildPaths(
+    leaf: X509Certificate,
+    pool: readonly X509Certificate[],
+  ): { paths: X509Certificate[][]; exhausted: boolean } {
     const paths: X509Certificate[][] = [];
-    const verified = new Map<string, boolean>();
+    const verified = new Map<X509Certificate, Map<X509Certificate, boolean>>();
+    let nodes = 0;
+    let checks = 0;
+    const exhausted = () => nodes >= MAX_SEARCH_NODES || checks >= MAX_ISSUER_CHECKS;
     const issuedBy = (child: X509Certificate, issuer: X509Certificate): boolean => {
-      const key = `${child.fingerprint256}>${issuer.fingerprint256}`;
-      let result = verified.get(key);
+      let byIssuer = verified.get(child);
+      if (byIssuer === undefined) verified.set(child, (byIssuer = new Map()));
+      let result = byIssuer.get(issuer);
       if (result === undefined) {
+        checks++;
         try {
           result = child.checkIssued(issuer) && child.verify(issuer.publicKey);
         } catch {
           result = false;
         }
-        verified.set(key, result);
+        byIssuer.set(issuer, result);
       }
       return result;
     };
-    const isAnchor = (cert: X509Certificate): boolean =>
-      this.anchors.some((anchor) => anchor.raw.equals(cert.raw));
-    const search = (path: X509Certificate[]): void => {
+    const search = (path: X509Certificate[], names: ReadonlySet<string>): void => {
       const current = path[path.length - 1];
       for (const anchor of this.anchors) {
-        if (paths.length >= MAX_CANDIDATE_PATHS) return;
+        if (paths.length >= MAX_CANDIDATE_PATHS || exhausted()) return;
         if (issuedBy(current, anchor)) paths.push([...path, anchor]);
       }
       if (path.length - 1 >= this.maxIntermediates) return;
       for (const candidate of pool) {
-        if (paths.length >= MAX_CANDIDATE_PATHS) return;
-        if (isAnchor(candidate) || path.some((cert) => cert.raw.equals(candidate.raw))) continue;
-        if (issuedBy(current, candidate)) search([...path, candidate]);
+        if (paths.length >= MAX_CANDIDATE_PATHS || exhausted()) return;
+        const name = `${candidate.subject}\0${nameKey(candidate)}`;
+        if (names.has(name) || !issuedBy(current, candidate)) continue;
+        nodes++;
+        search([...path, candidate], new Set(names).add(name));
       }
     };
-    search([leaf]);
-    return paths;
+    search([leaf], new Set([`${leaf.subject}\0${nameKey(leaf)}`]));
+    return { paths, exhausted: exhausted() };
   }
 
   private validatePath(path: readonly X509Certificate[], now: Date): CertificateError | undefined {
@@ -242,6 +358,28 @@ export class CertificateVerifier {
   }
 }
 
+/** The subject public key (SPKI DER, base64), read once per certificate object. */
+const spkiOf = new WeakMap<X509Certificate, string>();
+function nameKey(cert: X509Certificate): string {
+  let spki = spkiOf.get(cert);
+  if (spki === undefined) {
+    spki = cert.publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+    spkiOf.set(cert, spki);
+  }
+  return spki;
+}
+
+/** SHA-256 over the leaf and the chain, each length-prefixed: the verdict cache key. */
+function chainDigest(leaf: X509Certificate, chain: readonly X509Certificate[]): string {
+  const hash = createHash('sha256');
+  const length = Buffer.alloc(4);
+  for (const cert of [leaf, ...chain]) {
+    length.writeUInt32BE(cert.raw.length);
+    hash.update(length).update(cert.raw);
+  }
+  return hash.digest('base64');
+}
+
 function toCertificates(
   input: string | readonly X509Certificate[],
   what: string,
@@ -260,6 +398,7 @@ interface ResolvedOptions {
   readonly maxIntermediates: number;
   readonly crls: readonly CrlRevocationList[];
   readonly requireRevocationCheck: boolean;
+  readonly verdictCacheSize: number;
 }
 
 function resolveOptions(options: CertificateVerifierOptions): ResolvedOptions {
@@ -279,7 +418,12 @@ function resolveOptions(options: CertificateVerifierOptions): ResolvedOptions {
   if (!crls.every((crl) => crl instanceof CrlRevocationList)) {
     throw new CertificateError('CERT_CONFIG_INVALID', 'crls must be loaded with CrlRevocationList.load');
   }
+  const verdictCacheSize = options.verdictCacheSize ?? DEFAULT_VERDICT_CACHE_SIZE;
+  if (!Number.isSafeInteger(verdictCacheSize) || verdictCacheSize < 0) {
+    throw new CertificateError('CERT_CONFIG_INVALID', 'verdictCacheSize must be a non-negative integer');
+  }
   return {
+    verdictCacheSize,
     anchors,
     intermediates,
     clock: options.clock ?? (() => new Date()),

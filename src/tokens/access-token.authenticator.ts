@@ -97,6 +97,8 @@ export class AccessTokenAuthenticator {
       if (registration && registration.userId !== claims.sub) {
         throw authError('ACCESS_TOKEN_INVALID', `certificate ${claims.key_id} is registered to another user`);
       }
+      // The certificate's dates and CRL state, as the certificate strategy would check them now.
+      await this.certificates?.assertCertificateCurrent(claims.key_id);
       if (!user) throw authError('ACCESS_TOKEN_INVALID', `user ${claims.sub} of the token not found`);
       if (!user.active) throw authError('USER_INACTIVE', `user ${user.username} inactive`);
       credentialRoles = registration?.roles ?? null;

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { signRequest } from '../../src/client';
 import type { AuthUser, AuthUserDirectory } from '../../src';
 import { createRedisClient, RedisReplayStore } from '../../src/redis';
@@ -65,6 +66,11 @@ function runCases<Env extends { t: TestApp }>(
     }, 60_000);
     afterAll(async () => {
       if (env) await teardown(env);
+    });
+    // Nest's logger is process-global: a case that builds an app of its own (a refusal to
+    // start) takes it over. Each case logs to this environment's logger again.
+    beforeEach(() => {
+      if (env) Logger.overrideLogger(env.t.logs);
     });
 
     it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, attack) => {

@@ -1,6 +1,8 @@
-import { encodeForwardedCertificate, IssuedCertificate } from '../../src';
-import type { AttackCase } from './attack-harness';
-import { ATTACKER, AttackEnv } from './attack-env';
+import { encodeForwardedCertificate, IssuedCertificate, KeypairAuthModuleOptions } from '../../src';
+import { send } from '../support/certificates';
+import { createTestApp } from '../support/test-app';
+import { AttackCase, startupRefusal } from './attack-harness';
+import { ATTACKER, AttackEnv, TRUSTED_PROXY } from './attack-env';
 
 type Case = AttackCase<AttackEnv>;
 
@@ -14,7 +16,90 @@ const nginx = (cert: IssuedCertificate, verify = 'SUCCESS'): string[] => [
 const whoami = (env: AttackEnv, headers: string[], from?: string) =>
   env.send('/probe/whoami', { headers, localAddress: from });
 
+type CertificateOptions = NonNullable<KeypairAuthModuleOptions['clientCertificate']>;
+
+/** Starts (and closes) an app with these client-certificate options: status 0 when the module refuses. */
+const starts = (env: AttackEnv, clientCertificate: CertificateOptions) =>
+  startupRefusal(async () => {
+    const t = await createTestApp({
+      adapter: env.adapter,
+      database: 'sqlite',
+      options: { clientCertificate },
+    });
+    await t.close();
+  });
+const CONFIG_REFUSED = { status: 0, code: 'KeypairAuthConfigurationError' };
+/** RFC 9440 from the trusted proxy: a format that carries no verdict of the proxy. */
+const rfc9440 = (mapping: CertificateOptions['mapping'], extra: Partial<CertificateOptions> = {}) =>
+  ({ format: 'rfc9440', trustedProxies: [TRUSTED_PROXY], mapping, ...extra }) as CertificateOptions;
+const catchAll = (trustedProxies: string[]): Case => ({
+  name: `cert/startup-trusted-proxies-${trustedProxies.join('+')}`,
+  attack: 'trustedProxies that cover every IPv4 or IPv6 address, written so the literal check misses it',
+  request: `startup with trustedProxies ${JSON.stringify(trustedProxies)}`,
+  expect: CONFIG_REFUSED,
+  run: (env) => starts(env, { format: 'nginx', trustedProxies }),
+});
+
 export const CERTIFICATE_CASES: Case[] = [
+  {
+    name: 'cert/startup-rfc9440-name-mapping-without-ca',
+    attack:
+      'forwarded certificates with no proxy verdict and no caBundle, mapped by name: any self-signed ' +
+      'or rogue-CA certificate would become the user its CN names',
+    request: "startup with format 'rfc9440', mapping subject-cn, no caBundle",
+    expect: CONFIG_REFUSED,
+    run: (env) => starts(env, rfc9440([{ by: 'fingerprint' }, { by: 'subject-cn' }])),
+  },
+  {
+    name: 'cert/startup-xfcc-san-mapping-without-ca',
+    attack: 'the same with Envoy XFCC (no verdict header by default) mapped by SAN URI',
+    request: "startup with format 'envoy-xfcc', mapping san-uri, no caBundle",
+    expect: CONFIG_REFUSED,
+    run: (env) =>
+      starts(env, { format: 'envoy-xfcc', trustedProxies: [TRUSTED_PROXY], mapping: { by: 'san-uri' } }),
+  },
+  {
+    name: 'cert/startup-nginx-verdict-turned-off',
+    attack: 'nginx with its verdict header turned off (verifyHeader: null), mapped by CN, no caBundle',
+    request: "startup with format 'nginx', verifyHeader null, mapping subject-cn, no caBundle",
+    expect: CONFIG_REFUSED,
+    run: (env) =>
+      starts(env, {
+        format: 'nginx',
+        trustedProxies: [TRUSTED_PROXY],
+        verifyHeader: null,
+        mapping: { by: 'subject-cn' },
+      }),
+  },
+  {
+    name: 'cert/fingerprint-only-without-ca-self-signed-named-user',
+    attack:
+      'where no CA is needed (rfc9440, fingerprint mapping only): a self-signed certificate whose CN ' +
+      'is a registered user, forwarded by the proxy',
+    request: 'Client-Cert of CN=registered from another CA, fingerprint not registered',
+    expect: { status: 401, code: 'CERT_UNKNOWN' },
+    run: async (env) => {
+      const t = await createTestApp({
+        adapter: env.adapter,
+        database: 'sqlite',
+        options: { clientCertificate: rfc9440({ by: 'fingerprint' }) },
+      });
+      try {
+        await t.addUser('registered', ['reader']);
+        return await send(`${t.server}/probe/whoami`, {
+          headers: encodeForwardedCertificate('rfc9440', env.certs.otherCa.certificate),
+          localAddress: TRUSTED_PROXY,
+        });
+      } finally {
+        await t.close();
+      }
+    },
+  },
+  catchAll(['0::/0']),
+  catchAll(['0.0.0.0/1', '128.0.0.0/1']),
+  catchAll(['::ffff:0:0/96']),
+  catchAll(['::/1', '8000::/1']),
+  catchAll(['10.0.0.1', '0.0.0.0/0.0.0.0']),
   {
     name: 'cert/forged-nginx-headers-untrusted-peer',
     attack: 'a client talks to the app directly and forges the headers nginx would set',

@@ -1,4 +1,5 @@
 import type { AttackSuite } from './attack-suite';
+import { MTLS_SUITE } from './mtls.suite';
 import { ORIGIN_SUITE } from './origin.suite';
 import { PASSPORT_SUITE } from './passport.suite';
 import { REPLAY_STORE_SUITE } from './replay-store.suite';
@@ -13,4 +14,5 @@ export const ATTACK_SUITES: AttackSuite<unknown>[] = [
   STARTUP_SUITE,
   PASSPORT_SUITE,
   REPLAY_STORE_SUITE,
+  MTLS_SUITE,
 ];
