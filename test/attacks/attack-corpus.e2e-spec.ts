@@ -11,6 +11,7 @@ import { AttackCase, AttackRecorder, judge } from './attack-harness';
 import { AttackEnv, corpusPki, createAttackEnv } from './attack-env';
 import { CERTIFICATE_CASES } from './certificate.cases';
 import { GUARANTEE_CASES } from './guarantee.cases';
+import { GUARANTEE_TOKEN_CASES } from './guarantee-tokens.cases';
 import { ESCALATION_CASES, JWT_CASES } from './jwt.cases';
 import { CAVAGE_CASES, RFC9421_CASES } from './signature.cases';
 import { TOKEN_CASES } from './token.cases';
@@ -30,6 +31,7 @@ const CASES: AttackCase<AttackEnv>[] = [
   ...CAVAGE_CASES,
   ...CERTIFICATE_CASES,
   ...TOKEN_CASES,
+  ...GUARANTEE_TOKEN_CASES,
   ...TRANSPORT_CASES,
   ...GUARANTEE_CASES,
 ];
