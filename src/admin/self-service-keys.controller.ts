@@ -2,8 +2,11 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards, UsePip
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentSecurityContext } from '../context/current-security-context.decorator';
 import { SecurityContext } from '../context/security-context';
+import { authError } from '../errors/keypair-auth.exception';
 import { KeypairRequestException } from '../errors/request-error.exception';
 import { KeypairAuthGuard } from '../guards/keypair-auth.guard';
+import { keyProofOf } from '../keys/key-proof';
+import { KeyRegistry } from '../keys/key-registry';
 import type { KeyView } from '../keys/registered-key';
 import { RegisterKeyDto } from './dto/register-key.dto';
 import { KeyAdminService } from './key-admin.service';
@@ -16,7 +19,10 @@ import { strictValidation } from './validation.pipe';
 @UseGuards(KeypairAuthGuard)
 @UsePipes(strictValidation)
 export class SelfServiceKeysController {
-  constructor(private readonly keys: KeyAdminService) {}
+  constructor(
+    private readonly keys: KeyAdminService,
+    private readonly registry: KeyRegistry,
+  ) {}
 
   @Get()
   list(@CurrentSecurityContext() ctx: SecurityContext): Promise<KeyView[]> {
@@ -24,12 +30,21 @@ export class SelfServiceKeysController {
   }
 
   /**
+   * Adding a key needs a key proof (a signature by a registered key of this account,
+   * or a verified client certificate): an access token would turn a stolen 10-minute
+   * credential into a permanent one that survives revoke-tokens, and a shared HMAC
+   * secret or a DN forwarded by a proxy is not a key either.
    * A new key can never carry more than the credential that registers it: its roles
    * default to, and must be a subset of, the caller's effective roles. Otherwise a
    * `reader`-limited key could mint an unrestricted one.
    */
   @Post()
-  register(@CurrentSecurityContext() ctx: SecurityContext, @Body() dto: RegisterKeyDto): Promise<KeyView> {
+  async register(
+    @CurrentSecurityContext() ctx: SecurityContext,
+    @Body() dto: RegisterKeyDto,
+  ): Promise<KeyView> {
+    const proof = await keyProofOf(ctx, this.registry);
+    if (proof.kind === 'none') throw authError('KEY_REGISTRATION_NEEDS_KEY_PROOF', proof.reason);
     const roles = dto.roles ?? [...ctx.roles];
     const exceeding = roles.filter((r) => !ctx.hasRole(r));
     if (exceeding.length > 0) {
