@@ -5,7 +5,7 @@ import { KeypairRequestException } from '../errors/request-error.exception';
 import type { CacheInvalidation, CacheInvalidationBus } from './cache-invalidation.interface';
 import type { KeyAlgorithm } from './key-algorithm';
 import { KeyFormatError } from './key-format.error';
-import { parsePublicKey } from './key-formats';
+import { MAX_RSA_BITS, parsePublicKey } from './key-formats';
 import { CachedLookup } from './cached-lookup';
 import { LastUsedRecorder } from './last-used-recorder';
 import { UnknownLookupBudget } from './unknown-lookup-budget';
@@ -94,7 +94,8 @@ export class KeyRegistry {
       const row = await this.repo.findOne({
         where: HEX_SHA256.test(kid) ? [{ keyId: kid }, { pemSha256: kid }] : { keyId: kid },
       });
-      return row ? toRegisteredKey(row) : null;
+      // A key above today's size cap (registered by an older version) is not used: see MAX_RSA_BITS.
+      return row && !overSizeCap(row) ? toRegisteredKey(row) : null;
     });
   }
 
@@ -132,7 +133,7 @@ export class KeyRegistry {
         order: { createdAt: 'DESC' },
         take: limit,
       });
-      return Object.freeze(rows.map(toRegisteredKey));
+      return Object.freeze(rows.filter((row) => !overSizeCap(row)).map(toRegisteredKey));
     });
     return { user, keys: keys ?? [] };
   }
@@ -280,6 +281,10 @@ function duplicateKey(): KeypairRequestException {
     'KEY_DUPLICATE',
     'This public key, or this keyId, is already registered.',
   );
+}
+
+function overSizeCap(row: PublicKey): boolean {
+  return row.jwk.kty === 'RSA' && Buffer.from(row.jwk.n ?? '', 'base64url').length * 8 > MAX_RSA_BITS;
 }
 
 function toRegisteredKey(row: PublicKey): RegisteredKey {
