@@ -67,6 +67,8 @@ export const keypairAuthProviders: Provider[] = [
         cacheMax: options.keyCache.max,
         cacheTtlMs: options.keyCache.ttlMs,
         negativeTtlMs: options.keyCache.negativeTtlMs,
+        negativeMax: options.keyCache.negativeMax,
+        unknownLookupsPerSecond: options.keyCache.unknownLookupsPerSecond,
         lastUsedFlushIntervalMs: options.lastUsedFlushIntervalMs,
         invalidationBus: options.cacheInvalidation,
       });

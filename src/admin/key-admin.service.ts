@@ -19,7 +19,10 @@ export class KeyAdminService {
   async createUser(username: string, roles: string[]): Promise<AuthUser> {
     const create = this.registry.directory.create?.bind(this.registry.directory);
     if (!create) throw notSupported('create');
-    return create(username, roles);
+    const user = await create(username, roles);
+    // The name may be remembered as unknown (here and on other instances): forget that.
+    this.registry.forgetUser(user.id);
+    return user;
   }
 
   async listUsers(): Promise<AuthUser[]> {

@@ -2,12 +2,24 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards, UsePip
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentSecurityContext } from '../context/current-security-context.decorator';
 import { SecurityContext } from '../context/security-context';
+import { authError } from '../errors/keypair-auth.exception';
 import { KeypairRequestException } from '../errors/request-error.exception';
 import { KeypairAuthGuard } from '../guards/keypair-auth.guard';
+import { keyProofOf } from '../keys/key-proof';
+import { KeyRegistry } from '../keys/key-registry';
 import type { KeyView } from '../keys/registered-key';
 import { RegisterKeyDto } from './dto/register-key.dto';
 import { KeyAdminService } from './key-admin.service';
 import { strictValidation } from './validation.pipe';
+
+/**
+ * A key id with ":" or "/" looks like a URL (a fediverse `keyId` such as
+ * `https://social.example/users/bob#main-key`) or a reserved prefix (`dn:`). Such an id
+ * names a key published elsewhere by its owner; if anyone could register it, with the
+ * owner's public key, the owner's signed requests would log in here as that someone.
+ * Self-service cannot prove who published the URL, so only admins register them.
+ */
+const RESERVED_KEY_ID = /[:/]/;
 
 /** Any authenticated caller manages its own keys here. */
 @ApiTags('keys')
@@ -16,7 +28,10 @@ import { strictValidation } from './validation.pipe';
 @UseGuards(KeypairAuthGuard)
 @UsePipes(strictValidation)
 export class SelfServiceKeysController {
-  constructor(private readonly keys: KeyAdminService) {}
+  constructor(
+    private readonly keys: KeyAdminService,
+    private readonly registry: KeyRegistry,
+  ) {}
 
   @Get()
   list(@CurrentSecurityContext() ctx: SecurityContext): Promise<KeyView[]> {
@@ -24,12 +39,30 @@ export class SelfServiceKeysController {
   }
 
   /**
+   * Adding a key needs a key proof (a signature by a registered key of this account,
+   * or a verified client certificate): an access token would turn a stolen 10-minute
+   * credential into a permanent one that survives revoke-tokens, and a shared HMAC
+   * secret or a DN forwarded by a proxy is not a key either.
+   * Self-service keyIds cannot look like URLs (see RESERVED_KEY_ID).
    * A new key can never carry more than the credential that registers it: its roles
    * default to, and must be a subset of, the caller's effective roles. Otherwise a
    * `reader`-limited key could mint an unrestricted one.
    */
   @Post()
-  register(@CurrentSecurityContext() ctx: SecurityContext, @Body() dto: RegisterKeyDto): Promise<KeyView> {
+  async register(
+    @CurrentSecurityContext() ctx: SecurityContext,
+    @Body() dto: RegisterKeyDto,
+  ): Promise<KeyView> {
+    const proof = await keyProofOf(ctx, this.registry);
+    if (proof.kind === 'none') throw authError('KEY_REGISTRATION_NEEDS_KEY_PROOF', proof.reason);
+    if (dto.keyId !== undefined && RESERVED_KEY_ID.test(dto.keyId)) {
+      throw new KeypairRequestException(
+        'KEY_ID_RESERVED',
+        'keyIds with ":" or "/" (URLs such as fediverse key ids) name a key published elsewhere: only an ' +
+          'admin can register one (POST /admin/users/:username/keys). Leave keyId out to use the fingerprint.',
+        403,
+      );
+    }
     const roles = dto.roles ?? [...ctx.roles];
     const exceeding = roles.filter((r) => !ctx.hasRole(r));
     if (exceeding.length > 0) {

@@ -86,6 +86,11 @@ export const AUTH_ERROR_CODES = {
     status: 401,
     message: 'Tokens are only issued against a proof of a registered private key or client certificate.',
   },
+  KEY_REGISTRATION_NEEDS_KEY_PROOF: {
+    status: 403,
+    message:
+      'Adding a key needs a request signed by a registered key of this account, or a verified client certificate; not an access token, a shared HMAC secret or a subject DN.',
+  },
   ACCESS_TOKEN_INVALID: {
     status: 401,
     message: 'The access token was not issued by this server, was altered, or no longer fits its credential.',

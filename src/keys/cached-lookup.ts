@@ -1,28 +1,42 @@
 import { LRUCache } from 'lru-cache';
 import { KeyStoreUnavailableError } from './key-store-unavailable.error';
-
-const UNKNOWN = Symbol('unknown');
+import { LoadEpochs } from './load-epochs';
+import type { UnknownLookupBudget } from './unknown-lookup-budget';
 
 export interface CachedLookupOptions {
   max: number;
   ttlMs: number;
-  /** How long "not found" is remembered, so a flood of unknown ids cannot become a flood of queries. */
+  /** Most ids remembered as unknown (default 10,000), in a cache of their own: they never evict a known entry. */
+  negativeMax?: number;
+  /** How long "not found" is remembered. */
   negativeTtlMs: number;
+  /** Bounds the queries that unknown ids cost per second (shared with other lookups). */
+  budget?: UnknownLookupBudget;
 }
 
 /**
  * A bounded LRU in front of a database lookup: hits cost a Map read, misses one
- * query, and unknown ids are remembered briefly. A failing query rejects with
+ * query. Unknown ids are remembered briefly in a separate bounded LRU, concurrent
+ * lookups of one id share one query (single flight), and an invalidation voids the
+ * loads in flight for its id (see LoadEpochs). A failing query rejects with
  * KeyStoreUnavailableError (the request then gets 503), and is not cached.
  */
 export class CachedLookup<T extends object> {
-  private readonly cache: LRUCache<string, T | typeof UNKNOWN>;
+  private readonly cache: LRUCache<string, T>;
+  private readonly unknown: LRUCache<string, true>;
+  private readonly inFlight = new Map<string, Promise<T | null>>();
+  private readonly epochs = new LoadEpochs();
 
   constructor(private readonly options: CachedLookupOptions) {
     // ttlResolution 0: read the clock on each hit. With the default (1 ms) lru-cache
     // caches the time and schedules a timer to forget it, a setTimeout every millisecond
     // on the request path.
     this.cache = new LRUCache({ max: options.max, ttl: Math.max(options.ttlMs, 1), ttlResolution: 0 });
+    this.unknown = new LRUCache({
+      max: options.negativeMax ?? 10_000,
+      ttl: Math.max(options.negativeTtlMs, 1),
+      ttlResolution: 0,
+    });
   }
 
   /**
@@ -32,32 +46,62 @@ export class CachedLookup<T extends object> {
    */
   peek(id: string): T | null | undefined {
     const hit = this.cache.get(id);
-    return hit === UNKNOWN ? null : hit;
+    if (hit !== undefined) return hit;
+    return this.unknown.get(id) ? null : undefined;
   }
 
-  async get(id: string, load: () => Promise<T | null>): Promise<T | null> {
-    const hit = this.cache.get(id);
-    if (hit !== undefined) return hit === UNKNOWN ? null : hit;
+  get(id: string, load: () => Promise<T | null>): Promise<T | null> {
+    const hit = this.peek(id);
+    if (hit !== undefined) return Promise.resolve(hit);
+    let flight = this.inFlight.get(id);
+    if (!flight) {
+      flight = this.load(id, load);
+      this.inFlight.set(id, flight);
+      const done = () => {
+        if (this.inFlight.get(id) === flight) this.inFlight.delete(id);
+      };
+      flight.then(done, done);
+    }
+    return flight;
+  }
+
+  private async load(id: string, load: () => Promise<T | null>): Promise<T | null> {
+    const budget = this.options.budget;
+    budget?.take();
+    const ticket = this.epochs.start(id);
     let value: T | null;
     try {
       value = await load();
     } catch (error) {
+      this.epochs.finish(ticket);
+      budget?.giveBack();
       throw new KeyStoreUnavailableError(error instanceof Error ? error.message : String(error));
     }
-    if (value === null) this.cache.set(id, UNKNOWN, { ttl: Math.max(this.options.negativeTtlMs, 1) });
-    else this.cache.set(id, value);
+    if (value !== null) budget?.giveBack();
+    // A load that an invalidation overtook answers its own callers, but is not remembered.
+    if (this.epochs.finish(ticket)) {
+      if (value === null) this.unknown.set(id, true);
+      else this.cache.set(id, value);
+    }
     return value;
   }
 
   set(id: string, value: T): void {
+    this.unknown.delete(id);
     this.cache.set(id, value);
   }
 
   delete(id: string): void {
     this.cache.delete(id);
+    this.unknown.delete(id);
+    this.inFlight.delete(id);
+    this.epochs.invalidate(id);
   }
 
   clear(): void {
     this.cache.clear();
+    this.unknown.clear();
+    this.inFlight.clear();
+    this.epochs.invalidateAll();
   }
 }

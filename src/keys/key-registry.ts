@@ -1,15 +1,14 @@
 import { createPublicKey, randomUUID } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 import { DataSource, IsNull, QueryFailedError, Repository } from 'typeorm';
 import type { AuthUser } from '../context/security-context';
 import { KeypairRequestException } from '../errors/request-error.exception';
 import type { CacheInvalidation, CacheInvalidationBus } from './cache-invalidation.interface';
 import type { KeyAlgorithm } from './key-algorithm';
 import { KeyFormatError } from './key-format.error';
-import { parsePublicKey } from './key-formats';
+import { MAX_RSA_BITS, parsePublicKey } from './key-formats';
 import { CachedLookup } from './cached-lookup';
-import { KeyStoreUnavailableError } from './key-store-unavailable.error';
 import { LastUsedRecorder } from './last-used-recorder';
+import { UnknownLookupBudget } from './unknown-lookup-budget';
 import { PublicKey } from './public-key.entity';
 import type { KeyView, RegisteredKey } from './registered-key';
 import { assertRoleNames } from './typeorm-user-directory';
@@ -19,6 +18,10 @@ export interface KeyRegistryOptions {
   cacheMax: number;
   cacheTtlMs: number;
   negativeTtlMs: number;
+  /** Most ids remembered as unknown, per cache (default 10,000). */
+  negativeMax?: number;
+  /** Cold lookups per second that may find nothing before cold lookups are refused (default 1,000). */
+  unknownLookupsPerSecond?: number;
   lastUsedFlushIntervalMs: number;
   /** Smallest RSA modulus accepted at registration (2048; lower only in tests of old vectors). */
   minRsaBits?: number;
@@ -40,16 +43,18 @@ const HEX_SHA256 = /^[0-9a-f]{64}$/;
 /**
  * Registers, finds, and revokes public keys. Lookups on the request path are served
  * from a bounded in-process cache holding parsed KeyObjects, so a steady stream from
- * known keys makes no query and parses no PEM. Unknown ids are remembered briefly so
- * a flood of random ids cannot turn into a flood of queries. Revocation through this
- * class drops the cached entries at once.
+ * known keys makes no query and parses no PEM. Unknown ids are remembered briefly, in
+ * caches of their own, and one budget bounds the queries they cost per second, so a
+ * flood of random ids neither evicts known keys nor becomes more than
+ * `unknownLookupsPerSecond` queries. Revocation through this class drops the cached
+ * entries at once, and voids the lookups in flight.
  */
 export class KeyRegistry {
   private readonly repo: Repository<PublicKey>;
   private readonly keys: CachedLookup<RegisteredKey>;
   private readonly users: CachedLookup<AuthUser>;
   private readonly usersByName: CachedLookup<AuthUser>;
-  private readonly keysByUsername: LRUCache<string, readonly RegisteredKey[]>;
+  private readonly keysByUsername: CachedLookup<readonly RegisteredKey[]>;
   private readonly listeners: ((event: CacheInvalidation) => void)[] = [];
   private readonly lastUsed: LastUsedRecorder;
 
@@ -59,14 +64,18 @@ export class KeyRegistry {
     private readonly options: KeyRegistryOptions,
   ) {
     this.repo = dataSource.getRepository(PublicKey);
-    const lookup = { max: options.cacheMax, ttlMs: options.cacheTtlMs, negativeTtlMs: options.negativeTtlMs };
+    const lookup = {
+      max: options.cacheMax,
+      ttlMs: options.cacheTtlMs,
+      negativeMax: options.negativeMax ?? 10_000,
+      negativeTtlMs: options.negativeTtlMs,
+      budget: new UnknownLookupBudget(options.unknownLookupsPerSecond ?? 1000),
+    };
+    const byName = { ...lookup, max: Math.min(options.cacheMax, 10_000) };
     this.keys = new CachedLookup(lookup);
     this.users = new CachedLookup(lookup);
-    this.usersByName = new CachedLookup({ ...lookup, max: Math.min(options.cacheMax, 10_000) });
-    this.keysByUsername = new LRUCache({
-      max: Math.min(options.cacheMax, 10_000),
-      ttl: Math.max(options.cacheTtlMs, 1),
-    });
+    this.usersByName = new CachedLookup(byName);
+    this.keysByUsername = new CachedLookup(byName);
     this.lastUsed = new LastUsedRecorder(this.repo, options.lastUsedFlushIntervalMs);
   }
 
@@ -81,9 +90,12 @@ export class KeyRegistry {
    */
   async findKey(kid: string): Promise<RegisteredKey | null> {
     return this.keys.get(kid, async () => {
-      const byKeyId = await this.repo.findOneBy({ keyId: kid });
-      const row = byKeyId || !HEX_SHA256.test(kid) ? byKeyId : await this.repo.findOneBy({ pemSha256: kid });
-      return row ? toRegisteredKey(row) : null;
+      // One query either way: a 64-hex keyId is its own key's pemSha256, so both name one row.
+      const row = await this.repo.findOne({
+        where: HEX_SHA256.test(kid) ? [{ keyId: kid }, { pemSha256: kid }] : { keyId: kid },
+      });
+      // A key above today's size cap (registered by an older version) is not used: see MAX_RSA_BITS.
+      return row && !overSizeCap(row) ? toRegisteredKey(row) : null;
     });
   }
 
@@ -112,18 +124,18 @@ export class KeyRegistry {
     username: string,
     limit: number,
   ): Promise<{ user: AuthUser | null; keys: readonly RegisteredKey[] }> {
-    const user = await this.query(() => this.directory.findByUsername(username));
+    const user = await this.findUserByUsername(username);
     if (!user) return { user: null, keys: [] };
     this.users.set(user.id, user);
-    let keys = this.keysByUsername.get(username);
-    if (!keys) {
-      const rows = await this.query(() =>
-        this.repo.find({ where: { userId: user.id }, order: { createdAt: 'DESC' }, take: limit }),
-      );
-      keys = Object.freeze(rows.map(toRegisteredKey));
-      this.keysByUsername.set(username, keys);
-    }
-    return { user, keys };
+    const keys = await this.keysByUsername.get(username, async () => {
+      const rows = await this.repo.find({
+        where: { userId: user.id },
+        order: { createdAt: 'DESC' },
+        take: limit,
+      });
+      return Object.freeze(rows.filter((row) => !overSizeCap(row)).map(toRegisteredKey));
+    });
+    return { user, keys: keys ?? [] };
   }
 
   /** Notes that a key was used; written in batches, never on the request path. */
@@ -262,14 +274,6 @@ export class KeyRegistry {
     await this.lastUsed.close();
     await this.options.invalidationBus?.close?.();
   }
-
-  private async query<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      throw new KeyStoreUnavailableError(error instanceof Error ? error.message : String(error));
-    }
-  }
 }
 
 function duplicateKey(): KeypairRequestException {
@@ -277,6 +281,10 @@ function duplicateKey(): KeypairRequestException {
     'KEY_DUPLICATE',
     'This public key, or this keyId, is already registered.',
   );
+}
+
+function overSizeCap(row: PublicKey): boolean {
+  return row.jwk.kty === 'RSA' && Buffer.from(row.jwk.n ?? '', 'base64url').length * 8 > MAX_RSA_BITS;
 }
 
 function toRegisteredKey(row: PublicKey): RegisteredKey {

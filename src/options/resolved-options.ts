@@ -39,7 +39,13 @@ export interface ResolvedKeypairAuthOptions {
   replayStore?: ReplayStore;
   cacheInvalidation?: CacheInvalidationBus;
   allowInMemoryStoresInProduction: boolean;
-  keyCache: { max: number; ttlMs: number; negativeTtlMs: number };
+  keyCache: {
+    max: number;
+    ttlMs: number;
+    negativeTtlMs: number;
+    negativeMax: number;
+    unknownLookupsPerSecond: number;
+  };
   lastUsedFlushIntervalMs: number;
   /** null when clientCertificate is not configured. */
   clientCertificate: ResolvedClientCertificateOptions | null;

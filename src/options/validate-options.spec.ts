@@ -13,7 +13,13 @@ describe('validateOptions', () => {
       requireRequestBinding: false,
       maxKeysPerUsernameLookup: 10,
     });
-    expect(o.keyCache).toEqual({ max: 10_000, ttlMs: 60_000, negativeTtlMs: 5000 });
+    expect(o.keyCache).toEqual({
+      max: 10_000,
+      ttlMs: 60_000,
+      negativeTtlMs: 5000,
+      negativeMax: 10_000,
+      unknownLookupsPerSecond: 1000,
+    });
     expect(o.origin).toBeNull();
   });
 

@@ -143,7 +143,13 @@ export function validateOptions(raw: KeypairAuthModuleOptions = {}): ResolvedKey
   }
 
   const keyCache = raw.keyCache ?? {};
-  checkKeys('keyCache.', keyCache, ['max', 'ttlSeconds', 'negativeTtlSeconds']);
+  checkKeys('keyCache.', keyCache, [
+    'max',
+    'ttlSeconds',
+    'negativeTtlSeconds',
+    'negativeMax',
+    'unknownLookupsPerSecond',
+  ]);
 
   for (const [name, store] of [['replayStore', raw.replayStore]] as const) {
     if (store !== undefined && typeof store?.claim !== 'function') {
@@ -198,6 +204,15 @@ export function validateOptions(raw: KeypairAuthModuleOptions = {}): ResolvedKey
       ttlMs: 1000 * number('keyCache.ttlSeconds', keyCache.ttlSeconds, 60, 0, 86_400, 'seconds'),
       negativeTtlMs:
         1000 * number('keyCache.negativeTtlSeconds', keyCache.negativeTtlSeconds, 5, 0, 3600, 'seconds'),
+      negativeMax: number('keyCache.negativeMax', keyCache.negativeMax, 10_000, 1, 10_000_000, 'entries'),
+      unknownLookupsPerSecond: number(
+        'keyCache.unknownLookupsPerSecond',
+        keyCache.unknownLookupsPerSecond,
+        1000,
+        1,
+        1_000_000,
+        'lookups per second',
+      ),
     },
     lastUsedFlushIntervalMs: number(
       'lastUsedFlushIntervalMs',

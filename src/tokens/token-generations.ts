@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { DataSource, QueryFailedError, Repository } from 'typeorm';
 import { KeyStoreUnavailableError } from '../keys/key-store-unavailable.error';
+import { LoadEpochs } from '../keys/load-epochs';
 import { TokenGeneration } from './token-generation.entity';
 
 export interface TokenGenerationsOptions {
@@ -14,11 +15,13 @@ export interface TokenGenerationsOptions {
  * cache, so a steady stream of requests makes no query. `bump` (revoke all of a
  * user's tokens) updates this instance's cache at once; other instances see the new
  * value when their entry expires, within `cacheTtlMs`. Issuing and refreshing read
- * the database (`fresh`), never the cache.
+ * the database (`fresh`), never the cache. A read that `bump` or `forget` overtook is
+ * not cached (LoadEpochs): it may hold the generation from before the revocation.
  */
 export class TokenGenerations {
   private readonly repo: Repository<TokenGeneration>;
   private readonly cache: LRUCache<string, number>;
+  private readonly epochs = new LoadEpochs();
 
   constructor(dataSource: DataSource, options: TokenGenerationsOptions) {
     this.repo = dataSource.getRepository(TokenGeneration);
@@ -33,10 +36,23 @@ export class TokenGenerations {
 
   /** The generation as stored now; refreshes the cache. */
   async fresh(userId: string): Promise<number> {
-    const row = await this.query(() => this.repo.findOneBy({ userId }));
-    const generation = row?.generation ?? 0;
-    this.remember(userId, generation);
-    return generation;
+    for (let attempt = 1; ; attempt++) {
+      const ticket = this.epochs.start(userId);
+      let current = false;
+      let row: TokenGeneration | null;
+      try {
+        row = await this.query(() => this.repo.findOneBy({ userId }));
+      } finally {
+        current = this.epochs.finish(ticket);
+      }
+      const generation = row?.generation ?? 0;
+      if (current) {
+        this.remember(userId, generation);
+        return generation;
+      }
+      // A bump or forget overtook the read, which may predate it: read again, cache nothing.
+      if (attempt === 3) return generation;
+    }
   }
 
   /** Increments the user's generation (atomically, in the database) and returns the new value. */
@@ -57,13 +73,14 @@ export class TokenGenerations {
         if (!(error instanceof QueryFailedError) || !(await increment()).affected) throw error;
       }
     });
-    this.cache.delete(userId);
+    this.forget(userId);
     return this.fresh(userId);
   }
 
   /** Drops this instance's cached value (e.g. on a message from another instance). */
   forget(userId: string): void {
     this.cache.delete(userId);
+    this.epochs.invalidate(userId);
   }
 
   private remember(userId: string, generation: number): void {

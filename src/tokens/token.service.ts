@@ -8,6 +8,7 @@ import { KeypairRequestException } from '../errors/request-error.exception';
 import { assertKeyUsable } from '../keys/credential-checks';
 import { verifyWithAlgorithm } from '../keys/key-algorithm';
 import type { KeyRegistry } from '../keys/key-registry';
+import { keyProofOf } from '../keys/key-proof';
 import { KeyStoreUnavailableError } from '../keys/key-store-unavailable.error';
 import type { ServerKeyring } from '../response-signing/server-keyring';
 import type { ReplayStore } from '../stores/replay-store.interface';
@@ -68,7 +69,6 @@ export interface TokenServiceSettings extends ResolvedTokenOptions {
   clockSkewMs: number;
 }
 
-const HEX_SHA256 = /^[0-9a-f]{64}$/;
 const SIGNATURE = /^[A-Za-z0-9+/_-]{16,1400}={0,2}$/;
 
 /**
@@ -136,34 +136,17 @@ export class TokenService {
    * secret or a subject-DN-only certificate mapping: neither is a revocable key.
    */
   async proveWithContext(context: SecurityContext): Promise<KeyProof> {
-    if (context.method === 'access-token') {
-      throw authError('KEY_PROOF_REQUIRED', 'an access token cannot obtain tokens');
-    }
-    if (context.method === 'client-certificate') {
-      if (!HEX_SHA256.test(context.keyId)) {
-        throw authError('KEY_PROOF_REQUIRED', 'certificate identified by subject DN only, no certificate');
-      }
-      return {
-        user: context.user,
-        keyId: context.keyId,
-        credential: 'certificate',
-        thumbprint: Buffer.from(context.keyId, 'hex').toString('base64url'),
-        roles: context.roles,
-        method: context.method,
-      };
-    }
-    const key = await this.registry.findKey(context.keyId);
-    if (!key || key.keyId !== context.keyId || key.userId !== context.user.id) {
-      throw authError('KEY_PROOF_REQUIRED', `credential ${context.keyId} is not a registered public key`);
-    }
-    return {
-      user: context.user,
-      keyId: key.keyId,
-      credential: 'key',
-      thumbprint: key.fingerprint,
-      roles: context.roles,
-      method: context.method,
-    };
+    const proof = await keyProofOf(context, this.registry);
+    if (proof.kind === 'none') throw authError('KEY_PROOF_REQUIRED', proof.reason);
+    const common = { user: context.user, roles: context.roles, method: context.method };
+    return proof.kind === 'certificate'
+      ? {
+          ...common,
+          keyId: context.keyId,
+          credential: 'certificate',
+          thumbprint: Buffer.from(proof.fingerprint, 'hex').toString('base64url'),
+        }
+      : { ...common, keyId: proof.key.keyId, credential: 'key', thumbprint: proof.key.fingerprint };
   }
 
   /** Issues an access token (and, for keys, the first refresh token of a new family). */

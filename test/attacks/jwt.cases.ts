@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import type { AttackCase } from './attack-harness';
 import type { AttackEnv } from './attack-env';
 import { nonce, now, seedClaims, sign, unsecured } from '../support/tokens';
@@ -317,6 +318,27 @@ export const ESCALATION_CASES: Case[] = [
           'content-type': 'application/json',
         },
         body: JSON.stringify({ publicKey: env.keys.stranger.publicPem, roles: ['admin'] }),
+      }),
+  },
+  {
+    name: 'roles/self-service-squats-url-keyid',
+    attack:
+      "registers someone else's public key under their fediverse key URL, so their signatures log in here as the attacker",
+    request:
+      'POST /keys {publicKey: stranger, keyId:"https://social.example/users/victim#main-key"}, JWT {kid:"alice-ed"}',
+    expect: { status: 403, code: 'KEY_ID_RESERVED' },
+    run: async (env) =>
+      env.send('/keys', {
+        method: 'POST',
+        headers: {
+          authorization: await env.jwt(env.keys.ed, { alg: 'EdDSA', kid: 'alice-ed' }, seedClaims('alice')),
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({
+          // A key nobody registered (not the corpus's stranger key: other cases rely on it staying unknown).
+          publicKey: generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }),
+          keyId: 'https://social.example/users/victim#main-key',
+        }),
       }),
   },
   {

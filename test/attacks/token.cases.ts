@@ -59,6 +59,16 @@ export const rawProof = (env: AttackEnv, htm: string, htu: string, accessToken: 
     })
     .sign(env.keys.stranger.privateKey);
 
+/** POST /keys with a new attacker key each time (so a case that gets through cannot make the next a duplicate). */
+const registerAttackerKey = (env: AttackEnv, headers: Record<string, string>) =>
+  env.send('/keys', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({
+      publicKey: generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }),
+    }),
+  });
+
 export const TOKEN_CASES: Case[] = [
   {
     name: 'token/alg-none',
@@ -148,6 +158,24 @@ export const TOKEN_CASES: Case[] = [
           authorization: `DPoP ${env.tokens.bound.accessToken}`,
           dpop: await env.dpop('POST', '/auth/token', env.tokens.bound.accessToken),
         },
+      }),
+  },
+  {
+    name: 'token/bearer-registers-key',
+    attack: 'a stolen access token registers a permanent attacker key (it would survive revoke-tokens)',
+    request: 'POST /keys {publicKey: attacker}, Authorization: Bearer <alice access token>',
+    expect: { status: 403, code: 'KEY_REGISTRATION_NEEDS_KEY_PROOF' },
+    run: (env) => registerAttackerKey(env, { authorization: `Bearer ${env.tokens.alice.accessToken}` }),
+  },
+  {
+    name: 'token/dpop-token-registers-key',
+    attack: 'a DPoP-bound access token, with a valid proof, registers a permanent key',
+    request: 'POST /keys {publicKey: attacker}, DPoP <bob token>, DPoP: proof for POST /keys',
+    expect: { status: 403, code: 'KEY_REGISTRATION_NEEDS_KEY_PROOF' },
+    run: async (env) =>
+      registerAttackerKey(env, {
+        authorization: `DPoP ${env.tokens.bound.accessToken}`,
+        dpop: await env.dpop('POST', '/keys', env.tokens.bound.accessToken),
       }),
   },
   {
