@@ -1,5 +1,6 @@
 import { createConnection } from 'node:net';
 import type { SendResult } from '../support/certificates';
+import type { TestApp } from '../support/test-app';
 
 /**
  * The expected refusal: an HTTP status and the `code` of the body (null when Node itself
@@ -129,4 +130,14 @@ export function rawRequest(port: number, text: string): Promise<SendResult> {
     socket.write(text, 'latin1');
     setTimeout(() => socket.end(), 200);
   });
+}
+
+/** Fails the case unless the refusal was logged with this reason (so the named check, not another, fired). */
+export function loggedReason(env: { t: TestApp }, reason: string) {
+  return (res: SendResult): SendResult => {
+    const last = env.t.logs.failures().at(-1);
+    if (!last?.reason.includes(reason))
+      throw new Error(`expected the reason "${reason}", logged: ${last?.reason ?? 'nothing'}`);
+    return res;
+  };
 }

@@ -1,7 +1,7 @@
 import { createHmac, generateKeyPairSync, KeyObject, randomBytes, sign } from 'node:crypto';
 import { challengeSigningInput, signWithAlgorithm, User } from '../../src';
 import type { SendResult } from '../support/certificates';
-import type { AttackCase } from './attack-harness';
+import { type AttackCase, loggedReason } from './attack-harness';
 import type { AttackEnv } from './attack-env';
 import { resign } from '../tokens/token-test-support';
 
@@ -134,6 +134,25 @@ export const GUARANTEE_TOKEN_CASES: Case[] = [
         sign('sha256', input, privateKey),
       );
       return login(env, 'alice-ed', env.keys.ed.privateKey, { DPoP: proof });
+    },
+  },
+  {
+    name: 'token/dpop-proof-rsa-16384',
+    attack:
+      'a DPoP proof whose jwk is a 16384-bit RSA key (made up: no factoring needed), so that every proof costs the server ~1 ms to verify',
+    request:
+      'POST /auth/token, DPoP: {typ:"dpop+jwt",alg:"RS256",jwk:{kty:"RSA",n:<16384 random bits>,e:"AQAB"}}',
+    expect: { status: 401, code: 'DPOP_PROOF_INVALID' },
+    run: async (env) => {
+      const n = randomBytes(2048);
+      n[0] |= 0x80;
+      n[n.length - 1] |= 1;
+      const jwk = { kty: 'RSA', n: n.toString('base64url'), e: 'AQAB' };
+      const proof = proofFor(env, 'RS256', jwk, () => randomBytes(2048));
+      // Refused for its size, before any verification is paid for.
+      return login(env, 'alice-ed', env.keys.ed.privateKey, { DPoP: proof }).then(
+        loggedReason(env, 'RSA key of 16384 bits'),
+      );
     },
   },
   {

@@ -10,6 +10,7 @@ import { signRequest } from '../../src/client';
 import type { SendResult } from '../support/certificates';
 import { nonce, now, seedClaims } from '../support/tokens';
 import type { AttackCase } from './attack-harness';
+import { loggedReason } from './attack-harness';
 import { ATTACKER, AttackEnv } from './attack-env';
 import { rawProof } from './token.cases';
 
@@ -29,16 +30,6 @@ const whoami = (env: AttackEnv, headers: Record<string, string> | string[], path
   env.send(path, { headers });
 const jwtWhoami = async (env: AttackEnv, header: Parameters<AttackEnv['jwt']>[1], claims: object) =>
   whoami(env, { authorization: await env.jwt(env.keys.ed, header, claims as Record<string, unknown>) });
-
-/** Fails the case unless the refusal was logged with this reason (so the named limit, not another, fired). */
-function loggedReason(env: AttackEnv, reason: string) {
-  return (res: SendResult): SendResult => {
-    const last = env.t.logs.failures().at(-1);
-    if (!last?.reason.includes(reason))
-      throw new Error(`expected the reason "${reason}", logged: ${last?.reason ?? 'nothing'}`);
-    return res;
-  };
-}
 
 /** An RFC 9421 GET of /probe/whoami over exactly these components and parameters, signed by `key`. */
 function rfc9421Raw(env: AttackEnv, params: string, key = env.keys.ed) {
