@@ -32,6 +32,10 @@ export const AUTH_ERROR_CODES = {
     status: 401,
     message: 'No signature matches what this server checks (label or tag), or several do.',
   },
+  REQUEST_TARGET_INVALID: {
+    status: 400,
+    message: 'A signed request must have an origin-form target (a path and query, no fragment).',
+  },
   SIGNATURE_REQUIRED: {
     status: 401,
     message: 'This route accepts only an HTTP message signature (RFC 9421 or draft-cavage-12).',

@@ -97,6 +97,7 @@ export class HttpSignatureAuthenticator {
     policy: SignaturePolicy,
     now = Date.now(),
   ): Promise<SecurityContext> {
+    assertOriginForm(request.url);
     const view: HttpMessageView = {
       method: request.method,
       scheme: address.scheme,
@@ -360,4 +361,21 @@ export function withHost(rawHeaders: readonly string[], authority: string): read
   }
   out.push('host', authority);
   return out;
+}
+
+/**
+ * A signed request's target must be origin-form: a path starting with `/`, and no `#`.
+ * Node accepts both an absolute-form target and a `#` in the request line, and the
+ * routers read them otherwise than @path and @query do: Fastify serves what follows `#`
+ * as query, and Express reads `http://host:x/p` as the path `/:x/p`. So the route served
+ * could differ from the one signed. Clients send origin-form to origin servers (RFC 9112
+ * §3.2.1), and no client sends a fragment; refusing both is safe.
+ */
+function assertOriginForm(target: string): void {
+  if (target.charCodeAt(0) !== 0x2f || target.includes('#')) {
+    throw authError(
+      'REQUEST_TARGET_INVALID',
+      `request target ${JSON.stringify(target.slice(0, 100))} is not origin-form, or has a fragment`,
+    );
+  }
 }

@@ -5,7 +5,7 @@ import { headerValues } from '../http/auth-request';
 import { keyAlgorithmFromJws, keyMatchesAlgorithm } from '../keys/key-algorithm';
 import type { ReplayStore } from '../stores/replay-store.interface';
 import { accessTokenHash, comparableHtu } from './dpop-proof';
-import { MAX_RSA_BITS } from '../keys/key-formats';
+import { MAX_RSA_BITS, MAX_RSA_PUBLIC_EXPONENT } from '../keys/key-formats';
 
 export interface DpopSettings {
   /** How old `iat` may be (on top of the skew). */
@@ -138,11 +138,16 @@ function publicKeyOf(value: unknown): { key: KeyObject; jwk: JWK } {
   } catch {
     throw authError('DPOP_PROOF_INVALID', 'DPoP proof jwk is not a usable public key');
   }
-  const bits = key.asymmetricKeyDetails?.modulusLength;
-  // Too small is weak; too large makes every proof an expensive verify for whoever sends it
-  // (the same cap as registered keys).
-  if (key.asymmetricKeyType === 'rsa' && (bits === undefined || bits < MIN_RSA_BITS || bits > MAX_RSA_BITS)) {
-    throw authError('DPOP_PROOF_INVALID', `DPoP proof RSA key of ${bits} bits`);
+  const { modulusLength: bits, publicExponent } = key.asymmetricKeyDetails ?? {};
+  // Too small is weak; too large a modulus or exponent makes every proof an expensive
+  // verify for whoever sends it (the caps of registered keys).
+  if (key.asymmetricKeyType === 'rsa') {
+    if (bits === undefined || bits < MIN_RSA_BITS || bits > MAX_RSA_BITS) {
+      throw authError('DPOP_PROOF_INVALID', `DPoP proof RSA key of ${bits} bits`);
+    }
+    if (publicExponent === undefined || publicExponent > MAX_RSA_PUBLIC_EXPONENT) {
+      throw authError('DPOP_PROOF_INVALID', 'DPoP proof RSA public exponent above 2^32 - 1');
+    }
   }
   // The thumbprint is computed over the key as parsed, not over what the client wrote.
   return { key, jwk: key.export({ format: 'jwk' }) as JWK };

@@ -75,7 +75,9 @@ function runCases<Env extends { t: TestApp }>(
       if (env) Logger.overrideLogger(env.t.logs);
     });
 
-    it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, attack) => {
+    it.each(
+      cases.filter((c) => !c.adapters || c.adapters.includes(adapter)).map((c) => [c.name, c] as const),
+    )('%s', async (_name, attack) => {
       let res: SendResult;
       try {
         res = await attack.run(env);

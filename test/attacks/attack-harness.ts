@@ -1,6 +1,6 @@
 import { createConnection } from 'node:net';
 import type { SendResult } from '../support/certificates';
-import type { TestApp } from '../support/test-app';
+import type { AdapterName, TestApp } from '../support/test-app';
 
 /**
  * The expected refusal: an HTTP status and the `code` of the body (null when Node itself
@@ -23,6 +23,11 @@ export interface AttackCase<Env> {
   readonly attack: string;
   readonly request: string;
   readonly expect: Refusal;
+  /**
+   * Where the attack applies, when only one router can be led to serve it (the other
+   * already refuses it before the guard, e.g. with a 404); every adapter when absent.
+   */
+  readonly adapters?: readonly AdapterName[];
   readonly run: (env: Env) => Promise<SendResult>;
 }
 

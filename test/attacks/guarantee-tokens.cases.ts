@@ -156,6 +156,28 @@ export const GUARANTEE_TOKEN_CASES: Case[] = [
     },
   },
   {
+    name: 'token/dpop-proof-rsa-huge-exponent',
+    attack:
+      'a DPoP proof whose jwk is a made-up 3072-bit RSA key with a 3064-bit exponent: each verify costs ~5 ms, and a refused proof can be sent again forever',
+    request:
+      'POST /auth/token, DPoP: {typ:"dpop+jwt",alg:"RS256",jwk:{kty:"RSA",n:<3072 bits>,e:<3064 bits>}}',
+    expect: { status: 401, code: 'DPOP_PROOF_INVALID' },
+    run: async (env) => {
+      const n = randomBytes(384);
+      n[0] |= 0x80;
+      n[n.length - 1] |= 1;
+      const e = randomBytes(383);
+      e[0] |= 0x80;
+      e[e.length - 1] |= 1;
+      const jwk = { kty: 'RSA', n: n.toString('base64url'), e: e.toString('base64url') };
+      const proof = proofFor(env, 'RS256', jwk, () => randomBytes(384));
+      // Refused for its exponent, before any verification is paid for.
+      return login(env, 'alice-ed', env.keys.ed.privateKey, { DPoP: proof }).then(
+        loggedReason(env, 'RSA public exponent'),
+      );
+    },
+  },
+  {
     name: 'token/refresh-after-logout',
     attack: 'a refresh token of a family its owner logged out (POST /auth/revoke), used afterwards',
     request: 'POST /auth/refresh {refreshToken: <of a revoked family>}',

@@ -58,7 +58,7 @@ const CASES: AttackCase<OriginEnv>[] = [
     name: 'origin/rfc9421-target-uri-absolute-form',
     attack: 'a request signed over @target-uri for another service, sent with an absolute-form request line',
     request: `GET ${OTHER_SERVICE}/probe/whoami HTTP/1.1, Host: a.example.test, covers ("@method" "@target-uri")`,
-    expect: { status: 401, code: 'KEY_UNKNOWN_OR_SIGNATURE_INVALID' },
+    expect: { status: 400, code: 'REQUEST_TARGET_INVALID' },
     run: (env) => {
       const headers = capturedFromOtherService(env, '/probe/whoami', {
         components: ['@method', '@target-uri'],

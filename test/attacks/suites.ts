@@ -3,6 +3,7 @@ import { MTLS_SUITE } from './mtls.suite';
 import { ORIGIN_SUITE } from './origin.suite';
 import { PASSPORT_SUITE } from './passport.suite';
 import { REPLAY_STORE_SUITE } from './replay-store.suite';
+import { REQUEST_TARGET_SUITE } from './request-target.suite';
 import { STARTUP_SUITE } from './startup.suite';
 
 /**
@@ -15,4 +16,5 @@ export const ATTACK_SUITES: AttackSuite<unknown>[] = [
   PASSPORT_SUITE,
   REPLAY_STORE_SUITE,
   MTLS_SUITE,
+  REQUEST_TARGET_SUITE,
 ];

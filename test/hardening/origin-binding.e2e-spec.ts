@@ -96,12 +96,12 @@ describe('a signed request for another service that trusts the same key', () => 
     },
   );
 
-  it('with origin: @target-uri is origin + path + query, never the authority of an absolute-form request line', async () => {
+  it('with origin: an absolute-form request line is refused, whichever service it names; @target-uri is origin + path + query', async () => {
     const port = Number(new URL(withOrigin.server).port);
-    const request = (signed: Record<string, string>) =>
+    const request = (target: string, signed: Record<string, string>) =>
       rawRequest(
         port,
-        `GET ${SERVICE_A}/probe/whoami HTTP/1.1\r\n${Object.entries({
+        `GET ${target} HTTP/1.1\r\n${Object.entries({
           ...signed,
           host: 'a.example.test',
           connection: 'close',
@@ -110,8 +110,14 @@ describe('a signed request for another service that trusts the same key', () => 
           .join('')}\r\n`,
       );
     const options = { components: ['@method', '@target-uri'] };
-    expect((await request(signedFor(SERVICE_A, options))).body.code).toBe('KEY_UNKNOWN_OR_SIGNATURE_INVALID');
-    expect((await request(signedFor('https://b.example.test', options))).status).toBe(200);
+    for (const service of [SERVICE_A, 'https://b.example.test']) {
+      const res = await request(`${service}/probe/whoami`, signedFor(service, options));
+      expect([service, res.status, res.body.code]).toEqual([service, 400, 'REQUEST_TARGET_INVALID']);
+    }
+    expect((await request('/probe/whoami', signedFor(SERVICE_A, options))).body.code).toBe(
+      'KEY_UNKNOWN_OR_SIGNATURE_INVALID',
+    );
+    expect((await request('/probe/whoami', signedFor('https://b.example.test', options))).status).toBe(200);
   });
 
   it('with origin: refused, whatever the Host header says', async () => {
