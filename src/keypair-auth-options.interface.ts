@@ -51,13 +51,6 @@ export interface KeyCacheOptions {
   negativeTtlSeconds?: number;
   /** Most unknown ids remembered, in a cache of their own so they never evict known keys (default 10,000). */
   negativeMax?: number;
-  /**
-   * Cold lookups per second (per instance) that may find nothing (default 1,000). Beyond
-   * it, ids that are not cached are refused with 503 without a query until the budget
-   * refills: a flood of random ids costs at most this many queries a second, but a real
-   * key that is not cached yet is refused too while the flood lasts.
-   */
-  unknownLookupsPerSecond?: number;
 }
 
 export interface KeypairAuthModuleOptions {

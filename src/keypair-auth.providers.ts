@@ -68,7 +68,6 @@ export const keypairAuthProviders: Provider[] = [
         cacheTtlMs: options.keyCache.ttlMs,
         negativeTtlMs: options.keyCache.negativeTtlMs,
         negativeMax: options.keyCache.negativeMax,
-        unknownLookupsPerSecond: options.keyCache.unknownLookupsPerSecond,
         lastUsedFlushIntervalMs: options.lastUsedFlushIntervalMs,
         invalidationBus: options.cacheInvalidation,
       });

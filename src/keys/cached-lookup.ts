@@ -1,7 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { KeyStoreUnavailableError } from './key-store-unavailable.error';
 import { LoadEpochs } from './load-epochs';
-import type { UnknownLookupBudget } from './unknown-lookup-budget';
 
 export interface CachedLookupOptions {
   max: number;
@@ -10,8 +9,6 @@ export interface CachedLookupOptions {
   negativeMax?: number;
   /** How long "not found" is remembered. */
   negativeTtlMs: number;
-  /** Bounds the queries that unknown ids cost per second (shared with other lookups). */
-  budget?: UnknownLookupBudget;
 }
 
 /**
@@ -66,18 +63,14 @@ export class CachedLookup<T extends object> {
   }
 
   private async load(id: string, load: () => Promise<T | null>): Promise<T | null> {
-    const budget = this.options.budget;
-    budget?.take();
     const ticket = this.epochs.start(id);
     let value: T | null;
     try {
       value = await load();
     } catch (error) {
       this.epochs.finish(ticket);
-      budget?.giveBack();
       throw new KeyStoreUnavailableError(error instanceof Error ? error.message : String(error));
     }
-    if (value !== null) budget?.giveBack();
     // A load that an invalidation overtook answers its own callers, but is not remembered.
     if (this.epochs.finish(ticket)) {
       if (value === null) this.unknown.set(id, true);

@@ -8,7 +8,6 @@ import { KeyFormatError } from './key-format.error';
 import { MAX_RSA_BITS, parsePublicKey } from './key-formats';
 import { CachedLookup } from './cached-lookup';
 import { LastUsedRecorder } from './last-used-recorder';
-import { UnknownLookupBudget } from './unknown-lookup-budget';
 import { PublicKey } from './public-key.entity';
 import type { KeyView, RegisteredKey } from './registered-key';
 import { assertRoleNames } from './typeorm-user-directory';
@@ -21,7 +20,6 @@ export interface KeyRegistryOptions {
   /** Most ids remembered as unknown, per cache (default 10,000). */
   negativeMax?: number;
   /** Cold lookups per second that may find nothing before cold lookups are refused (default 1,000). */
-  unknownLookupsPerSecond?: number;
   lastUsedFlushIntervalMs: number;
   /** Smallest RSA modulus accepted at registration (2048; lower only in tests of old vectors). */
   minRsaBits?: number;
@@ -44,9 +42,8 @@ const HEX_SHA256 = /^[0-9a-f]{64}$/;
  * Registers, finds, and revokes public keys. Lookups on the request path are served
  * from a bounded in-process cache holding parsed KeyObjects, so a steady stream from
  * known keys makes no query and parses no PEM. Unknown ids are remembered briefly, in
- * caches of their own, and one budget bounds the queries they cost per second, so a
- * flood of random ids neither evicts known keys nor becomes more than
- * `unknownLookupsPerSecond` queries. Revocation through this class drops the cached
+ * caches of their own, so a flood of random ids never evicts known keys, and one id
+ * costs at most one query per `negativeTtlMs`. Revocation through this class drops the cached
  * entries at once, and voids the lookups in flight.
  */
 export class KeyRegistry {
@@ -69,7 +66,6 @@ export class KeyRegistry {
       ttlMs: options.cacheTtlMs,
       negativeMax: options.negativeMax ?? 10_000,
       negativeTtlMs: options.negativeTtlMs,
-      budget: new UnknownLookupBudget(options.unknownLookupsPerSecond ?? 1000),
     };
     const byName = { ...lookup, max: Math.min(options.cacheMax, 10_000) };
     this.keys = new CachedLookup(lookup);

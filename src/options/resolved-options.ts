@@ -44,7 +44,6 @@ export interface ResolvedKeypairAuthOptions {
     ttlMs: number;
     negativeTtlMs: number;
     negativeMax: number;
-    unknownLookupsPerSecond: number;
   };
   lastUsedFlushIntervalMs: number;
   /** null when clientCertificate is not configured. */

@@ -18,7 +18,6 @@ describe('validateOptions', () => {
       ttlMs: 60_000,
       negativeTtlMs: 5000,
       negativeMax: 10_000,
-      unknownLookupsPerSecond: 1000,
     });
     expect(o.origin).toBeNull();
   });

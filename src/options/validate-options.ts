@@ -148,7 +148,6 @@ export function validateOptions(raw: KeypairAuthModuleOptions = {}): ResolvedKey
     'ttlSeconds',
     'negativeTtlSeconds',
     'negativeMax',
-    'unknownLookupsPerSecond',
   ]);
 
   for (const [name, store] of [['replayStore', raw.replayStore]] as const) {
@@ -205,14 +204,6 @@ export function validateOptions(raw: KeypairAuthModuleOptions = {}): ResolvedKey
       negativeTtlMs:
         1000 * number('keyCache.negativeTtlSeconds', keyCache.negativeTtlSeconds, 5, 0, 3600, 'seconds'),
       negativeMax: number('keyCache.negativeMax', keyCache.negativeMax, 10_000, 1, 10_000_000, 'entries'),
-      unknownLookupsPerSecond: number(
-        'keyCache.unknownLookupsPerSecond',
-        keyCache.unknownLookupsPerSecond,
-        1000,
-        1,
-        1_000_000,
-        'lookups per second',
-      ),
     },
     lastUsedFlushIntervalMs: number(
       'lastUsedFlushIntervalMs',

@@ -7,8 +7,8 @@ import { seedClaims, sign } from '../support/tokens';
 /**
  * What unknown key ids and usernames cost, counted in SQL statements (issue 14, item 7):
  * an unknown id is remembered in a negative cache of its own (so a flood of them never
- * evicts a known key), concurrent lookups of one id share one query, and a budget bounds
- * the queries that distinct unknown ids cost per second.
+ * evicts a known key), and concurrent lookups of one id share one query. Distinct unknown
+ * ids cost one indexed query each, and never make a real key fail.
  */
 const alice = testKey('ed25519', 0);
 const stranger = testKey('ed25519', 6);
@@ -92,7 +92,7 @@ describe('unknown ids cost (almost) no SQL and never evict known keys', () => {
   });
 });
 
-describe('a flood of distinct unknown ids costs at most keyCache.unknownLookupsPerSecond queries a second', () => {
+describe('a flood of distinct unknown ids', () => {
   let t: TestApp;
   const bob = testKey('ed25519', 2);
 
@@ -100,7 +100,7 @@ describe('a flood of distinct unknown ids costs at most keyCache.unknownLookupsP
     t = await createTestApp({
       adapter: 'express',
       database: 'sqlite',
-      options: { keyCache: { unknownLookupsPerSecond: 50 }, lastUsedFlushIntervalMs: 3_600_000 },
+      options: { lastUsedFlushIntervalMs: 3_600_000 },
     });
     const user = await t.addUser('alice', ['reader']);
     await t.registry.register(user, alice.publicPem, { keyId: 'alice-ed' });
@@ -109,27 +109,23 @@ describe('a flood of distinct unknown ids costs at most keyCache.unknownLookupsP
   });
   afterAll(() => t.close());
 
-  it('beyond the budget, uncached ids are refused with 503 without a query; cached keys go on working', async () => {
+  it('costs one query per id, answers every one alike, and never refuses a real key, cached or not', async () => {
     expect((await aliceRequest(t)).status).toBe(200);
-    const started = Date.now();
     const before = t.queries.count;
-    const statuses = await flood(t, 1000, 20, () => unknownCredential(t, 'rfc9421 keyid', random()));
-    const seconds = (Date.now() - started) / 1000;
-    // 50 at once, then 50 a second while the flood lasts.
-    expect(t.queries.count - before).toBeLessThanOrEqual(50 + Math.ceil(50 * seconds));
-    expect(statuses[503]).toBeGreaterThan(0);
-    // Known and cached: unaffected, and still no query.
+    const statuses = await flood(t, 1000, 50, () => unknownCredential(t, 'rfc9421 keyid', random()));
+    // The red team of issue 14 found that a per-second budget of unknown lookups answered
+    // 503 for uncached ids but 401 for cached ones: an oracle, and a lever against real keys.
+    expect(statuses).toEqual({ 401: 1000 });
+    expect(t.queries.count - before).toBeLessThanOrEqual(1000);
     const cached = t.queries.count;
     expect((await aliceRequest(t)).status).toBe(200);
     expect(t.queries.count - cached).toBe(0);
-    // The trade-off: a real key that is not cached yet waits for the budget to refill.
-    const bobRequest = async () =>
-      fetch(`${t.server}/probe/whoami`, {
-        headers: {
-          authorization: `JWT ${await sign(bob.privateKey, { alg: 'EdDSA', kid: 'bob-1' }, seedClaims('bob'))}`,
-        },
-      });
-    await new Promise((r) => setTimeout(r, 1100));
-    expect((await bobRequest()).status).toBe(200);
+    // bob's key was never looked up: it is found at once, flood or not.
+    const bobRes = await fetch(`${t.server}/probe/whoami`, {
+      headers: {
+        authorization: `JWT ${await sign(bob.privateKey, { alg: 'EdDSA', kid: 'bob-1' }, seedClaims('bob'))}`,
+      },
+    });
+    expect(bobRes.status).toBe(200);
   });
 });
