@@ -1,4 +1,5 @@
 import type { AttackSuite } from './attack-suite';
+import { KEY_CACHE_SUITE } from './key-cache.suite';
 import { MTLS_SUITE } from './mtls.suite';
 import { ORIGIN_SUITE } from './origin.suite';
 import { PASSPORT_SUITE } from './passport.suite';
@@ -17,4 +18,5 @@ export const ATTACK_SUITES: AttackSuite<unknown>[] = [
   REPLAY_STORE_SUITE,
   MTLS_SUITE,
   REQUEST_TARGET_SUITE,
+  KEY_CACHE_SUITE,
 ];

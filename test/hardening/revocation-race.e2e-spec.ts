@@ -1,5 +1,6 @@
 import { PublicKey, TokenGenerations } from '../../src';
 import { TokenGeneration } from '../../src/tokens/token-generation.entity';
+import { deferred, holdNextCall } from '../support/held-call';
 import { testKey } from '../support/keys';
 import { createTestApp, TestApp } from '../support/test-app';
 import { seedClaims, sign } from '../support/tokens';
@@ -10,25 +11,6 @@ import { seedClaims, sign } from '../support/tokens';
  * promise, revokes meanwhile, then releases the read: the next request must see the
  * revocation, not the stale read (before the fix: accepted for keyCache.ttlSeconds).
  */
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
-/** Makes the next call of `object[method]` read at once but answer only when `gate` opens. */
-function holdNextCall<T extends object>(object: T, method: keyof T, gate: Promise<void>): Promise<void> {
-  const original = object[method] as unknown as (...args: unknown[]) => Promise<unknown>;
-  const started = deferred();
-  const spy = jest.spyOn(object, method as never).mockImplementationOnce(((...args: unknown[]) => {
-    const result = original.apply(object, args); // the read happens now, before the revocation
-    started.resolve();
-    return gate.then(() => result);
-  }) as never);
-  void gate.then(() => spy.mockRestore());
-  return started.promise;
-}
-
 describe('a revocation during a lookup in flight is not undone by it', () => {
   let t: TestApp;
   const key = testKey('ed25519', 0);
