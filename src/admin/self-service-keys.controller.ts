@@ -1,11 +1,23 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards, UsePipes } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Optional,
+  Param,
+  Post,
+  UseGuards,
+  UsePipes,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentSecurityContext } from '../context/current-security-context.decorator';
 import { SecurityContext } from '../context/security-context';
+import { CertificateRegistry } from '../certificate-strategy/certificate-registry';
 import { authError } from '../errors/keypair-auth.exception';
 import { KeypairRequestException } from '../errors/request-error.exception';
 import { KeypairAuthGuard } from '../guards/keypair-auth.guard';
-import { keyProofOf } from '../keys/key-proof';
+import { keyProofOf, KeyProofOutcome } from '../keys/key-proof';
 import { KeyRegistry } from '../keys/key-registry';
 import type { KeyView } from '../keys/registered-key';
 import { RegisterKeyDto } from './dto/register-key.dto';
@@ -31,6 +43,7 @@ export class SelfServiceKeysController {
   constructor(
     private readonly keys: KeyAdminService,
     private readonly registry: KeyRegistry,
+    @Optional() private readonly certificates?: CertificateRegistry,
   ) {}
 
   @Get()
@@ -63,6 +76,7 @@ export class SelfServiceKeysController {
         403,
       );
     }
+    const expiresAt = await this.expiryWithin(proof, dto.expiresAt);
     const roles = dto.roles ?? [...ctx.roles];
     const exceeding = roles.filter((r) => !ctx.hasRole(r));
     if (exceeding.length > 0) {
@@ -72,7 +86,36 @@ export class SelfServiceKeysController {
         403,
       );
     }
-    return this.keys.register(ctx.user, { ...dto, roles });
+    return this.keys.register(ctx.user, { ...dto, roles, expiresAt });
+  }
+
+  /**
+   * A new key never outlives the credential that registers it: without `expiresAt` it
+   * expires with that key (or certificate), and a later one is refused. Otherwise a key
+   * an admin gave an hour could make itself a permanent one.
+   */
+  private async expiryWithin(
+    proof: Exclude<KeyProofOutcome, { kind: 'none' }>,
+    requested: string | undefined,
+  ): Promise<string | undefined> {
+    let limit: number | null;
+    if (proof.kind === 'key') limit = proof.key.expiresAt;
+    else {
+      const registration = await this.certificates?.get(proof.fingerprint);
+      if (!registration) throw authError('KEY_REGISTRATION_NEEDS_KEY_PROOF', 'certificate not registered');
+      limit = Date.parse(registration.notAfter);
+    }
+    if (limit === null) return requested;
+    if (requested === undefined) return new Date(limit).toISOString();
+    if (!(Date.parse(requested) <= limit)) {
+      throw new KeypairRequestException(
+        'KEY_OUTLIVES_CREDENTIAL',
+        `A key registered with this credential must expire by ${new Date(limit).toISOString()}, when the ` +
+          'credential does; leave expiresAt out to use that time, or ask an admin for a longer-lived key.',
+        403,
+      );
+    }
+    return requested;
   }
 
   @Delete(':keyId')

@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { AttackCase } from './attack-harness';
 import type { AttackEnv } from './attack-env';
 import { nonce, now, seedClaims, sign, unsecured } from '../support/tokens';
@@ -340,6 +340,32 @@ export const ESCALATION_CASES: Case[] = [
           keyId: 'https://social.example/users/victim#main-key',
         }),
       }),
+  },
+  {
+    name: 'roles/self-service-key-outlives-credential',
+    attack:
+      'a key an admin gave one hour registers, through self-service, a key of its account that expires in 2099',
+    request:
+      'POST /keys {publicKey: new, expiresAt: "2099-01-01T00:00:00Z"}, JWT {kid: <a key expiring in 1 h>}',
+    expect: { status: 403, code: 'KEY_OUTLIVES_CREDENTIAL' },
+    run: async (env) => {
+      const user = await env.t.addUser(`temp${randomBytes(4).toString('hex')}`, ['reader']);
+      const key = generateKeyPairSync('ed25519');
+      const keyId = `${user.username}-1h`;
+      await env.t.registry.register(user, key.publicKey.export({ type: 'spki', format: 'pem' }).toString(), {
+        keyId,
+        expiresAt: new Date(Date.now() + 3_600_000),
+      });
+      const token = await sign(key.privateKey, { alg: 'EdDSA', kid: keyId }, seedClaims(user.username));
+      return env.send('/keys', {
+        method: 'POST',
+        headers: { authorization: `JWT ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          publicKey: generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }),
+          expiresAt: '2099-01-01T00:00:00Z',
+        }),
+      });
+    },
   },
   {
     name: 'roles/reader-key-on-admin-api',
