@@ -143,12 +143,7 @@ export function validateOptions(raw: KeypairAuthModuleOptions = {}): ResolvedKey
   }
 
   const keyCache = raw.keyCache ?? {};
-  checkKeys('keyCache.', keyCache, [
-    'max',
-    'ttlSeconds',
-    'negativeTtlSeconds',
-    'negativeMax',
-  ]);
+  checkKeys('keyCache.', keyCache, ['max', 'ttlSeconds', 'negativeTtlSeconds', 'negativeMax']);
 
   for (const [name, store] of [['replayStore', raw.replayStore]] as const) {
     if (store !== undefined && typeof store?.claim !== 'function') {
