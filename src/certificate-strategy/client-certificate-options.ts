@@ -422,7 +422,12 @@ function validateTrustedProxies(value: unknown): {
   };
 }
 
-/** An inclusive range of addresses in one family, as integers. */
+/**
+ * An inclusive range of addresses in one family, as integers. Written here because no
+ * library we depend on answers "does this list cover every address": proxy-addr only
+ * matches one address, its ipaddr.js copy is private, and node:net BlockList only checks
+ * single addresses too. The parsing leans on node:net isIP and the WHATWG URL parser.
+ */
 interface AddressRange {
   readonly family: 4 | 6;
   readonly start: bigint;
