@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { encodeForwardedCertificate, IssuedCertificate, KeypairAuthModuleOptions } from '../../src';
 import { send } from '../support/certificates';
 import { createTestApp } from '../support/test-app';
@@ -129,6 +130,35 @@ export const CERTIFICATE_CASES: Case[] = [
     request: `from ${ATTACKER}: SSL_CLIENT_S_DN: CN=admin, SSL_CLIENT_VERIFY: SUCCESS`,
     expect: { status: 400, code: 'CERT_HEADER_UNTRUSTED' },
     run: (env) => whoami(env, ['SSL_CLIENT_S_DN', 'CN=admin', 'SSL_CLIENT_VERIFY', 'SUCCESS'], ATTACKER),
+  },
+  {
+    name: 'cert/name-mapped-unregistered-adds-key',
+    attack:
+      'a certificate matched only by its CN (no registration, so nothing bounds its life here) adds a permanent key to the account',
+    request: 'POST /keys {publicKey} with the nginx headers of a CA-issued, unregistered CN=unregistered',
+    expect: { status: 403, code: 'KEY_REGISTRATION_NEEDS_KEY_PROOF' },
+    run: async (env) => {
+      const post = (cert: IssuedCertificate) =>
+        env.send('/keys', {
+          method: 'POST',
+          headers: [...nginx(cert), 'content-type', 'application/json'],
+          body: JSON.stringify({
+            publicKey: generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }),
+          }),
+        });
+      // Control: a registered certificate adds a key that expires with the certificate.
+      const registered = await post(env.certs.registered);
+      const expiresAt = (registered.body as { expiresAt?: string }).expiresAt;
+      if (
+        registered.status !== 201 ||
+        expiresAt === undefined ||
+        Date.parse(expiresAt) > Date.now() + 400 * 86_400_000
+      )
+        throw new Error(`registered certificate: ${registered.status} ${registered.text.slice(0, 200)}`);
+      if ((await env.t.registry.directory.findByUsername('unregistered')) === null)
+        await env.t.addUser('unregistered', ['reader']);
+      return post(env.certs.unregistered);
+    },
   },
   {
     name: 'cert/cn-injection-slash',
