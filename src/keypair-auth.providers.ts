@@ -70,6 +70,7 @@ export const keypairAuthProviders: Provider[] = [
         negativeMax: options.keyCache.negativeMax,
         lastUsedFlushIntervalMs: options.lastUsedFlushIntervalMs,
         invalidationBus: options.cacheInvalidation,
+        reservedKeyIds: new Set(options.httpSignature.hmacKeys.keys()),
       });
       await registry.listen();
       return registry;

@@ -19,8 +19,13 @@ export interface KeyRegistryOptions {
   negativeTtlMs: number;
   /** Most ids remembered as unknown, per cache (default 10,000). */
   negativeMax?: number;
-  /** Cold lookups per second that may find nothing before cold lookups are refused (default 1,000). */
   lastUsedFlushIntervalMs: number;
+  /**
+   * Key ids of the configured HMAC shared secrets (`httpSignature.hmacKeys`). No key is
+   * registered or found under them: a row that did (through SQL, say) would make the
+   * shared secret pass for a signature by that key, a key proof.
+   */
+  reservedKeyIds?: ReadonlySet<string>;
   /** Smallest RSA modulus accepted at registration (2048; lower only in tests of old vectors). */
   minRsaBits?: number;
   /** Tells other instances to drop their cached entries (see the Redis bus). */
@@ -85,6 +90,7 @@ export class KeyRegistry {
    * asymmetric_jwt_auth clients). Resolves null when unknown.
    */
   async findKey(kid: string): Promise<RegisteredKey | null> {
+    if (this.options.reservedKeyIds?.has(kid)) return null;
     return this.keys.get(kid, async () => {
       // One query either way: a 64-hex keyId is its own key's pemSha256, so both name one row.
       const row = await this.repo.findOne({
@@ -97,6 +103,7 @@ export class KeyRegistry {
 
   /** findKey() answered from the cache alone: undefined when the cache does not know `kid`. */
   cachedKey(kid: string): RegisteredKey | null | undefined {
+    if (this.options.reservedKeyIds?.has(kid)) return null;
     return this.keys.peek(kid);
   }
 
@@ -152,6 +159,13 @@ export class KeyRegistry {
       throw error;
     }
     const keyId = reg.keyId ?? parsed.thumbprint;
+    if (this.options.reservedKeyIds?.has(keyId)) {
+      throw new KeypairRequestException(
+        'KEY_ID_INVALID',
+        `keyId ${JSON.stringify(keyId)} is the keyid of a configured HMAC shared secret (httpSignature.hmacKeys); ` +
+          'choose another, or leave it out to use the key fingerprint.',
+      );
+    }
     if (!KEY_ID_PATTERN.test(keyId) || (HEX_SHA256.test(keyId) && keyId !== parsed.pemSha256)) {
       throw new KeypairRequestException(
         'KEY_ID_INVALID',

@@ -1,3 +1,5 @@
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { PublicKey } from '../../src';
 import { signRequest, SignRequestOptions } from '../../src/client';
 import { send } from '../support/certificates';
 import { testKey, TestKeyPair } from '../support/keys';
@@ -53,6 +55,30 @@ function capturedFromOtherService(
 const replayHere = (env: OriginEnv, path: string, headers: Record<string, string>) =>
   send(`${env.t.server}${path}`, { headers: { ...headers, host: new URL(OTHER_SERVICE).host } });
 
+/** A POST of `body` to `path`, signed (RFC 9421) with the shared HMAC secret of `svc-hmac` only. */
+function hmacPost(env: OriginEnv, path: string, body: string) {
+  const digest = `sha-256=:${createHash('sha256').update(body).digest('base64')}:`;
+  const params = `("@method" "@authority" "@path" "content-digest");created=${Math.floor(Date.now() / 1000)};nonce="${randomBytes(8).toString('hex')}";keyid="svc-hmac";alg="hmac-sha256"`;
+  const base = [
+    '"@method": POST',
+    `"@authority": ${new URL(THIS_ORIGIN).host}`,
+    `"@path": ${path}`,
+    `"content-digest": ${digest}`,
+    `"@signature-params": ${params}`,
+  ].join('\n');
+  const signature = createHmac('sha256', HMAC_SECRET).update(base).digest('base64');
+  return send(`${env.t.server}${path}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'content-digest': digest,
+      'signature-input': `sig1=${params}`,
+      signature: `sig1=:${signature}:`,
+    },
+    body,
+  });
+}
+
 const CASES: AttackCase<OriginEnv>[] = [
   {
     name: 'origin/rfc9421-target-uri-absolute-form',
@@ -106,6 +132,44 @@ const CASES: AttackCase<OriginEnv>[] = [
         { keyId: 'svc-hmac', privateKey: env.ed.privateKey, includeAlg: true },
       ).headers;
       return send(`${env.t.server}/probe/whoami`, { headers });
+    },
+  },
+  {
+    name: 'hmac/key-takes-hmac-keyid',
+    attack:
+      'alice registers one of her keys under the keyid of a configured HMAC secret, to make that secret a key proof',
+    request: 'POST /keys {publicKey, keyId: "svc-hmac"} signed by alice-ed',
+    expect: { status: 400, code: 'KEY_ID_INVALID' },
+    run: (env) => {
+      const body = JSON.stringify({ publicKey: testKey('ed25519', 45).publicPem, keyId: 'svc-hmac' });
+      const headers = signRequest(
+        { method: 'POST', url: `${THIS_ORIGIN}/keys`, headers: { 'content-type': 'application/json' }, body },
+        { keyId: 'alice-ed', privateKey: env.ed.privateKey },
+      ).headers;
+      return send(`${env.t.server}/keys`, { method: 'POST', headers, body });
+    },
+  },
+  {
+    name: 'hmac/shared-secret-with-colliding-key-row-adds-key',
+    attack:
+      'a registry row whose keyId equals a configured HMAC keyid (written by SQL or an older version) makes the shared secret count as a key proof',
+    request:
+      'POST /keys signed with hmac-sha256 under keyid "svc-hmac", with a key row "svc-hmac" of alice in the table',
+    expect: { status: 403, code: 'KEY_REGISTRATION_NEEDS_KEY_PROOF' },
+    run: async (env) => {
+      const repo = env.t.dataSource.getRepository(PublicKey);
+      if (!(await repo.findOneBy({ keyId: 'svc-hmac' }))) {
+        // The row as SQL (or a version before the check) would leave it: a key of alice renamed to the HMAC keyid.
+        const alice = (await env.t.registry.directory.findByUsername('alice'))!;
+        await env.t.registry.register(alice, testKey('ed25519', 46).publicPem, { keyId: 'alice-renamed' });
+        await repo.update({ keyId: 'alice-renamed' }, { keyId: 'svc-hmac' });
+        env.t.registry.invalidateIds(['svc-hmac']);
+      }
+      return hmacPost(
+        env,
+        '/keys',
+        JSON.stringify({ publicKey: testKey('ed25519', 44).publicPem, keyId: 'minted-by-hmac' }),
+      );
     },
   },
 ];
