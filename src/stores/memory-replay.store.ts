@@ -12,9 +12,10 @@ export interface MemoryReplayStoreOptions {
 const MIN_CAPACITY = 1024;
 /**
  * Slots a claim on a full store examines for expired nonces to reclaim before it is
- * refused: bounded work (about a microsecond), never a sweep of the whole store.
+ * refused: bounded work (a few microseconds), never a sweep of the whole store. As large
+ * as the smallest table, so a small store sees every expired nonce at once.
  */
-export const FULL_STORE_SWEEP_SLOTS = 512;
+export const FULL_STORE_SWEEP_SLOTS = MIN_CAPACITY;
 
 /**
  * In-process replay store: for one instance only (use the Redis or TypeORM store
