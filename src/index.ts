@@ -1,6 +1,10 @@
 // The public API of nestjs-keypair-auth. Everything an app or an implementer of an
 // extension point needs is exported here; nothing needs a deep import into dist/.
 
+// First: a missing peer dependency (Nest, TypeORM, …) fails here with the command that installs it.
+import './check-peer-dependencies';
+export { MissingPeerDependencyError } from './peer-dependencies';
+
 // Module and options
 export { KeypairAuthModule } from './keypair-auth.module';
 export type {

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import passport from 'passport';
-import type { Strategy } from 'passport';
+import type { PassportStatic, Strategy } from 'passport';
 import { KeypairAuthConfigurationError as ConfigError } from '../errors/configuration.error';
 import { authError } from '../errors/keypair-auth.exception';
 import { AuthRequest, toAuthRequest } from '../http/auth-request';
@@ -79,7 +79,7 @@ class DelegatingStrategy implements Strategy {
  * the process, that one.
  */
 export class PassportRegistry {
-  readonly passport = new passport.Passport();
+  readonly passport: InstanceType<PassportStatic['Passport']> = new passport.Passport();
   readonly entries: StrategyEntry[] = [];
   /** The strategies' own functions, called without Passport's per-request machinery (see KeypairStrategy). */
   private readonly runs = new Map<string, StrategyRun>();

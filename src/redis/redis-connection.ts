@@ -1,4 +1,5 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import { requireOptionalPeer } from '../peer-dependencies';
 
 /** An ioredis client: a plain connection, a Sentinel-managed one, or a Cluster. */
 export type RedisClient = Redis | Cluster;
@@ -23,9 +24,11 @@ export const FAIL_FAST_REDIS_OPTIONS: RedisOptions = {
  * and pass it to the stores: every option passes straight through to ioredis.
  */
 export function createRedisClient(url: string, options: RedisOptions = {}): Redis {
-  // Loaded lazily so the core never needs ioredis installed.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { Redis: RedisCtor } = require('ioredis') as typeof import('ioredis');
+  // Loaded lazily so the core never needs ioredis installed (an optional peer dependency).
+  const { Redis: RedisCtor } = requireOptionalPeer<typeof import('ioredis')>(
+    'ioredis',
+    'for its Redis stores (nestjs-keypair-auth/redis)',
+  );
   const client = new RedisCtor(url, { ...FAIL_FAST_REDIS_OPTIONS, ...options });
   client.on('error', () => undefined); // reported through failed commands; avoid unhandled 'error' events
   return client;
