@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { addKeypairAuthSecuritySchemes } from '../src';
 import { DemoAppModule, DemoConfig } from './demo-app.module';
 
 export type HttpAdapterName = 'express' | 'fastify';
@@ -31,11 +32,12 @@ export async function createDemoApp(
   }
   const document = SwaggerModule.createDocument(
     app,
-    new DocumentBuilder()
-      .setTitle('keypair-auth demo')
-      .setDescription('Public-key authentication for NestJS: admin API, self-service keys, whoami.')
-      .addBearerAuth()
-      .build(),
+    addKeypairAuthSecuritySchemes(
+      new DocumentBuilder()
+        .setTitle('keypair-auth demo')
+        .setDescription('Public-key authentication for NestJS: admin API, self-service keys, whoami.')
+        .addBearerAuth(),
+    ).build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
   app.enableShutdownHooks();
