@@ -1,13 +1,15 @@
-import { INestApplication } from '@nestjs/common';
+import { Controller, Get, INestApplication, UseGuards } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import request from 'supertest';
 import {
   addKeypairAuthSecuritySchemes,
+  ApiKeypairAuth,
   AUTH_ERROR_CODES,
   dataSourceOptionsFromUrl,
   KEYPAIR_AUTH_SECURITY_SCHEMES as SCHEMES,
+  KeypairAuthGuard,
   KeypairAuthModule,
   KeyRegistry,
 } from '../../src';
@@ -27,22 +29,36 @@ type Schema = { $ref?: string; allOf?: Schema[]; properties?: Record<string, { e
 const ERROR_REF = '#/components/schemas/KeypairAuthErrorBody';
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 
+/** An app's own route, described with the library's decorator. */
+@Controller('orders')
+@UseGuards(KeypairAuthGuard)
+@ApiKeypairAuth()
+class OrdersController {
+  @Get()
+  list(): string[] {
+    return [];
+  }
+}
+
 /** The app of the demo with every library feature on: admin API, self-service, certificates, tokens, JWKS. */
 describe('OpenAPI document of the library routes', () => {
   let app: INestApplication;
   let server: string;
   let document: OpenAPIObject;
-  let admin: string;
   const adminKey = testKey('ed25519', 0);
+  /** A fresh client JWT of the admin (each is single-use). */
+  const admin = () => jwtHeader(adminKey.privateKey, 'root', 'root-ed');
 
   const operations = (): { path: string; method: string; op: Operation }[] =>
-    Object.entries(document.paths).flatMap(([path, item]) =>
-      METHODS.filter((m) => (item as Record<string, unknown>)[m]).map((method) => ({
-        path,
-        method,
-        op: (item as Record<string, Operation>)[method],
-      })),
-    );
+    Object.entries(document.paths)
+      .filter(([path]) => path !== '/orders')
+      .flatMap(([path, item]) =>
+        METHODS.filter((m) => (item as Record<string, unknown>)[m]).map((method) => ({
+          path,
+          method,
+          op: (item as Record<string, Operation>)[method],
+        })),
+      );
   const op = (method: string, path: string): Operation => {
     const found = (document.paths[path] as Record<string, Operation> | undefined)?.[method];
     if (!found) throw new Error(`${method.toUpperCase()} ${path} is not in the document`);
@@ -54,7 +70,9 @@ describe('OpenAPI document of the library routes', () => {
     errorSchema(o, status)?.allOf?.[1]?.properties?.code?.enum ?? [];
 
   /** A real error answer carries a code the document lists for its operation and status. */
-  const documents = (method: string, path: string, res: request.Response) => {
+  const documents = (method: string, path: string, res: request.Response, status?: number) => {
+    if (status !== undefined)
+      expect([path, res.status, res.body.code]).toEqual([path, status, expect.any(String)]);
     expect(res.body.code).toEqual(expect.any(String));
     expect(codesOf(op(method, path), res.status)).toContain(res.body.code);
   };
@@ -72,6 +90,7 @@ describe('OpenAPI document of the library routes', () => {
           jwksEndpoint: true,
         }),
       ],
+      controllers: [OrdersController],
     }).compile();
     app = moduleRef.createNestApplication({ rawBody: true, logger: false });
     await app.listen(0, '127.0.0.1');
@@ -83,7 +102,6 @@ describe('OpenAPI document of the library routes', () => {
     const registry = app.get(KeyRegistry);
     const root = await registry.directory.create!('root', ['admin']);
     await registry.register(root, adminKey.publicPem, { keyId: 'root-ed' });
-    admin = await jwtHeader(adminKey.privateKey, 'root', 'root-ed');
   });
   afterAll(() => app?.close());
 
@@ -180,6 +198,30 @@ describe('OpenAPI document of the library routes', () => {
     expect(op('get', '/.well-known/jwks.json').security ?? []).toEqual([]);
   });
 
+  it('describes an app route with @ApiKeypairAuth() like the library routes', async () => {
+    const orders = op('get', '/orders');
+    expect((orders.security ?? []).map((r) => Object.keys(r)[0]).sort()).toEqual(
+      Object.values(SCHEMES).sort(),
+    );
+    expect(errorSchema(orders, 401)?.allOf?.[0]?.$ref).toBe(ERROR_REF);
+    documents('get', '/orders', await request(server).get('/orders'));
+    expect(
+      (
+        await request(server)
+          .get('/orders')
+          .set('Authorization', await admin())
+      ).status,
+    ).toBe(200);
+  });
+
+  it('documents list responses as arrays of the library schemas', () => {
+    const ok = op('get', '/admin/users').responses['200'].content?.['application/json'].schema as {
+      type?: string;
+      items?: { $ref?: string };
+    };
+    expect(ok).toEqual({ type: 'array', items: { $ref: '#/components/schemas/KeypairAuthUser' } });
+  });
+
   it('documents the token endpoints with request and response schemas', () => {
     const body = (path: string) => op('post', path).requestBody?.content['application/json'].schema.$ref;
     expect(body('/auth/challenge')).toBe('#/components/schemas/KeypairAuthChallengeRequest');
@@ -200,34 +242,38 @@ describe('OpenAPI document of the library routes', () => {
   });
 
   it('lists the codes the routes really answer', async () => {
-    documents('get', '/admin/users', await request(server).get('/admin/users'));
+    const post = (path: string) => request(server).post(path);
+    documents('get', '/admin/users', await request(server).get('/admin/users'), 401);
     documents(
       'delete',
       '/admin/keys/{keyId}',
-      await request(server).delete('/admin/keys/nope').set('Authorization', admin),
+      await request(server)
+        .delete('/admin/keys/nope')
+        .set('Authorization', await admin()),
+      404,
     );
+    const root = { username: 'root', roles: [] };
     documents(
       'post',
       '/admin/users',
-      await request(server)
-        .post('/admin/users')
-        .set('Authorization', await jwtHeader(adminKey.privateKey, 'root', 'root-ed'))
-        .send({ username: 'root', roles: [] }),
+      await post('/admin/users')
+        .set('Authorization', await admin())
+        .send(root),
+      409,
     );
-    documents(
-      'post',
-      '/admin/users/{username}/keys',
-      await request(server)
-        .post('/admin/users/root/keys')
-        .set('Authorization', await jwtHeader(adminKey.privateKey, 'root', 'root-ed'))
-        .send({ publicKey: 'not a key' }),
-    );
-    documents(
-      'post',
-      '/auth/refresh',
-      await request(server).post('/auth/refresh').send({ refreshToken: 'x' }),
-    );
-    documents('post', '/auth/token', await request(server).post('/auth/token').send({}));
-    documents('post', '/auth/challenge', await request(server).post('/auth/challenge').send({}));
+    const notAKey = { publicKey: 'not a key' };
+    const registered = await post('/admin/users/root/keys')
+      .set('Authorization', await admin())
+      .send(notAKey);
+    documents('post', '/admin/users/{username}/keys', registered, 400);
+    documents('post', '/auth/refresh', await post('/auth/refresh').send({ refreshToken: 'x' }), 401);
+    documents('post', '/auth/token', await post('/auth/token').send({}), 401);
+    documents('post', '/auth/challenge', await post('/auth/challenge').send({}), 400);
+    // An access token may list keys but not add one: 403, documented on POST /keys.
+    const login = await post('/auth/token')
+      .set('Authorization', await admin())
+      .send({});
+    const bearer = `Bearer ${login.body.accessToken}`;
+    documents('post', '/keys', await post('/keys').set('Authorization', bearer).send(notAKey), 403);
   });
 });
