@@ -9,7 +9,7 @@ export type HttpAdapterName = 'express' | 'fastify';
 
 /** Builds the demo app on either adapter, with raw bodies kept for digest checks and OpenAPI at /docs. */
 export async function createDemoApp(
-  config: DemoConfig & { adapter?: HttpAdapterName } = {},
+  config: DemoConfig & { adapter?: HttpAdapterName },
 ): Promise<INestApplication> {
   const module = DemoAppModule.forRoot(config);
   const logger: ('error' | 'warn' | 'log')[] = ['error', 'warn', 'log'];
