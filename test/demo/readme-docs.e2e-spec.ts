@@ -23,6 +23,8 @@ import {
  * is listed, not run. See test/demo/doc-shell-blocks.ts for the convention.
  */
 const LOGIN = /cli -- login\b/;
+/** A block that gets tokens: the CLI's login, or POST /auth/token by hand. */
+const TOKEN_REQUEST = /cli -- login\b|\/auth\/token\b/;
 const REFRESH = /\/auth\/refresh\b/;
 const VERIFY = /--verify-with\b/;
 
@@ -170,7 +172,7 @@ describe('README and docs: every shell block that targets the demo runs against 
           const output = outputs.get(block) ?? '';
           const pairs = tokenPairs(output);
           const where = `${file}:${block.line}`;
-          if (LOGIN.test(block.code)) {
+          if (TOKEN_REQUEST.test(block.code)) {
             expect({ where, printsATokenPair: pairs.length > 0 }).toEqual({ where, printsATokenPair: true });
           }
           if (REFRESH.test(block.code)) {
