@@ -223,7 +223,7 @@ describe('--verify-with, as the docs use it', () => {
     impostor = createServer((_req, res) => res.setHeader('content-type', 'application/json').end(body));
     await new Promise<void>((ok) => impostor.listen(0, '127.0.0.1', ok));
     impostorUrl = `http://127.0.0.1:${(impostor.address() as { port: number }).port}/.well-known/jwks.json`;
-  });
+  }, 90_000);
   afterAll(async () => {
     await new Promise((ok) => impostor?.close(ok));
     await session?.stop();
