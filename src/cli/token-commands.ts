@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createAuthHeader } from '../client/create-auth-header';
-import { TokenClient } from '../client/token-client';
+import { TokenClient, TokenRequestError } from '../client/token-client';
 import type { KeyAlgorithm } from '../keys/key-algorithm';
 import {
   commaList,
@@ -10,6 +10,7 @@ import {
   keyIdArgument,
   usernameArgument,
 } from './cli-arguments';
+import { CliError } from './cli-error';
 import type { CliIo } from './cli-io';
 import { defaultKeyId, KEY_ID_OPTION_HELP } from './default-key-id';
 import { reportingFetch } from './network-error';
@@ -34,6 +35,21 @@ interface LoginOptions {
   dpop?: boolean;
   alg?: KeyAlgorithm;
   password?: string;
+}
+
+/** A refused login, with what to check. */
+function loginError(error: unknown, opts: LoginOptions): unknown {
+  if (!(error instanceof TokenRequestError)) return error;
+  if (error.status === 404)
+    return new CliError(
+      `${error.message} — does ${opts.url} serve the token API (POST /auth/challenge, /auth/token)? Check --url.`,
+    );
+  if (error.status === 401 && opts.keyId === undefined)
+    return new CliError(
+      `${error.message} — the keyId sent was the key fingerprint, as --key-id was not given; ` +
+        'if the key was registered with --key-id, pass the same --key-id.',
+    );
+  return new CliError(error.message);
 }
 
 /** `token` (a JWT Authorization value) and `login` (an access and refresh token pair from a server). */
@@ -83,6 +99,10 @@ export function addTokenCommands(program: Command, io: CliIo): void {
         dpop: opts.dpop,
         fetch: reportingFetch,
       });
-      io.out(JSON.stringify(await client.login()));
+      try {
+        io.out(JSON.stringify(await client.login()));
+      } catch (error) {
+        throw loginError(error, opts);
+      }
     });
 }

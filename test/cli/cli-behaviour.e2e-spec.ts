@@ -42,15 +42,18 @@ interface Seen {
   body: string;
 }
 
-/** A local server that records what it receives and answers `body` (200). */
-async function recordingServer(body: string): Promise<{ url: string; seen: Seen[]; server: Server }> {
+/** A local server that records what it receives and answers `body` (`status`, 200 by default). */
+async function recordingServer(
+  body: string,
+  status = 200,
+): Promise<{ url: string; seen: Seen[]; server: Server }> {
   const seen: Seen[] = [];
   const server = createServer((req, res) => {
     let data = '';
     req.on('data', (d: Buffer) => (data += d.toString()));
     req.on('end', () => {
       seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: data });
-      res.writeHead(200, { 'content-type': 'text/plain' }).end(body);
+      res.writeHead(status, { 'content-type': 'text/plain' }).end(body);
     });
   });
   const port = await freePort();
@@ -160,6 +163,31 @@ describe('keypair-auth CLI behaviour', () => {
       expect([challenge.url, JSON.parse(challenge.body)]).toEqual(['/auth/challenge', { keyId }]);
     } finally {
       server.server.close();
+    }
+  });
+
+  it('login to a server without the token API, or with a key it does not know, says what to check', async () => {
+    expect((await cli(['keygen', '--out', 'lost'], dir)).code).toBe(0);
+    const missing = await recordingServer('Cannot POST /auth/challenge', 404);
+    const refusing = await recordingServer('{"code":"KEY_UNKNOWN_OR_SIGNATURE_INVALID","message":"no"}', 401);
+    try {
+      const notFound = await cli(['login', '--key', 'lost.key', '--url', missing.url], dir);
+      expect([notFound.code, notFound.stderr]).toEqual([
+        1,
+        expect.stringContaining(
+          `does ${missing.url} serve the token API (POST /auth/challenge, /auth/token)?`,
+        ),
+      ]);
+      const unknown = await cli(['login', '--key', 'lost.key', '--url', refusing.url], dir);
+      expect([unknown.code, unknown.stderr]).toEqual([
+        1,
+        expect.stringContaining('if the key was registered with --key-id, pass the same --key-id'),
+      ]);
+      const request = await cli(['request', 'GET', `${refusing.url}/whoami`, '--key', 'lost.key'], dir);
+      expect([request.code, request.stderr]).toEqual([22, expect.stringContaining('pass the same --key-id')]);
+    } finally {
+      missing.server.close();
+      refusing.server.close();
     }
   });
 
