@@ -9,7 +9,7 @@ export type HttpAdapterName = 'express' | 'fastify';
 
 /** Builds the demo app on either adapter, with raw bodies kept for digest checks and OpenAPI at /docs. */
 export async function createDemoApp(
-  config: DemoConfig & { adapter?: HttpAdapterName } = {},
+  config: DemoConfig & { adapter?: HttpAdapterName },
 ): Promise<INestApplication> {
   const module = DemoAppModule.forRoot(config);
   const logger: ('error' | 'warn' | 'log')[] = ['error', 'warn', 'log'];
@@ -20,7 +20,18 @@ export async function createDemoApp(
       rawBody: true,
       logger,
     });
-    fastify.useBodyParser(['application/activity+json', 'application/ld+json']);
+    // Parsed as JSON like application/json; the raw bytes stay on the request for digests.
+    fastify.useBodyParser(
+      ['application/activity+json', 'application/ld+json'],
+      undefined,
+      (_req, body, done) => {
+        try {
+          done(null, JSON.parse(body.toString('utf8')) as unknown);
+        } catch (error) {
+          done(Object.assign(error as Error, { statusCode: 400 }), undefined);
+        }
+      },
+    );
     app = fastify;
   } else {
     const express = await NestFactory.create<NestExpressApplication>(module, { rawBody: true, logger });

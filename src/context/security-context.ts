@@ -14,7 +14,7 @@ export interface AuthUser {
  * Who is calling, proven by which credential, allowed which roles. Built once per
  * request by the strategy that succeeded, frozen, and carried on the request object
  * (`request.securityContext`), so reading it costs a property access: no
- * request-scoped provider and no interceptor (see README, "Why the context is fast").
+ * request-scoped provider and no interceptor (see docs/key-registry.md, "SecurityContext, and why it is fast").
  */
 export class SecurityContext {
   /** Effective roles: the account's roles that the credential's role subset allows. */

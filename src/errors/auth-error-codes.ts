@@ -1,6 +1,6 @@
 /**
  * The one table of stable, machine-readable error codes. Every strategy throws from
- * it; the README's error table is generated from the same entries. Codes are part of
+ * it; the error table of docs/errors.md is generated from the same entries. Codes are part of
  * the public API: never rename one, only add.
  */
 export const AUTH_ERROR_CODES = {

@@ -159,7 +159,7 @@ export function validateOptions(raw: KeypairAuthModuleOptions = {}): ResolvedKey
   ) {
     throw ConfigError.create(
       'users must implement findByUsername() and findById().',
-      'See AuthUserDirectory in the README.',
+      'See "Your own user table" in docs/key-registry.md (AuthUserDirectory).',
     );
   }
 

@@ -15,7 +15,7 @@ import { ATTACKER, AttackEnv } from './attack-env';
 import { rawProof } from './token.cases';
 
 /*
- * Attack cases that prove promises of README.md and docs/SECURITY.md which no other
+ * Attack cases that prove promises of the README, the pages under docs/ and docs/SECURITY.md which no other
  * case covered (the audit's "NO TEST" and "WEAK" rows): the Guarantees table cites them.
  */
 
@@ -85,7 +85,7 @@ const forgedCertificate = (env: AttackEnv, format: ForwardedCertificateFormat) =
   });
 
 export const GUARANTEE_CASES: Case[] = [
-  // Replay of standard JWTs (README: "each jti is accepted once per user until exp").
+  // Replay of standard JWTs (docs/jwt.md: "each `jti` once per user until `exp`").
   {
     name: 'guarantee/jwt-standard-jti-replay',
     attack: 'replay a standard {sub, iat, exp, jti} token inside its lifetime',
@@ -122,7 +122,7 @@ export const GUARANTEE_CASES: Case[] = [
     },
   },
 
-  // A time must be covered (README "Minimum coverage": created or date; Cavage date or (created)).
+  // A time must be covered (docs/http-signatures.md "minimum coverage": created or date; Cavage date or (created)).
   {
     name: 'guarantee/rfc9421-no-time-covered',
     attack: 'an RFC 9421 signature with neither created nor a covered date: replayable for ever',
@@ -153,7 +153,7 @@ export const GUARANTEE_CASES: Case[] = [
       ),
   },
 
-  // X-Forwarded-* is never read (README, SECURITY "What the library does not do").
+  // X-Forwarded-* is never read (docs/http-signatures.md, SECURITY "What the library does not do").
   {
     name: 'guarantee/rfc9421-x-forwarded-authority',
     attack: 'a request signed for https://evil.example, sent here with X-Forwarded-Host/-Proto naming it',

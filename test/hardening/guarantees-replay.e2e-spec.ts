@@ -8,7 +8,7 @@ import { ADAPTERS } from '../support/test-app';
 import { nonce, now, seedClaims } from '../support/tokens';
 
 /*
- * "A forged credential burns nothing" (README, replay stores): nonces and DPoP jtis are claimed
+ * "A forged credential burns nothing" (docs/replay-protection.md): nonces and DPoP jtis are claimed
  * only after everything else verified, so an attacker who sees or guesses a nonce cannot spend
  * it first. Each test sends the forgery with nonce N, then the genuine credential with N: 200.
  */
