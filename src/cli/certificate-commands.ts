@@ -96,7 +96,12 @@ export function addCertificateCommands(program: Command, io: CliIo): void {
     withCertificates(opts, io, async (certificates, users) => {
       const user = await users.findByUsername(username);
       if (!user) throw noSuchUser(username);
-      for (const view of await certificates.list(user.id)) {
+      const all = await certificates.list(user.id);
+      if (all.length === 0)
+        io.err(
+          `${username} has no certificates: register one with \`keypair-auth certs add ${username} FILE\``,
+        );
+      for (const view of all) {
         const { certificatePem: _pem, ...rest } = view;
         io.out(JSON.stringify(rest));
       }

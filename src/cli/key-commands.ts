@@ -89,7 +89,10 @@ export function addKeyCommands(program: Command, io: CliIo): void {
     withRegistry(opts, io, async (registry, directory) => {
       const user = await directory.findByUsername(username);
       if (!user) throw noSuchUser(username);
-      for (const key of await registry.listKeys(user.id)) {
+      const all = await registry.listKeys(user.id);
+      if (all.length === 0)
+        io.err(`${username} has no keys: register one with \`keypair-auth keys add ${username} FILE\``);
+      for (const key of all) {
         const { publicKeyPem: _pem, ...rest } = key;
         io.out(JSON.stringify(rest));
       }

@@ -30,7 +30,10 @@ export function addUserCommands(program: Command, io: CliIo): void {
   addDatabaseOptions(users.command('list').description('List users, one JSON object per line.')).action(
     (opts: DatabaseOptions) =>
       withRegistry(opts, io, async (_registry, directory) => {
-        for (const user of await directory.list()) io.out(JSON.stringify(user));
+        const all = await directory.list();
+        if (all.length === 0)
+          io.err('no users in this database yet: add one with `keypair-auth users add NAME`');
+        for (const user of all) io.out(JSON.stringify(user));
       }),
   );
   addDatabaseOptions(

@@ -93,11 +93,13 @@ describe('keypair-auth CLI behaviour', () => {
     expect(refused.stderr).toContain(`using database ${url} (from DATABASE_URL)\n`);
     expect(existsSync(join(dir, 'new'))).toBe(false);
 
-    const created = await cli(
-      ['users', 'add', 'alice', '--roles', 'reader', '--database', url, '--create'],
-      dir,
+    const empty = await cli(['users', 'list', '--database', url, '--create'], dir);
+    expect([empty.code, empty.stdout]).toEqual([0, '']);
+    expect(empty.stderr).toMatch(
+      /^using database .* \(from --database\)\napplied \d+ migration\(s\).*\nno users in this database yet: add one with/,
     );
-    expect(created.stderr).toMatch(/^using database .* \(from --database\)\napplied \d+ migration\(s\)/);
+    const created = await cli(['users', 'add', 'alice', '--roles', 'reader', '--database', url], dir);
+    expect(created.stderr).toBe(`using database ${url} (from --database)\n`);
     expect([created.code, JSON.parse(created.stdout)]).toEqual([
       0,
       expect.objectContaining({ username: 'alice' }),
