@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { caLayout, issuedFiles } from '../certificates/ca/ca-files';
 import {
   commaList,
@@ -126,14 +126,14 @@ export function addCertificateCommands(program: Command, io: CliIo): void {
   const ca = program
     .command('ca')
     .description('A small local CA (root, intermediate, CRL) for short-lived client certificates.');
-  const dirOption = [
-    '--dir <dir>',
-    `CA directory (default: $KEYPAIR_AUTH_CA_DIR, else ${DEFAULT_CA_DIR})`,
-    process.env.KEYPAIR_AUTH_CA_DIR ?? DEFAULT_CA_DIR,
-  ] as const;
+  const dirOption = () =>
+    new Option('--dir <dir>', 'CA directory').default(
+      process.env.KEYPAIR_AUTH_CA_DIR ?? DEFAULT_CA_DIR,
+      `$KEYPAIR_AUTH_CA_DIR, else ${DEFAULT_CA_DIR}`,
+    );
   ca.command('init')
     .description('Create a root and an intermediate CA, the CA bundle and an empty CRL.')
-    .option(...dirOption)
+    .addOption(dirOption())
     .option('--cn <name>', 'prefix of the CA common names')
     .action(async (opts: { dir: string; cn?: string }) => {
       if (existsSync(caLayout(opts.dir).rootKey))
@@ -154,7 +154,7 @@ export function addCertificateCommands(program: Command, io: CliIo): void {
       'Issue a client certificate (clientAuth) with CN=<name>; writes cert, key, chain and, with openssl, a .p12.',
     )
     .argument('<name>', 'the common name, e.g. alice', certificateName)
-    .option(...dirOption)
+    .addOption(dirOption())
     .option('--hours <hours>', 'lifetime in hours', hoursArgument, 12)
     .option('--email <address>', 'add an email SAN (repeatable)', emailArgument)
     .option('--dns <name>', 'add a DNS SAN (repeatable)', dnsNameArgument)
@@ -202,7 +202,7 @@ export function addCertificateCommands(program: Command, io: CliIo): void {
   ca.command('server')
     .description('Issue a TLS server certificate (serverAuth) for a DNS name or IP address.')
     .argument('<host>', 'DNS name or IP address, e.g. 127.0.0.1', hostArgument)
-    .option(...dirOption)
+    .addOption(dirOption())
     .option('--hours <hours>', 'lifetime in hours (default 90 days)', hoursArgument)
     .option('--overwrite', 'replace a certificate for the same host')
     .action(async (host: string, opts: { dir: string; hours?: number; overwrite?: boolean }) => {
@@ -228,7 +228,7 @@ export function addCertificateCommands(program: Command, io: CliIo): void {
       'Add a serial number to the CRL and re-sign it; point crlFile (and nginx ssl_crl) at the CRL.',
     )
     .argument('<serial>', 'the serial number in hex, as `ca issue` prints it', serialArgument)
-    .option(...dirOption)
+    .addOption(dirOption())
     .action(async (serial: string, opts: { dir: string }) => {
       const { revoke } = await existingCa(opts.dir);
       const result = await revoke(opts.dir, serial);

@@ -18,7 +18,7 @@ interface RequestOptions {
   key: string;
   keyId?: string;
   data?: string;
-  header: string[];
+  header?: string[];
   cavage?: boolean;
   alg?: KeyAlgorithm;
   include?: boolean;
@@ -42,7 +42,7 @@ export function addRequestCommand(program: Command, io: CliIo): void {
     )
     .option('--key-id <id>', KEY_ID_OPTION_HELP, keyIdArgument)
     .option('-d, --data <body>', 'request body (sent with Content-Type: application/json unless -H sets one)')
-    .option('-H, --header <header>', 'extra header "Name: value" (repeatable)', headerArgument, [])
+    .option('-H, --header <header>', 'extra header "Name: value" (repeatable)', headerArgument)
     .option('--cavage', 'sign with draft-cavage-12 (Signature header, hs2019) instead of RFC 9421')
     .option('--alg <algorithm>', 'algorithm the key is registered with (RSA keys)', keyAlgorithmArgument)
     .option('-i, --include', 'print the status line and headers too')
@@ -54,7 +54,7 @@ export function addRequestCommand(program: Command, io: CliIo): void {
     .option('--password <password>', 'passphrase of an encrypted key')
     .action(async (method: string, url: string, opts: RequestOptions) => {
       const headers: Record<string, string> = {};
-      for (const line of opts.header) {
+      for (const line of opts.header ?? []) {
         const colon = line.indexOf(':');
         headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
       }
