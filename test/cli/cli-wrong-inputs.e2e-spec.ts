@@ -428,6 +428,7 @@ describe('keypair-auth CLI: wrong inputs fail with the fix, and create nothing',
       expect(r.stderr).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m); // no stack trace
       expect(r.stderr).not.toMatch(/\b(TypeError|ReferenceError|QueryFailedError|SqliteError)\b/);
       expect(r.stdout).toBe('');
+      expect(r.stderr).not.toContain('s3cret-pw'); // a database password is never echoed
       expect({ cwd: tree(cwd), fixtures: tree(fixtures) }).toEqual(before);
       for (const path of absent) expect(existsSync(path)).toBe(false);
       expect(existsSync(ROOT_DB)).toBe(false);
