@@ -3,13 +3,14 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { addKeypairAuthSecuritySchemes } from '../src';
 import { DemoAppModule, DemoConfig } from './demo-app.module';
 
 export type HttpAdapterName = 'express' | 'fastify';
 
 /** Builds the demo app on either adapter, with raw bodies kept for digest checks and OpenAPI at /docs. */
 export async function createDemoApp(
-  config: DemoConfig & { adapter?: HttpAdapterName } = {},
+  config: DemoConfig & { adapter?: HttpAdapterName },
 ): Promise<INestApplication> {
   const module = DemoAppModule.forRoot(config);
   const logger: ('error' | 'warn' | 'log')[] = ['error', 'warn', 'log'];
@@ -20,7 +21,18 @@ export async function createDemoApp(
       rawBody: true,
       logger,
     });
-    fastify.useBodyParser(['application/activity+json', 'application/ld+json']);
+    // Parsed as JSON like application/json; the raw bytes stay on the request for digests.
+    fastify.useBodyParser(
+      ['application/activity+json', 'application/ld+json'],
+      undefined,
+      (_req, body, done) => {
+        try {
+          done(null, JSON.parse(body.toString('utf8')) as unknown);
+        } catch (error) {
+          done(Object.assign(error as Error, { statusCode: 400 }), undefined);
+        }
+      },
+    );
     app = fastify;
   } else {
     const express = await NestFactory.create<NestExpressApplication>(module, { rawBody: true, logger });
@@ -31,11 +43,12 @@ export async function createDemoApp(
   }
   const document = SwaggerModule.createDocument(
     app,
-    new DocumentBuilder()
-      .setTitle('keypair-auth demo')
-      .setDescription('Public-key authentication for NestJS: admin API, self-service keys, whoami.')
-      .addBearerAuth()
-      .build(),
+    addKeypairAuthSecuritySchemes(
+      new DocumentBuilder()
+        .setTitle('keypair-auth demo')
+        .setDescription('Public-key authentication for NestJS: admin API, self-service keys, whoami.')
+        .addBearerAuth(),
+    ).build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
   app.enableShutdownHooks();

@@ -12,20 +12,25 @@ export interface DemoConfig {
   redisUrl?: string;
   /** The public `scheme://authority` clients sign for, when instances sit behind one address. */
   origin?: string;
+  /** The server keyring's key: signs access tokens and `@SignResponse()` answers, published at /.well-known/jwks.json. */
+  serverKey: { keyId: string; privateKey: string };
 }
 
 const DEMO_REDIS = Symbol('DEMO_REDIS');
 
 /**
- * The demo app: the library as a team would wire it. TypeORM holds the key tables
- * (migrated at start), the guard protects every route unless @Public(), and the
- * admin API is mounted. With REDIS_URL, several demo processes behave as one.
+ * The demo app: the library as a team would wire it, with every part the docs show.
+ * TypeORM holds the key tables (migrated at start), the guard protects every route
+ * unless @Public(), and the app mounts the admin API and self-service keys
+ * (`/admin/*`, `/keys`), the token API (`/auth/*`, access and refresh tokens, DPoP),
+ * the JWKS (`/.well-known/jwks.json`) and signs the demo routes' responses with the
+ * server key. With REDIS_URL, several demo processes behave as one.
  */
 @Module({})
 export class DemoAppModule implements OnApplicationShutdown {
   constructor(@Inject(DEMO_REDIS) private readonly redis: RedisClient | null) {}
 
-  static forRoot(config: DemoConfig = {}): DynamicModule {
+  static forRoot(config: DemoConfig): DynamicModule {
     const redis = config.redisUrl ? createRedisClient(config.redisUrl) : null;
     const shared: KeypairAuthModuleOptions = redis
       ? { replayStore: new RedisReplayStore(redis), cacheInvalidation: new RedisCacheInvalidationBus(redis) }
@@ -40,7 +45,11 @@ export class DemoAppModule implements OnApplicationShutdown {
           ...shared,
           idempotency: demoIdempotencyOptions(),
           origin: config.origin,
+          responseSigning: { keys: [config.serverKey] },
+          tokens: {},
           adminApi: true,
+          tokenApi: true,
+          jwksEndpoint: true,
           globalGuard: true,
         }),
         TransfersModule.forRoot(),

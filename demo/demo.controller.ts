@@ -6,9 +6,12 @@ import {
   KeypairAuthHealthReport,
   Public,
   SecurityContext,
+  SignResponse,
 } from '../src';
 
+/** Its answers are signed with the server key (RFC 9421 §2.4): `request … --verify-with …/jwks.json` checks them. */
 @ApiTags('demo')
+@SignResponse()
 @Controller()
 export class DemoController {
   constructor(private readonly health: KeypairAuthHealth) {}

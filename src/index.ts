@@ -15,6 +15,10 @@ export type {
   StrategyName,
 } from './keypair-auth-options.interface';
 export { STRATEGY_NAMES } from './keypair-auth-options.interface';
+export type {
+  KeypairAuthFactoryOptions,
+  KeypairAuthModuleAsyncOptions,
+} from './keypair-auth.module-definition';
 export { KEYPAIR_AUTH_OPTIONS, REPLAY_STORE } from './keypair-auth.constants';
 export type { ResolvedKeypairAuthOptions } from './options/resolved-options';
 
@@ -25,6 +29,18 @@ export { KeypairAuthException, authError } from './errors/keypair-auth.exception
 export type { AuthErrorBody } from './errors/keypair-auth.exception';
 export { KeypairRequestException } from './errors/request-error.exception';
 export { KeypairAuthConfigurationError } from './errors/configuration.error';
+export {
+  KEYPAIR_AUTH_SECURITY_SCHEMES,
+  addKeypairAuthSecuritySchemes,
+  keypairAuthSecuritySchemes,
+} from './openapi/security-schemes';
+export type {
+  KeypairAuthSecurityScheme,
+  KeypairAuthSecuritySchemeName,
+  SecuritySchemeTarget,
+} from './openapi/security-schemes';
+export { ApiKeypairAuth } from './openapi/api-operation.decorator';
+export { KeypairAuthErrorBody } from './openapi/error-body.schema';
 
 // Security context, guards, decorators
 export { SecurityContext, effectiveRoles } from './context/security-context';

@@ -30,7 +30,14 @@ import { RESPONSE_SIGNER, SERVER_KEYRING } from './response-signing/response-sig
 import { SignResponseInterceptor } from './response-signing/sign-response.interceptor';
 import { HttpSignatureAuthenticator } from './signature-strategy/http-signature.authenticator';
 import { KEYPAIR_AUTH_PASSPORT } from './keypair-auth.internal-constants';
-import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, OPTIONS_TYPE } from './keypair-auth.module-definition';
+import {
+  ASYNC_OPTIONS_TYPE,
+  ConfigurableModuleClass,
+  KEYPAIR_AUTH_MODULE_OPTIONS,
+  KeypairAuthModuleAsyncOptions,
+  OPTIONS_TYPE,
+  refuseStructuralOptions,
+} from './keypair-auth.module-definition';
 import { keypairAuthProviders } from './keypair-auth.providers';
 import { MemoryReplayStore } from './stores/memory-replay.store';
 import { REPLAY_STORE, ReplayStore } from './stores/replay-store.interface';
@@ -93,8 +100,10 @@ export class KeypairAuthModule
     return withParts(super.forRoot(options), options);
   }
 
-  static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
-    return withParts(super.forRootAsync(options), options);
+  static forRootAsync(options: KeypairAuthModuleAsyncOptions): DynamicModule {
+    // The factory's narrower return type is the only difference from ASYNC_OPTIONS_TYPE.
+    const definition = super.forRootAsync(options as typeof ASYNC_OPTIONS_TYPE);
+    return withParts(refusingStructuralOptions(definition), options);
   }
 
   /** Flushes batched `lastUsedAt` writes and stops timers. */
@@ -103,6 +112,24 @@ export class KeypairAuthModule
     await this.registry.close();
     if (this.replayStore instanceof MemoryReplayStore) this.replayStore.close();
   }
+}
+
+/** Wraps the options factory (useFactory, useClass or useExisting) so it refuses structural options. */
+function refusingStructuralOptions(definition: DynamicModule): DynamicModule {
+  const providers = definition.providers?.map((provider): Provider => {
+    if (!('provide' in provider) || provider.provide !== KEYPAIR_AUTH_MODULE_OPTIONS) return provider;
+    if (!('useFactory' in provider)) return provider;
+    const factory = provider.useFactory as (...args: unknown[]) => unknown;
+    return {
+      ...provider,
+      useFactory: async (...args: unknown[]) => {
+        const options = await factory(...args);
+        refuseStructuralOptions(options);
+        return options;
+      },
+    };
+  });
+  return { ...definition, providers };
 }
 
 function withParts(definition: DynamicModule, extras: KeypairAuthModuleExtras): DynamicModule {

@@ -10,7 +10,6 @@ import {
   UseGuards,
   UsePipes,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentSecurityContext } from '../context/current-security-context.decorator';
 import { SecurityContext } from '../context/security-context';
 import { CertificateRegistry } from '../certificate-strategy/certificate-registry';
@@ -20,6 +19,10 @@ import { KeypairAuthGuard } from '../guards/keypair-auth.guard';
 import { keyProofOf, KeyProofOutcome } from '../keys/key-proof';
 import { KeyRegistry } from '../keys/key-registry';
 import type { KeyView } from '../keys/registered-key';
+import { KeypairApiOperation } from '../openapi/api-operation.decorator';
+import { OPERATION_ERRORS as ERRORS } from '../openapi/documented-errors';
+import { KeySchema } from '../openapi/response.schemas';
+import { ApiTags } from '../openapi/swagger.decorators';
 import { RegisterKeyDto } from './dto/register-key.dto';
 import { KeyAdminService } from './key-admin.service';
 import { strictValidation } from './validation.pipe';
@@ -35,7 +38,6 @@ const RESERVED_KEY_ID = /[:/]/;
 
 /** Any authenticated caller manages its own keys here. */
 @ApiTags('keys')
-@ApiBearerAuth()
 @Controller('keys')
 @UseGuards(KeypairAuthGuard)
 @UsePipes(strictValidation)
@@ -46,6 +48,12 @@ export class SelfServiceKeysController {
     @Optional() private readonly certificates?: CertificateRegistry,
   ) {}
 
+  @KeypairApiOperation({
+    summary: 'List my keys',
+    access: 'guard',
+    errors: ERRORS.listOwnKeys,
+    ok: { description: "The caller's keys, revoked ones included.", type: [KeySchema] },
+  })
   @Get()
   list(@CurrentSecurityContext() ctx: SecurityContext): Promise<KeyView[]> {
     return this.keys.registryKeys(ctx.user);
@@ -61,6 +69,16 @@ export class SelfServiceKeysController {
    * default to, and must be a subset of, the caller's effective roles. Otherwise a
    * `reader`-limited key could mint an unrestricted one.
    */
+  @KeypairApiOperation({
+    summary: 'Add a key to my account',
+    description:
+      'Needs a key proof: a request signed by a registered key of this account, or a verified client ' +
+      'certificate registered to it (not an access token). The new key carries at most the roles and the ' +
+      'lifetime of the credential that adds it.',
+    access: 'key-proof',
+    errors: ERRORS.registerOwnKey,
+    ok: { status: 201, description: 'The registered key.', type: KeySchema },
+  })
   @Post()
   async register(
     @CurrentSecurityContext() ctx: SecurityContext,
@@ -118,6 +136,13 @@ export class SelfServiceKeysController {
     return requested;
   }
 
+  @KeypairApiOperation({
+    summary: 'Revoke one of my keys',
+    description: "Another user's key answers like a missing one (KEY_NOT_FOUND).",
+    access: 'guard',
+    errors: ERRORS.revokeOwnKey,
+    ok: { description: 'The revoked key.', type: KeySchema },
+  })
   @Delete(':keyId')
   @HttpCode(200)
   revoke(@CurrentSecurityContext() ctx: SecurityContext, @Param('keyId') keyId: string): Promise<KeyView> {

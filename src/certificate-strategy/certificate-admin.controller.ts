@@ -10,12 +10,15 @@ import {
   UseGuards,
   UsePipes,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { KeyAdminService } from '../admin/key-admin.service';
 import { strictValidation } from '../admin/validation.pipe';
 import { Roles } from '../context/roles.decorator';
 import { KeypairRequestException } from '../errors/request-error.exception';
 import { KeypairAuthGuard } from '../guards/keypair-auth.guard';
+import { KeypairApiOperation } from '../openapi/api-operation.decorator';
+import { OPERATION_ERRORS as ERRORS } from '../openapi/documented-errors';
+import { CertificateSchema } from '../openapi/response.schemas';
+import { ApiTags } from '../openapi/swagger.decorators';
 import {
   CertificateRegistry,
   CertificateView,
@@ -25,7 +28,6 @@ import { RegisterCertificateDto } from './dto/register-certificate.dto';
 
 /** Admin API for client certificates registered by fingerprint. Every route needs the `admin` role. */
 @ApiTags('admin')
-@ApiBearerAuth()
 @Controller('admin')
 @UseGuards(KeypairAuthGuard)
 @Roles('admin')
@@ -37,6 +39,14 @@ export class CertificateAdminController {
   ) {}
 
   /** Registers a certificate; answers with its fingerprint (the SecurityContext keyId). */
+  @KeypairApiOperation({
+    summary: "Register a user's client certificate",
+    description:
+      'One PEM certificate (never its private key). Answers its fingerprint: the keyId of its logins.',
+    access: 'admin',
+    errors: ERRORS.registerCertificate,
+    ok: { status: 201, description: 'The registered certificate.', type: CertificateSchema },
+  })
   @Post('users/:username/certificates')
   async register(
     @Param('username') username: string,
@@ -46,12 +56,25 @@ export class CertificateAdminController {
     return this.certificates.register(user, dto.certificate, { label: dto.label, roles: dto.roles });
   }
 
+  @KeypairApiOperation({
+    summary: "List a user's client certificates",
+    access: 'admin',
+    errors: ERRORS.listCertificates,
+    ok: { description: 'Every certificate of the user, revoked ones included.', type: [CertificateSchema] },
+  })
   @Get('users/:username/certificates')
   async list(@Param('username') username: string): Promise<CertificateView[]> {
     return this.certificates.list((await this.users.user(username)).id);
   }
 
   /** Revokes at once on this instance (others see it within keyCache.ttlSeconds). */
+  @KeypairApiOperation({
+    summary: 'Revoke a client certificate',
+    description: 'By its SHA-256 fingerprint (hex, colons allowed).',
+    access: 'admin',
+    errors: ERRORS.revokeCertificate,
+    ok: { description: 'The revoked certificate.', type: CertificateSchema },
+  })
   @Delete('certificates/:fingerprint')
   @HttpCode(200)
   async revoke(@Param('fingerprint') fingerprint: string): Promise<CertificateView> {

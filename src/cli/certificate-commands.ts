@@ -1,47 +1,57 @@
-import { readFileSync } from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
-import { DataSource } from 'typeorm';
-import { caLayout, initCa, issueClientCert, issueServerCert, revoke } from '../certificates/ca';
+import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { caLayout, issuedFiles } from '../certificates/ca/ca-files';
 import {
-  CertificateRegistry,
-  normalizeCertificateFingerprint,
-} from '../certificate-strategy/certificate-registry';
-import { dataSourceOptionsFromUrl } from '../database/keypair-auth-data-source';
-import { TypeOrmUserDirectory } from '../keys/typeorm-user-directory';
-import type { CliIo } from './cli-program';
-import { commaList } from './cli-arguments';
+  commaList,
+  dnsNameArgument,
+  emailArgument,
+  existingFile,
+  fingerprintArgument,
+  hoursArgument,
+  serialArgument,
+  uriArgument,
+  usernameArgument,
+} from './cli-arguments';
+import { addDatabaseOptions, DatabaseOptions, withCertificates } from './cli-database';
+import { CliError } from './cli-error';
+import type { CliIo } from './cli-io';
+import { noSuchUser } from './user-commands';
 
 /** Where `ca` commands keep the CA unless --dir says otherwise. */
 export const DEFAULT_CA_DIR = './keypair-auth-ca';
 
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
+function certificateName(value: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(value))
+    throw new InvalidArgumentError(
+      'Write a name of 1-64 letters, digits and . _ @ - (e.g. alice); it becomes CN=NAME.',
+    );
+  return value;
 }
 
-function hours(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || n > 24 * 366 * 10)
-    throw new InvalidArgumentError('a positive number of hours');
-  return n;
+function hostArgument(value: string): string {
+  if (
+    isIP(value) === 0 &&
+    !/^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*$/.test(value)
+  )
+    throw new InvalidArgumentError('Write a DNS name or an IP address, e.g. api.example.com or 127.0.0.1.');
+  return value;
 }
 
-/** Opens the same database as the demo server and `keys` commands (DATABASE_URL), migrated. */
-async function withCertificates<T>(
-  fn: (certificates: CertificateRegistry, users: TypeOrmUserDirectory) => Promise<T>,
-): Promise<T> {
-  const dataSource = new DataSource(dataSourceOptionsFromUrl(process.env.DATABASE_URL));
-  await dataSource.initialize();
-  try {
-    await dataSource.runMigrations();
-    const certificates = new CertificateRegistry(dataSource, {
-      cacheMax: 10,
-      cacheTtlMs: 1,
-      negativeTtlMs: 1,
-    });
-    return await fn(certificates, new TypeOrmUserDirectory(dataSource));
-  } finally {
-    await dataSource.destroy();
-  }
+/** The CA in `dir`, or an error saying how to create one. Loads the CA code (and @peculiar/x509) lazily. */
+async function existingCa(dir: string): Promise<typeof import('../certificates/ca')> {
+  if (!existsSync(caLayout(dir).intermediateKey))
+    throw new CliError(
+      `there is no CA in ${dir}: create one with \`keypair-auth ca init --dir ${dir}\`, or point --dir (or KEYPAIR_AUTH_CA_DIR) at yours.`,
+    );
+  return import('../certificates/ca');
+}
+
+function refuseOverwrite(file: string, what: string, overwrite: boolean | undefined): void {
+  if (!overwrite && existsSync(file))
+    throw new CliError(
+      `${what} already exists (${file}): pass --overwrite to replace it, or choose another name.`,
+    );
 }
 
 /**
@@ -49,64 +59,86 @@ async function withCertificates<T>(
  * local CA for short-lived certificates) to the `keypair-auth` command line.
  */
 export function addCertificateCommands(program: Command, io: CliIo): void {
-  const certs = program.command('certs').description('Manage client certificates registered by fingerprint.');
-  certs
-    .command('add <username> <file>')
-    .description('Register a client certificate (PEM) for a user and print its SHA-256 fingerprint.')
-    .option('--roles <roles>', 'role subset for this certificate', commaList)
-    .option('--label <label>', 'a name for the certificate')
-    .action((username: string, file: string, opts: { roles?: string[]; label?: string }) =>
-      withCertificates(async (certificates, users) => {
-        const user = await users.findByUsername(username);
-        if (!user) throw new Error(`no user ${JSON.stringify(username)}: add it with \`users add\``);
-        const view = await certificates.register(user, readFileSync(file, 'utf8'), {
-          roles: opts.roles,
-          label: opts.label,
-        });
-        io.out(view.fingerprint);
-      }),
-    );
-  certs
-    .command('list <username>')
-    .description("List a user's certificates, one JSON object per line.")
-    .action((username: string) =>
-      withCertificates(async (certificates, users) => {
-        const user = await users.findByUsername(username);
-        if (!user) throw new Error(`no user ${JSON.stringify(username)}`);
-        for (const view of await certificates.list(user.id)) {
-          const { certificatePem: _pem, ...rest } = view;
-          io.out(JSON.stringify(rest));
-        }
-      }),
-    );
-  certs
-    .command('revoke <fingerprint>')
+  const certs = program
+    .command('certs')
     .description(
-      'Revoke a registered certificate (hex SHA-256, colons allowed). A running server sees it within keyCache.ttlSeconds.',
-    )
-    .action((fingerprint: string) =>
-      withCertificates(async (certificates) => {
-        const normalized = normalizeCertificateFingerprint(fingerprint);
-        if (normalized === null) throw new Error('the fingerprint must be a SHA-256 in hex (64 digits)');
-        const view = await certificates.revoke(normalized);
-        if (!view) throw new Error(`no certificate ${normalized}`);
-        io.out(`revoked ${view.fingerprint}`);
-      }),
+      'Manage client certificates registered by fingerprint (the database of --database or DATABASE_URL).',
     );
+  addDatabaseOptions(
+    certs
+      .command('add')
+      .description('Register a client certificate (PEM) for a user and print its SHA-256 fingerprint.')
+      .argument('<username>', 'the user the certificate belongs to', usernameArgument)
+      .argument(
+        '<file>',
+        'the certificate (PEM), e.g. cert.pem from `ca issue`',
+        existingFile('a certificate (PEM)'),
+      )
+      .option('--roles <roles>', 'role subset for this certificate, e.g. reader', commaList)
+      .option('--label <label>', 'a name for the certificate'),
+  ).action((username: string, file: string, opts: DatabaseOptions & { roles?: string[]; label?: string }) =>
+    withCertificates(opts, io, async (certificates, users) => {
+      const user = await users.findByUsername(username);
+      if (!user) throw noSuchUser(username);
+      const view = await certificates.register(user, readFileSync(file, 'utf8'), {
+        roles: opts.roles,
+        label: opts.label,
+      });
+      io.out(view.fingerprint);
+    }),
+  );
+  addDatabaseOptions(
+    certs
+      .command('list')
+      .description("List a user's certificates, one JSON object per line.")
+      .argument('<username>', 'the user', usernameArgument),
+  ).action((username: string, opts: DatabaseOptions) =>
+    withCertificates(opts, io, async (certificates, users) => {
+      const user = await users.findByUsername(username);
+      if (!user) throw noSuchUser(username);
+      const all = await certificates.list(user.id);
+      if (all.length === 0)
+        io.err(
+          `${username} has no certificates: register one with \`keypair-auth certs add ${username} FILE\``,
+        );
+      for (const view of all) {
+        const { certificatePem: _pem, ...rest } = view;
+        io.out(JSON.stringify(rest));
+      }
+    }),
+  );
+  addDatabaseOptions(
+    certs
+      .command('revoke')
+      .description('Revoke a registered certificate. A running server sees it within keyCache.ttlSeconds.')
+      .argument('<fingerprint>', 'its SHA-256 in hex (64 digits, colons allowed)', fingerprintArgument),
+  ).action((fingerprint: string, opts: DatabaseOptions) =>
+    withCertificates(opts, io, async (certificates) => {
+      const view = await certificates.revoke(fingerprint);
+      if (!view)
+        throw new CliError(
+          `no certificate ${fingerprint} in this database: \`keypair-auth certs list USERNAME\` shows the fingerprints.`,
+        );
+      io.out(`revoked ${view.fingerprint}`);
+    }),
+  );
 
   const ca = program
     .command('ca')
     .description('A small local CA (root, intermediate, CRL) for short-lived client certificates.');
-  const dirOption = [
-    '--dir <dir>',
-    'CA directory',
-    process.env.KEYPAIR_AUTH_CA_DIR ?? DEFAULT_CA_DIR,
-  ] as const;
+  const dirOption = () =>
+    new Option('--dir <dir>', 'CA directory').default(
+      process.env.KEYPAIR_AUTH_CA_DIR ?? DEFAULT_CA_DIR,
+      `$KEYPAIR_AUTH_CA_DIR, else ${DEFAULT_CA_DIR}`,
+    );
   ca.command('init')
     .description('Create a root and an intermediate CA, the CA bundle and an empty CRL.')
-    .option(...dirOption)
+    .addOption(dirOption())
     .option('--cn <name>', 'prefix of the CA common names')
     .action(async (opts: { dir: string; cn?: string }) => {
+      if (existsSync(caLayout(opts.dir).rootKey))
+        throw new CliError(`a CA already exists in ${opts.dir}: use it as it is, or choose another --dir.`);
+      const { initCa } = await import('../certificates/ca');
       const result = await initCa(opts.dir, { cn: opts.cn });
       io.err(`CA created in ${opts.dir}; keep *.key.pem private`);
       io.out(
@@ -117,25 +149,42 @@ export function addCertificateCommands(program: Command, io: CliIo): void {
         }),
       );
     });
-  ca.command('issue <name>')
+  ca.command('issue')
     .description(
       'Issue a client certificate (clientAuth) with CN=<name>; writes cert, key, chain and, with openssl, a .p12.',
     )
-    .option(...dirOption)
-    .option('--hours <hours>', 'lifetime in hours', hours, 12)
-    .option('--email <address>', 'add an email SAN (repeatable)', collect)
-    .option('--dns <name>', 'add a DNS SAN (repeatable)', collect)
-    .option('--uri <uri>', 'add a URI SAN (repeatable)', collect)
+    .argument('<name>', 'the common name, e.g. alice', certificateName)
+    .addOption(dirOption())
+    .option('--hours <hours>', 'lifetime in hours', hoursArgument, 12)
+    .option('--email <address>', 'add an email SAN (repeatable)', emailArgument)
+    .option('--dns <name>', 'add a DNS SAN (repeatable)', dnsNameArgument)
+    .option('--uri <uri>', 'add a URI SAN (repeatable)', uriArgument)
     .option('--no-p12', 'do not write a PKCS#12 file')
+    .option('--overwrite', 'replace a certificate of the same name')
     .action(
       async (
         name: string,
-        opts: { dir: string; hours: number; email?: string[]; dns?: string[]; uri?: string[]; p12: boolean },
+        opts: {
+          dir: string;
+          hours: number;
+          email?: string[];
+          dns?: string[];
+          uri?: string[];
+          p12: boolean;
+          overwrite?: boolean;
+        },
       ) => {
+        const { issueClientCert } = await existingCa(opts.dir);
+        refuseOverwrite(
+          issuedFiles(opts.dir, 'clients', name).cert,
+          `a certificate named ${name}`,
+          opts.overwrite,
+        );
         const issued = await issueClientCert(opts.dir, name, {
           hours: opts.hours,
           subjectAltNames: { email: opts.email, dns: opts.dns, uri: opts.uri },
           pkcs12: opts.p12 ? undefined : false,
+          overwrite: opts.overwrite,
         });
         io.out(
           JSON.stringify({
@@ -150,12 +199,20 @@ export function addCertificateCommands(program: Command, io: CliIo): void {
         );
       },
     );
-  ca.command('server <host>')
+  ca.command('server')
     .description('Issue a TLS server certificate (serverAuth) for a DNS name or IP address.')
-    .option(...dirOption)
-    .option('--hours <hours>', 'lifetime in hours (default 90 days)', hours)
-    .action(async (host: string, opts: { dir: string; hours?: number }) => {
-      const issued = await issueServerCert(opts.dir, host, { hours: opts.hours });
+    .argument('<host>', 'DNS name or IP address, e.g. 127.0.0.1', hostArgument)
+    .addOption(dirOption())
+    .option('--hours <hours>', 'lifetime in hours (default 90 days)', hoursArgument)
+    .option('--overwrite', 'replace a certificate for the same host')
+    .action(async (host: string, opts: { dir: string; hours?: number; overwrite?: boolean }) => {
+      const { issueServerCert } = await existingCa(opts.dir);
+      refuseOverwrite(
+        issuedFiles(opts.dir, 'servers', host.replace(/:/g, '_')).cert,
+        `a server certificate for ${host}`,
+        opts.overwrite,
+      );
+      const issued = await issueServerCert(opts.dir, host, { hours: opts.hours, overwrite: opts.overwrite });
       io.out(
         JSON.stringify({
           fingerprint: issued.fingerprints.sha256Hex,
@@ -166,12 +223,14 @@ export function addCertificateCommands(program: Command, io: CliIo): void {
         }),
       );
     });
-  ca.command('revoke <serial>')
+  ca.command('revoke')
     .description(
-      'Add a serial number (hex) to the CRL and re-sign it; point crlFile (and nginx ssl_crl) at the CRL.',
+      'Add a serial number to the CRL and re-sign it; point crlFile (and nginx ssl_crl) at the CRL.',
     )
-    .option(...dirOption)
+    .argument('<serial>', 'the serial number in hex, as `ca issue` prints it', serialArgument)
+    .addOption(dirOption())
     .action(async (serial: string, opts: { dir: string }) => {
+      const { revoke } = await existingCa(opts.dir);
       const result = await revoke(opts.dir, serial);
       io.out(
         JSON.stringify({

@@ -1,10 +1,30 @@
-import { Command } from 'commander';
-import { resolvePrivateKey } from '../client/create-auth-header';
-import { TokenClient } from '../client/token-client';
+import type { Command } from 'commander';
+import { createAuthHeader } from '../client/create-auth-header';
+import { TokenClient, TokenRequestError } from '../client/token-client';
 import type { KeyAlgorithm } from '../keys/key-algorithm';
-import { parsePublicKey, publicKeyFromPrivate } from '../keys/key-formats';
-import type { CliIo } from './cli-program';
-import { commaList, keyAlgorithmArgument } from './cli-arguments';
+import {
+  commaList,
+  existingFile,
+  httpUrlArgument,
+  keyAlgorithmArgument,
+  keyIdArgument,
+  usernameArgument,
+} from './cli-arguments';
+import { CliError } from './cli-error';
+import type { CliIo } from './cli-io';
+import { defaultKeyId, KEY_ID_OPTION_HELP } from './default-key-id';
+import { reportingFetch } from './network-error';
+import { loadPrivateKeyFile } from './private-key-file';
+
+const PRIVATE_KEY_FILE = 'a private key (NAME.key from keygen)';
+
+interface TokenOptions {
+  key: string;
+  username: string;
+  keyId?: string;
+  alg?: KeyAlgorithm;
+  password?: string;
+}
 
 interface LoginOptions {
   key: string;
@@ -17,36 +37,72 @@ interface LoginOptions {
   password?: string;
 }
 
-/** `login --key K --key-id ID --url BASE`: proves the key once and prints the token pair as JSON. */
+/** A refused login, with what to check. */
+function loginError(error: unknown, opts: LoginOptions): unknown {
+  if (!(error instanceof TokenRequestError)) return error;
+  if (error.status === 404)
+    return new CliError(
+      `${error.message} — does ${opts.url} serve the token API (POST /auth/challenge, /auth/token)? Check --url.`,
+    );
+  if (error.status === 401 && opts.keyId === undefined)
+    return new CliError(
+      `${error.message} — the keyId sent was the key fingerprint, as --key-id was not given; ` +
+        'if the key was registered with --key-id, pass the same --key-id.',
+    );
+  return new CliError(error.message);
+}
+
+/** `token` (a JWT Authorization value) and `login` (an access and refresh token pair from a server). */
 export function addTokenCommands(program: Command, io: CliIo): void {
+  program
+    .command('token')
+    .description('Print an Authorization header value (JWT <token>) for the asymmetric-JWT strategy.')
+    .requiredOption('--key <file>', 'private key file (PEM)', existingFile(PRIVATE_KEY_FILE))
+    .requiredOption('--username <username>', 'the user the key belongs to', usernameArgument)
+    .option('--key-id <id>', KEY_ID_OPTION_HELP, keyIdArgument)
+    .option('--alg <algorithm>', 'algorithm the key was registered with (RSA keys)', keyAlgorithmArgument)
+    .option('--password <password>', 'passphrase of an encrypted key')
+    .action(async (opts: TokenOptions) => {
+      const privateKey = loadPrivateKeyFile(opts.key, opts.password);
+      io.out(
+        await createAuthHeader({
+          username: opts.username,
+          privateKey,
+          keyId: opts.keyId ?? defaultKeyId(privateKey),
+          algorithm: opts.alg,
+        }),
+      );
+    });
+
   program
     .command('login')
     .description(
       'Prove a key to a server (challenge-response, or a signed request) and print the access and refresh tokens as JSON.',
     )
-    .requiredOption('--key <file>', 'private key file (PEM)')
-    .option('--key-id <id>', 'the registered keyId (default: the key fingerprint)')
-    .requiredOption('--url <base>', 'base URL of the API, e.g. http://127.0.0.1:3000')
+    .requiredOption('--key <file>', 'private key file (PEM)', existingFile(PRIVATE_KEY_FILE))
+    .option('--key-id <id>', KEY_ID_OPTION_HELP, keyIdArgument)
+    .requiredOption('--url <base>', 'base URL of the API, e.g. http://127.0.0.1:3000', httpUrlArgument)
     .option('--roles <roles>', "comma-separated roles to ask for (default: all of the key's)", commaList)
     .option('--signed-request', 'prove the key with an RFC 9421 signed token request instead of a challenge')
     .option('--dpop', 'bind the tokens to the key (DPoP, RFC 9449)')
     .option('--alg <algorithm>', 'algorithm the key is registered with (RSA keys)', keyAlgorithmArgument)
     .option('--password <password>', 'passphrase of an encrypted key')
     .action(async (opts: LoginOptions) => {
-      const privateKey = resolvePrivateKey({ keyFile: opts.key, keyPassword: opts.password });
-      const keyId =
-        opts.keyId ??
-        parsePublicKey(publicKeyFromPrivate(privateKey).export({ type: 'spki', format: 'pem' }).toString())
-          .thumbprint;
+      const privateKey = loadPrivateKeyFile(opts.key, opts.password);
       const client = new TokenClient({
         baseUrl: opts.url,
-        keyId,
+        keyId: opts.keyId ?? defaultKeyId(privateKey),
         privateKey,
         algorithm: opts.alg,
         roles: opts.roles,
         login: opts.signedRequest ? 'signed-request' : 'challenge',
         dpop: opts.dpop,
+        fetch: reportingFetch,
       });
-      io.out(JSON.stringify(await client.login()));
+      try {
+        io.out(JSON.stringify(await client.login()));
+      } catch (error) {
+        throw loginError(error, opts);
+      }
     });
 }

@@ -9,6 +9,7 @@ import { KeypairAuthInit1732320000000 } from '../migrations/1732320000000-keypai
 import { KeypairAuthClientCertificates1733000000000 } from '../migrations/1733000000000-keypair-auth-client-certificates';
 import { KeypairAuthIdempotency1734000000000 } from '../migrations/1734000000000-keypair-auth-idempotency';
 import { KeypairAuthTokens1734100000000 } from '../migrations/1734100000000-keypair-auth-tokens';
+import { DEFAULT_DATABASE_URL, parseDatabaseUrl } from './database-url';
 import { NonceRecord } from '../stores/nonce.entity';
 import { RefreshTokenRecord } from '../tokens/refresh-token.entity';
 import { TokenGeneration } from '../tokens/token-generation.entity';
@@ -32,12 +33,13 @@ export const KEYPAIR_AUTH_MIGRATIONS = [
   KeypairAuthTokens1734100000000,
 ];
 
-export const DEFAULT_DATABASE_URL = 'sqlite:./data/keypair-auth.sqlite';
+export { DEFAULT_DATABASE_URL } from './database-url';
 
 /**
  * DataSource options from a URL: `postgres://…` / `postgresql://…`, or
  * `sqlite:PATH` (`sqlite::memory:` for a throwaway database). Used by the demo,
- * the CLI and ormconfig.ts so all three agree on the same default.
+ * the CLI and ormconfig.ts so all three agree on the same default; any other form
+ * (`sqlite://…`, `mysql://…`) is a DatabaseUrlError naming the form to write.
  */
 export function dataSourceOptionsFromUrl(url: string = DEFAULT_DATABASE_URL): DataSourceOptions {
   const common = {
@@ -47,7 +49,8 @@ export function dataSourceOptionsFromUrl(url: string = DEFAULT_DATABASE_URL): Da
     synchronize: false,
     logging: false,
   } as const;
-  if (/^postgres(ql)?:\/\//.test(url)) {
+  const location = parseDatabaseUrl(url);
+  if (location.kind === 'postgres') {
     // Bounded waits: with the database down, requests fail (503) in seconds instead of hanging.
     return {
       ...common,
@@ -56,12 +59,7 @@ export function dataSourceOptionsFromUrl(url: string = DEFAULT_DATABASE_URL): Da
       extra: { max: 10, connectionTimeoutMillis: 3000, query_timeout: 5000, statement_timeout: 5000 },
     };
   }
-  if (url.startsWith('sqlite:')) {
-    const database = url.slice('sqlite:'.length);
-    if (database !== ':memory:') mkdirSync(dirname(database), { recursive: true });
-    return { ...common, type: 'better-sqlite3', database, enableWAL: database !== ':memory:' };
-  }
-  throw new Error(
-    `DATABASE_URL must start with postgres://, postgresql:// or sqlite: (got ${JSON.stringify(url.slice(0, 20))}).`,
-  );
+  if (location.kind === 'sqlite-memory') return { ...common, type: 'better-sqlite3', database: ':memory:' };
+  mkdirSync(dirname(location.path), { recursive: true });
+  return { ...common, type: 'better-sqlite3', database: location.path, enableWAL: true };
 }

@@ -913,7 +913,7 @@ function loadPrivate(input: unknown, passphrase: unknown): KeyObject {
   if (!hasOwn(types, label)) {
     throw invalid(
       label.includes('PUBLIC KEY')
-        ? 'This is a public key; loadPrivateKey needs the private key.'
+        ? 'This is a public key ("PUBLIC KEY"), but signing needs the private key: pass the .key file, not the .pub file.'
         : `A "${label}" PEM block is not a supported private key; use PKCS#8 ("PRIVATE KEY"), ` +
             'encrypted PKCS#8, PKCS#1 ("RSA PRIVATE KEY") or SEC1 ("EC PRIVATE KEY").',
     );

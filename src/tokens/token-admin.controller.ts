@@ -1,5 +1,4 @@
 import { Controller, HttpCode, Inject, Param, Post, UseGuards, UsePipes } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { KeyAdminService } from '../admin/key-admin.service';
 import { strictValidation } from '../admin/validation.pipe';
 import { Roles } from '../context/roles.decorator';
@@ -7,11 +6,14 @@ import { KeypairAuthConfigurationError as ConfigError } from '../errors/configur
 import { authError } from '../errors/keypair-auth.exception';
 import { KeypairAuthGuard } from '../guards/keypair-auth.guard';
 import { KeyStoreUnavailableError } from '../keys/key-store-unavailable.error';
+import { KeypairApiOperation } from '../openapi/api-operation.decorator';
+import { OPERATION_ERRORS as ERRORS } from '../openapi/documented-errors';
+import { UserTokensRevokedSchema } from '../openapi/response.schemas';
+import { ApiTags } from '../openapi/swagger.decorators';
 import { TokenService } from './token.service';
 
 /** `POST /admin/users/:username/revoke-tokens` (role admin): ends every token of a user. */
 @ApiTags('admin')
-@ApiBearerAuth()
 @Controller('admin')
 @UseGuards(KeypairAuthGuard)
 @Roles('admin')
@@ -37,6 +39,15 @@ export class TokenAdminController {
    * access tokens are refused at once on this instance and within keyCache.ttlSeconds
    * on the others; refresh tokens at once everywhere.
    */
+  @KeypairApiOperation({
+    summary: 'Revoke every token of a user',
+    description:
+      'Access tokens are refused at once on this instance and within keyCache.ttlSeconds on the others; ' +
+      'refresh tokens at once everywhere.',
+    access: 'admin',
+    errors: ERRORS.revokeUserTokens,
+    ok: { description: "The user's new token generation.", type: UserTokensRevokedSchema },
+  })
   @Post('users/:username/revoke-tokens')
   @HttpCode(200)
   async revokeTokens(

@@ -13,7 +13,6 @@ import {
   UseGuards,
   UsePipes,
 } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import { strictValidation } from '../admin/validation.pipe';
 import { AuthAudit } from '../audit/auth-audit';
 import { Public } from '../context/public.decorator';
@@ -27,6 +26,10 @@ import { AuthRequest, toAuthRequest } from '../http/auth-request';
 import { requestOrigin } from '../http/request-origin';
 import { setResponseHeader } from '../http/response-headers';
 import { ROLE_PATTERN } from '../keys/user-directory.interface';
+import { KeypairApiOperation } from '../openapi/api-operation.decorator';
+import { OPERATION_ERRORS as ERRORS } from '../openapi/documented-errors';
+import { ChallengeSchema, RefreshTokenRevokedSchema, TokenResponseSchema } from '../openapi/response.schemas';
+import { ApiHeader, ApiTags } from '../openapi/swagger.decorators';
 import { KEYPAIR_AUTH_OPTIONS } from '../keypair-auth.constants';
 import { KEYPAIR_AUTH_PASSPORT } from '../keypair-auth.internal-constants';
 import type { ResolvedKeypairAuthOptions } from '../options/resolved-options';
@@ -69,6 +72,15 @@ export class TokenController {
   }
 
   /** A single-use challenge; the same answer whether or not the keyId exists. */
+  @KeypairApiOperation({
+    summary: 'Get a challenge to sign',
+    description:
+      'Single use, bound to the keyId. Answered the same whether or not the keyId exists. Sign the UTF-8 ' +
+      'bytes of "keypair-auth-challenge:" + challenge, then send keyId, challenge and signature to POST /auth/token.',
+    access: 'public',
+    errors: ERRORS.challenge,
+    ok: { description: 'The challenge.', type: ChallengeSchema },
+  })
   @Public()
   @Post('challenge')
   @HttpCode(200)
@@ -78,6 +90,18 @@ export class TokenController {
   }
 
   /** Key proof (a strategy's credentials, or a challenge answer) → access token + refresh token. */
+  @KeypairApiOperation({
+    summary: 'Get an access token and a refresh token',
+    description:
+      'Prove a registered key: sign this request (HTTP signature or client JWT), present a client ' +
+      'certificate, or send no credentials and the answer to a challenge (keyId, challenge, signature). ' +
+      'With a DPoP header the tokens are bound to its key (tokenType DPoP); with bindToKey to the proving ' +
+      'key or certificate.',
+    access: 'token-request',
+    errors: ERRORS.token,
+    ok: { description: 'The tokens.', type: TokenResponseSchema },
+  })
+  @ApiHeader({ name: 'DPoP', required: false, description: 'RFC 9449 proof: binds the tokens to its key.' })
   @Public()
   @UseGuards(TokenRequestGuard)
   @Post('token')
@@ -124,6 +148,20 @@ export class TokenController {
   }
 
   /** A refresh token → a new access token and a new refresh token; the old one is spent. */
+  @KeypairApiOperation({
+    summary: 'Exchange a refresh token for new tokens',
+    description:
+      'The refresh token is spent: presenting it again revokes its whole family (REFRESH_TOKEN_REUSED). ' +
+      'A DPoP-bound family needs a DPoP proof by its key.',
+    access: 'public',
+    errors: ERRORS.refresh,
+    ok: { description: 'New tokens.', type: TokenResponseSchema },
+  })
+  @ApiHeader({
+    name: 'DPoP',
+    required: false,
+    description: 'RFC 9449 proof, for a DPoP-bound refresh token.',
+  })
   @Public()
   @Post('refresh')
   @HttpCode(200)
@@ -139,6 +177,18 @@ export class TokenController {
    * Ends the family of a refresh token (logout). Answers the same for unknown tokens; a
    * DPoP-bound family needs a proof by its key, as for `/auth/refresh`.
    */
+  @KeypairApiOperation({
+    summary: 'Log out: revoke a refresh token and its family',
+    description: 'Answers the same for an unknown token. A DPoP-bound family needs a DPoP proof by its key.',
+    access: 'public',
+    errors: ERRORS.revokeRefreshToken,
+    ok: { description: 'Revoked.', type: RefreshTokenRevokedSchema },
+  })
+  @ApiHeader({
+    name: 'DPoP',
+    required: false,
+    description: 'RFC 9449 proof, for a DPoP-bound refresh token.',
+  })
   @Public()
   @Post('revoke')
   @HttpCode(200)

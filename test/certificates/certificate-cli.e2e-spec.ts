@@ -64,7 +64,7 @@ describe('keypair-auth CLI: ca and certs', () => {
     ]);
     expect((await cli('ca', 'issue', 'x', '--dir', ca, '--hours', '-1')).code).not.toBe(0);
 
-    expect((await cli('users', 'add', 'alice', '--roles', 'reader,ops')).code).toBe(0);
+    expect((await cli('users', 'add', 'alice', '--roles', 'reader,ops', '--create')).code).toBe(0);
     const added = await cli('certs', 'add', 'alice', alice.cert, '--roles', 'reader', '--label', 'laptop');
     expect(added).toMatchObject({ code: 0, out: [alice.fingerprint] });
     const duplicate = await cli('certs', 'add', 'alice', alice.cert);

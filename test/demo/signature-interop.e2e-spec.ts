@@ -33,7 +33,7 @@ describeIfPython.each(['express', 'fastify'])(
         writeFileSync(join(dir, 'rsa.key'), rsa.privatePem);
         writeFileSync(join(dir, 'rsa.pub'), rsa.publicPem);
         const io = { out: () => undefined, err: (l: string) => console.error(l) };
-        expect(await runCli(['users', 'add', 'alice', '--roles', 'reader'], io)).toBe(0);
+        expect(await runCli(['users', 'add', 'alice', '--roles', 'reader', '--create'], io)).toBe(0);
         expect(await runCli(['keys', 'add', 'alice', join(dir, 'ed.pub'), '--key-id', 'py-ed'], io)).toBe(0);
         expect(
           await runCli(['keys', 'add', 'alice', join(dir, 'rsa.pub'), '--key-id', MASTODON_KEY_ID], io),

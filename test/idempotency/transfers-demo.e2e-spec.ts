@@ -22,7 +22,7 @@ async function registerAlice(databaseUrl: string, dir: string): Promise<void> {
   process.env.DATABASE_URL = databaseUrl;
   try {
     const io = { out: () => undefined, err: (line: string) => console.error(line) };
-    expect(await runCli(['users', 'add', 'alice', '--roles', 'writer'], io)).toBe(0);
+    expect(await runCli(['users', 'add', 'alice', '--roles', 'writer', '--create'], io)).toBe(0);
     expect(await runCli(['keys', 'add', 'alice', join(dir, 'alice.pub'), '--key-id', 'alice-key'], io)).toBe(
       0,
     );

@@ -32,7 +32,7 @@ describeIfServices('two instances sharing PostgreSQL and Redis', () => {
     writeFileSync(`${dir}/bob.pub`, bob.publicPem);
     const io = { out: () => undefined, err: (l: string) => console.error(l) };
     try {
-      expect(await runCli(['users', 'add', 'root', '--roles', 'admin,reader'], io)).toBe(0);
+      expect(await runCli(['users', 'add', 'root', '--roles', 'admin,reader', '--create'], io)).toBe(0);
       expect(await runCli(['keys', 'add', 'root', `${dir}/root.pub`, '--key-id', 'root-1'], io)).toBe(0);
       expect(await runCli(['users', 'add', 'bob', '--roles', 'reader'], io)).toBe(0);
       expect(await runCli(['keys', 'add', 'bob', `${dir}/bob.pub`, '--key-id', 'bob-1'], io)).toBe(0);

@@ -1,7 +1,8 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiSchema } from '../../openapi/swagger.decorators';
 import { ArrayMaxSize, IsArray, IsString, Matches } from 'class-validator';
 import { ROLE_PATTERN, USERNAME_PATTERN } from '../../keys/user-directory.interface';
 
+@ApiSchema({ name: 'KeypairAuthCreateUser' })
 export class CreateUserDto {
   @ApiProperty({ example: 'alice', pattern: USERNAME_PATTERN.source })
   @IsString()

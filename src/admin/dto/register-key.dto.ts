@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '../../openapi/swagger.decorators';
 import {
   ArrayMaxSize,
   IsArray,
@@ -13,6 +13,7 @@ import {
 import { KEY_ALGORITHMS, KeyAlgorithm } from '../../keys/key-algorithm';
 import { ROLE_PATTERN } from '../../keys/user-directory.interface';
 
+@ApiSchema({ name: 'KeypairAuthRegisterKey' })
 export class RegisterKeyDto {
   @ApiProperty({
     description:

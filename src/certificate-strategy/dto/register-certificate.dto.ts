@@ -1,7 +1,8 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '../../openapi/swagger.decorators';
 import { ArrayMaxSize, IsArray, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { ROLE_PATTERN } from '../../keys/user-directory.interface';
 
+@ApiSchema({ name: 'KeypairAuthRegisterCertificate' })
 export class RegisterCertificateDto {
   @ApiProperty({ description: 'The client certificate, one PEM block (never its private key).' })
   @IsString()

@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional, ApiSchema } from '../../openapi/swagger.decorators';
 import { ArrayMaxSize, IsArray, IsBoolean, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { ROLE_PATTERN } from '../../keys/user-directory.interface';
 import { KEY_ID_FORMAT } from './challenge-request.dto';
@@ -8,6 +8,7 @@ import { KEY_ID_FORMAT } from './challenge-request.dto';
  * request, client JWT, client certificate) and carries no challenge fields, or it
  * carries the answer to a challenge: `keyId`, `challenge`, `signature`.
  */
+@ApiSchema({ name: 'KeypairAuthTokenRequest' })
 export class TokenRequestDto {
   @ApiPropertyOptional({ maxLength: 255 })
   @IsOptional()

@@ -1,0 +1,111 @@
+import { chmodSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { DEFAULT_DATABASE_URL } from '../src/database/keypair-auth-data-source';
+import {
+  generateKeyPair,
+  jwkThumbprint,
+  loadPrivateKey,
+  type PublicJwkMembers,
+  publicKeyFromPrivate,
+} from '../src/keys/key-formats';
+
+/** The demo server's signing key: it signs responses and access tokens, and is published in the JWKS. */
+export interface DemoSigningKey {
+  keyId: string;
+  privateKey: string;
+  /** The file it was read from. */
+  file: string;
+  /** 'created': a development key written just now; 'reused': a development key from an earlier start; 'supplied': SERVER_KEY_FILE. */
+  origin: 'created' | 'reused' | 'supplied';
+}
+
+/** The demo cannot get a signing key: the message says what to set. */
+export class DemoSigningKeyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DemoSigningKeyError';
+  }
+}
+
+export const DEV_KEY_FILE_NAME = 'demo-server-signing.key';
+
+/**
+ * Where the development key lives: next to the SQLite file of `DATABASE_URL`
+ * (so the default is `./data/demo-server-signing.key`), and in `./data` for
+ * PostgreSQL or an in-memory database.
+ */
+export function devSigningKeyPath(databaseUrl: string = DEFAULT_DATABASE_URL): string {
+  if (databaseUrl.startsWith('sqlite:') && databaseUrl !== 'sqlite::memory:') {
+    return join(dirname(resolve(databaseUrl.slice('sqlite:'.length))), DEV_KEY_FILE_NAME);
+  }
+  return resolve('data', DEV_KEY_FILE_NAME);
+}
+
+/**
+ * The server keyring's key for the demo. `SERVER_KEY_FILE` (a private key PEM) wins;
+ * otherwise a development Ed25519 key is created on first start (mode 0600) and reused
+ * after, but never under NODE_ENV=production, where the operator supplies the key.
+ */
+export function demoSigningKey(env: NodeJS.ProcessEnv): DemoSigningKey {
+  const supplied = env.SERVER_KEY_FILE;
+  if (supplied) {
+    const file = resolve(supplied);
+    let pem: string;
+    try {
+      pem = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new DemoSigningKeyError(
+        `SERVER_KEY_FILE ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}). ` +
+          'Point it at a private key PEM, e.g. one written by `keypair-auth keygen --type ed25519 --out server`.',
+      );
+    }
+    return { keyId: env.SERVER_KEY_ID || keyIdFor(pem), privateKey: pem, file, origin: 'supplied' };
+  }
+  const file = devSigningKeyPath(env.DATABASE_URL);
+  if (env.NODE_ENV === 'production') {
+    throw new DemoSigningKeyError(
+      'NODE_ENV=production and no SERVER_KEY_FILE: the demo creates a development signing key only outside production. ' +
+        'Set SERVER_KEY_FILE to your server key (a private key PEM, e.g. from `keypair-auth keygen --type ed25519 --out server`) ' +
+        'and, optionally, SERVER_KEY_ID to the keyId it is published under.',
+    );
+  }
+  const created = createOnce(file);
+  const pem = readFileSync(file, 'utf8');
+  return {
+    keyId: env.SERVER_KEY_ID || keyIdFor(pem),
+    privateKey: pem,
+    file,
+    origin: created ? 'created' : 'reused',
+  };
+}
+
+/** True when this process wrote the file; false when it existed (perhaps written by a sibling instance just now). */
+function createOnce(file: string): boolean {
+  try {
+    const mode = statSync(file).mode & 0o777;
+    if (mode & 0o077) chmodSync(file, 0o600);
+    return false;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  mkdirSync(dirname(file), { recursive: true });
+  // Written whole under a temporary name, then linked into place: a second instance
+  // starting at the same moment either wins the link or reads the winner's key.
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, generateKeyPair('ed25519').privateKeyPem, { mode: 0o600, flag: 'wx' });
+  try {
+    linkSync(temporary, file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    unlinkSync(temporary);
+  }
+}
+
+/** `server-` and the start of the key's RFC 7638 thumbprint: stable for one key, new for a new one. */
+function keyIdFor(pem: string): string {
+  const jwk = publicKeyFromPrivate(loadPrivateKey(pem)).export({ format: 'jwk' }) as PublicJwkMembers;
+  return `server-${jwkThumbprint(jwk).slice(0, 16)}`;
+}

@@ -1,0 +1,439 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { DIST_CLI, freePort } from '../support/processes';
+
+/**
+ * Every command, given wrong input, as a user types it: the built CLI (`npm run build`
+ * first) in a fresh empty directory. Each row must exit non-zero, say on stderr what to
+ * do instead (the fragment), print no stack trace, and create no file: neither in its
+ * directory, nor in the shared fixtures, nor where a sqlite: URL points.
+ */
+interface Row {
+  /** What the user got wrong. */
+  readonly name: string;
+  readonly args: readonly string[];
+  /** The fix the message must name. */
+  readonly says: RegExp;
+  readonly env?: Record<string, string>;
+  /** Files to put in the fresh directory first (relative path → content; a trailing / makes a directory). */
+  readonly files?: Record<string, string>;
+}
+
+const FIX = '<fixtures>';
+const PORT = '<closed-port>';
+const ROOT_DB = '/kpa-should-not-exist.sqlite';
+
+const rows: Row[] = [
+  // users
+  {
+    name: 'set-active with a word that is not true/false',
+    args: ['users', 'set-active', 'alice', 'maybe'],
+    says: /argument 'active'.*Write true or false/,
+  },
+  { name: 'an upper-case username', args: ['users', 'add', 'Alice'], says: /Usernames are .*lowercase/ },
+  {
+    name: 'a role with a space',
+    args: ['users', 'add', 'bob', '--roles', 'read er'],
+    says: /"read er" is not a role name/,
+  },
+  {
+    name: 'an empty role list',
+    args: ['users', 'add', 'bob', '--roles', ','],
+    says: /Give comma-separated role names/,
+  },
+  { name: 'a missing username', args: ['users', 'add'], says: /missing required argument 'username'/ },
+  {
+    name: 'no database at the default path',
+    args: ['users', 'list'],
+    says: /no database at \.\/data\/keypair-auth\.sqlite.*pass --create/,
+  },
+  {
+    name: 'DATABASE_URL written sqlite://',
+    args: ['users', 'list'],
+    env: { DATABASE_URL: 'sqlite://data/app.sqlite' },
+    says: /DATABASE_URL: .*Write sqlite:data\/app\.sqlite/,
+  },
+  {
+    name: 'a mysql:// DATABASE_URL',
+    args: ['users', 'add', 'bob'],
+    env: { DATABASE_URL: 'mysql://root@localhost/app' },
+    says: /mysql: is not a database this package runs on.*sqlite:PATH.*postgres:\/\//,
+  },
+  {
+    name: 'a path without sqlite:',
+    args: ['users', 'list', '--database', './data/app.sqlite'],
+    says: /write sqlite:\.\/data\/app\.sqlite/,
+  },
+  {
+    name: 'sqlite::memory: (gone when the command ends)',
+    args: ['users', 'list'],
+    env: { DATABASE_URL: 'sqlite::memory:' },
+    says: /gone when the command ends/,
+  },
+  {
+    name: 'a database file at the filesystem root (--database)',
+    args: ['users', 'add', 'bob', '--database', `sqlite:${ROOT_DB}`],
+    says: /no database at \/kpa-should-not-exist\.sqlite.*--create/,
+  },
+  {
+    name: 'a database file at the filesystem root (DATABASE_URL)',
+    args: ['keys', 'list', 'alice'],
+    env: { DATABASE_URL: `sqlite:${ROOT_DB}` },
+    says: /no database at \/kpa-should-not-exist\.sqlite/,
+  },
+  {
+    name: 'an empty file that is not a keypair-auth database',
+    args: ['users', 'list'],
+    env: { DATABASE_URL: 'sqlite:empty.sqlite' },
+    files: { 'empty.sqlite': '' },
+    says: /has no keypair-auth tables.*--create/,
+  },
+  {
+    name: 'a text file as the database',
+    args: ['users', 'list', '--database', 'sqlite:notes.txt'],
+    files: { 'notes.txt': 'hello, this is not a database\n'.repeat(40) },
+    says: /notes\.txt is not a SQLite database/,
+  },
+  {
+    name: 'a directory as the database',
+    args: ['users', 'list', '--database', 'sqlite:data'],
+    files: { 'data/': '' },
+    says: /data is not a file/,
+  },
+  {
+    name: 'set-active for an unknown user',
+    args: ['users', 'set-active', 'nobody', 'true'],
+    env: { DATABASE_URL: `sqlite:${FIX}/db.sqlite` },
+    says: /no user "nobody".*users add nobody/,
+  },
+  {
+    name: 'a PostgreSQL server that is not running (password not shown)',
+    args: ['users', 'list', '--database', `postgres://kpa:s3cret-pw@127.0.0.1:${PORT}/kpa`],
+    says: /could not open the database postgres:\/\/kpa:\*\*\*@127\.0\.0\.1:\d+\/kpa: connection refused/,
+  },
+  // keys
+  {
+    name: '--expires yesterday',
+    args: ['keys', 'add', 'alice', `${FIX}/alice.pub`, '--expires', 'yesterday'],
+    says: /Write an ISO 8601 date or date-time in the future, e\.g\. 2030-01-31/,
+  },
+  {
+    name: '--expires in the past',
+    args: ['keys', 'add', 'alice', `${FIX}/alice.pub`, '--expires', '2020-01-01T00:00:00Z'],
+    says: /That time has passed: give a date or date-time in the future/,
+  },
+  {
+    name: 'a key file that does not exist',
+    args: ['keys', 'add', 'alice', 'alice.pub'],
+    says: /There is no file alice\.pub/,
+  },
+  {
+    name: 'an unknown --alg',
+    args: ['keys', 'add', 'alice', `${FIX}/alice.pub`, '--alg', 'md5'],
+    says: /Write one of ed25519.*rsa-v1_5-sha256/,
+  },
+  {
+    name: 'a keyId with a space',
+    args: ['keys', 'add', 'alice', `${FIX}/alice.pub`, '--key-id', 'my laptop'],
+    says: /keyId is 1-255 printable ASCII characters without spaces/,
+  },
+  {
+    name: 'a key for an unknown user',
+    args: ['keys', 'add', 'nobody', `${FIX}/alice.pub`],
+    env: { DATABASE_URL: `sqlite:${FIX}/db.sqlite` },
+    says: /no user "nobody".*users add nobody/,
+  },
+  {
+    name: 'a private key given to keys add',
+    args: ['keys', 'add', 'alice', `${FIX}/alice.key`],
+    env: { DATABASE_URL: `sqlite:${FIX}/db.sqlite` },
+    says: /private/i,
+  },
+  {
+    name: 'a JWK file that is not JSON',
+    args: ['keys', 'add', 'alice', 'key.jwk', '--database', `sqlite:${FIX}/db.sqlite`],
+    files: { 'key.jwk': '{ "kty": "OKP", ' },
+    says: /key\.jwk starts with "\{" but is not valid JSON/,
+  },
+  {
+    name: 'revoking an unknown keyId',
+    args: ['keys', 'revoke', 'no-such-key'],
+    env: { DATABASE_URL: `sqlite:${FIX}/db.sqlite` },
+    says: /no key "no-such-key".*keys list/,
+  },
+  // keygen
+  {
+    name: 'an unknown key type',
+    args: ['keygen', '--type', 'dsa', '--out', 'k'],
+    says: /Write one of ed25519, p256, p384, rsa/,
+  },
+  {
+    name: 'keygen over an existing key',
+    args: ['keygen', '--out', 'k'],
+    files: { 'k.key': 'mine' },
+    says: /k\.key already exists: choose another --out/,
+  },
+  {
+    name: 'keygen into a missing directory',
+    args: ['keygen', '--out', 'keys/k'],
+    says: /no directory keys: create it first/,
+  },
+  { name: 'keygen without --out', args: ['keygen'], says: /required option '--out <name>' not specified/ },
+  // token
+  {
+    name: 'a public key as --key',
+    args: ['token', '--key', `${FIX}/alice.pub`, '--username', 'alice'],
+    says: /alice\.pub holds a public key: --key takes the private key/,
+  },
+  {
+    name: 'a missing private key file',
+    args: ['token', '--key', 'alice.key', '--username', 'alice'],
+    says: /There is no file alice\.key: give the path of a private key/,
+  },
+  {
+    name: 'a username with a space',
+    args: ['token', '--key', `${FIX}/alice.key`, '--username', 'alice smith'],
+    says: /Usernames are/,
+  },
+  // request
+  {
+    name: 'a server that is not running',
+    args: ['request', 'GET', `http://127.0.0.1:${PORT}/whoami`, '--key', `${FIX}/alice.key`],
+    says: /could not reach http:\/\/127\.0\.0\.1:\d+\/whoami: connection refused \(ECONNREFUSED\) — is the server running\?/,
+  },
+  {
+    name: 'the URL before the method',
+    args: ['request', 'http://127.0.0.1:3000/whoami', 'GET', '--key', `${FIX}/alice.key`],
+    says: /The method comes first/,
+  },
+  {
+    name: 'a URL without http://',
+    args: ['request', 'GET', '127.0.0.1:3000/whoami', '--key', `${FIX}/alice.key`],
+    says: /Write an absolute http:\/\/ or https:\/\/ URL/,
+  },
+  {
+    name: 'a header without a colon',
+    args: [
+      'request',
+      'GET',
+      'http://127.0.0.1:3000/',
+      '--key',
+      `${FIX}/alice.key`,
+      '-H',
+      'Idempotency-Key 42',
+    ],
+    says: /Write a header as "Name: value"/,
+  },
+  {
+    name: 'an unknown --alg on request',
+    args: ['request', 'GET', 'http://127.0.0.1:3000/', '--key', `${FIX}/alice.key`, '--alg', 'hs256'],
+    says: /Write one of ed25519/,
+  },
+  {
+    name: 'a --verify-with that is not a URL',
+    args: [
+      'request',
+      'GET',
+      'http://127.0.0.1:3000/',
+      '--key',
+      `${FIX}/alice.key`,
+      '--verify-with',
+      'jwks.json',
+    ],
+    says: /Write an absolute http:\/\/ or https:\/\/ URL/,
+  },
+  // login
+  {
+    name: 'login to a server that is not running',
+    args: ['login', '--key', `${FIX}/alice.key`, '--url', `http://127.0.0.1:${PORT}`],
+    says: /could not reach http:\/\/127\.0\.0\.1:\d+\/auth\/challenge: connection refused \(ECONNREFUSED\)/,
+  },
+  {
+    name: 'login --url without a scheme',
+    args: ['login', '--key', `${FIX}/alice.key`, '--url', 'localhost:3000'],
+    says: /Write an absolute http:\/\/ or https:\/\/ URL/,
+  },
+  {
+    name: 'login without --url',
+    args: ['login', '--key', `${FIX}/alice.key`],
+    says: /required option '--url <base>' not specified/,
+  },
+  // certs
+  {
+    name: 'a certificate file that does not exist',
+    args: ['certs', 'add', 'alice', 'cert.pem'],
+    says: /There is no file cert\.pem: give the path of a certificate/,
+  },
+  {
+    name: 'a fingerprint that is not hex',
+    args: ['certs', 'revoke', 'abc'],
+    says: /fingerprint as a SHA-256 in hex \(64 digits/,
+  },
+  {
+    name: 'certs list for an unknown user',
+    args: ['certs', 'list', 'nobody', '--database', `sqlite:${FIX}/db.sqlite`],
+    says: /no user "nobody"/,
+  },
+  // ca
+  {
+    name: 'ca issue without a CA',
+    args: ['ca', 'issue', 'bob'],
+    says: /there is no CA in \.\/keypair-auth-ca: create one with `keypair-auth ca init/,
+  },
+  {
+    name: 'a certificate name with a space',
+    args: ['ca', 'issue', 'bob smith'],
+    says: /Write a name of 1-64 letters/,
+  },
+  {
+    name: '--hours that is not a number',
+    args: ['ca', 'issue', 'bob', '--hours', 'twelve'],
+    says: /Write a positive number of hours/,
+  },
+  {
+    name: '--hours 0',
+    args: ['ca', 'issue', 'bob', '--hours', '0'],
+    says: /Write a positive number of hours/,
+  },
+  {
+    name: 'an --email without @',
+    args: ['ca', 'issue', 'bob', '--email', 'bob'],
+    says: /Write an email address/,
+  },
+  {
+    name: 'ca issue over an existing certificate',
+    args: ['ca', 'issue', 'alice', '--dir', `${FIX}/ca`, '--no-p12'],
+    says: /a certificate named alice already exists .*pass --overwrite to replace it/,
+  },
+  {
+    name: 'ca server for a bad host',
+    args: ['ca', 'server', 'bad_host!'],
+    says: /Write a DNS name or an IP address/,
+  },
+  {
+    name: 'ca revoke with a serial that is not hex',
+    args: ['ca', 'revoke', 'xyz'],
+    says: /Write the serial number in hex/,
+  },
+  {
+    name: 'ca init over an existing CA',
+    args: ['ca', 'init', '--dir', `${FIX}/ca`],
+    says: /a CA already exists in .*choose another --dir/,
+  },
+  // the program
+  { name: 'an unknown command', args: ['frob'], says: /unknown command 'frob'/ },
+  { name: 'an unknown option', args: ['users', 'list', '--verbose'], says: /unknown option '--verbose'/ },
+];
+
+/** Every path under `dir` (directories end in /), sorted: the file-system state a row must not change. */
+function tree(dir: string, prefix = ''): string[] {
+  return readdirSync(join(dir, prefix), { withFileTypes: true })
+    .flatMap((e) => {
+      const path = join(prefix, e.name);
+      return e.isDirectory() ? [`${path}/`, ...tree(dir, path)] : [path];
+    })
+    .sort();
+}
+
+function runCli(args: readonly string[], cwd: string, env: Record<string, string>) {
+  const base = { ...process.env };
+  delete base.DATABASE_URL;
+  delete base.KEYPAIR_AUTH_CA_DIR;
+  delete base.KEYPAIR_AUTH_DEBUG;
+  const r = spawnSync(process.execPath, [DIST_CLI, ...args], {
+    cwd,
+    env: { ...base, ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('keypair-auth CLI: wrong inputs fail with the fix, and create nothing', () => {
+  let fixtures: string;
+  let closedPort: number;
+  const fill = (s: string) => s.replaceAll(FIX, fixtures).replaceAll(PORT, String(closedPort));
+
+  beforeAll(async () => {
+    fixtures = mkdtempSync(join(tmpdir(), 'kpa-wrong-fixtures-'));
+    closedPort = await freePort();
+    const setup = (...args: string[]) => {
+      const r = runCli(args, fixtures, {});
+      if (r.code !== 0) throw new Error(`setup ${args.join(' ')} failed: ${r.stderr}`);
+    };
+    setup('keygen', '--out', 'alice');
+    setup('users', 'add', 'alice', '--database', 'sqlite:db.sqlite', '--create');
+    setup('ca', 'init', '--dir', 'ca');
+    setup('ca', 'issue', 'alice', '--dir', 'ca', '--no-p12');
+  });
+  afterAll(() => rmSync(fixtures, { recursive: true, force: true }));
+
+  it('has a row for every command', () => {
+    const commands = new Set(
+      rows.map((r) =>
+        (['users', 'keys', 'certs', 'ca'].includes(r.args[0]) ? r.args.slice(0, 2) : r.args.slice(0, 1)).join(
+          ' ',
+        ),
+      ),
+    );
+    expect([...commands].sort()).toEqual(
+      expect.arrayContaining([
+        'ca init',
+        'ca issue',
+        'ca revoke',
+        'ca server',
+        'certs add',
+        'certs list',
+        'certs revoke',
+        'keygen',
+        'keys add',
+        'keys list',
+        'keys revoke',
+        'login',
+        'request',
+        'token',
+        'users add',
+        'users list',
+        'users set-active',
+      ]),
+    );
+  });
+
+  it.each(rows.map((row) => [row.name, row] as const))('%s', (_name, row) => {
+    const cwd = mkdtempSync(join(tmpdir(), 'kpa-wrong-'));
+    try {
+      for (const [path, content] of Object.entries(row.files ?? {})) {
+        if (path.endsWith('/')) mkdirSync(join(cwd, path), { recursive: true });
+        else writeFileSync(join(cwd, path), content);
+      }
+      const env = Object.fromEntries(Object.entries(row.env ?? {}).map(([k, v]) => [k, fill(v)]));
+      const args = row.args.map(fill);
+      const sqliteTargets = [...args, ...Object.values(env)]
+        .filter((a) => a.startsWith('sqlite:') && !a.startsWith('sqlite::'))
+        .map((a) => a.slice('sqlite:'.length).replace(/^\/\/+/, '/'))
+        .map((p) => (isAbsolute(p) ? p : resolve(cwd, p)));
+      const absent = sqliteTargets.filter((p) => !existsSync(p));
+      const before = { cwd: tree(cwd), fixtures: tree(fixtures) };
+
+      const r = runCli(args, cwd, env);
+
+      expect({ code: r.code === 0 ? 0 : 'non-zero', says: r.stderr }).toEqual({
+        code: 'non-zero',
+        says: expect.stringMatching(row.says),
+      });
+      expect([1, 2]).toContain(r.code);
+      expect(r.stderr).toMatch(/^(using database .*\n)?error: /);
+      expect(r.stderr).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m); // no stack trace
+      expect(r.stderr).not.toMatch(/\b(TypeError|ReferenceError|QueryFailedError|SqliteError)\b/);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).not.toContain('s3cret-pw'); // a database password is never echoed
+      expect({ cwd: tree(cwd), fixtures: tree(fixtures) }).toEqual(before);
+      for (const path of absent) expect(existsSync(path)).toBe(false);
+      expect(existsSync(ROOT_DB)).toBe(false);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+});

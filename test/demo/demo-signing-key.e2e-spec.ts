@@ -1,0 +1,90 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateKeyPair } from '../../src/keys/key-formats';
+import { DIST_DEMO, startDemo } from '../support/processes';
+
+/** The demo's server key: a development key made on first start, reused after, never made in production. */
+describe('demo server key', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'kpa-demo-key-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const jwks = async (url: string): Promise<{ keys: Record<string, string>[] }> =>
+    (await (await fetch(`${url}/.well-known/jwks.json`)).json()) as { keys: Record<string, string>[] };
+
+  it('is created next to the SQLite file on first start (mode 0600), logged as a development key, and reused', async () => {
+    const env = { DATABASE_URL: `sqlite:${join(dir, 'db/demo.sqlite')}` };
+    const file = join(dir, 'db/demo-server-signing.key');
+    const first = await startDemo(env);
+    let published: Record<string, string>;
+    try {
+      expect(first.output()).toMatch(/DEVELOPMENT key, created in .*demo-server-signing\.key/);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(readFileSync(file, 'utf8')).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+      [published] = (await jwks(first.url)).keys;
+      expect(published).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig' });
+      expect(published.kid).toMatch(/^server-[\w-]{16}$/);
+      expect(published).not.toHaveProperty('d');
+    } finally {
+      await first.stop();
+    }
+    const second = await startDemo(env);
+    try {
+      expect(second.output()).toMatch(/DEVELOPMENT key, reused in /);
+      expect((await jwks(second.url)).keys).toEqual([published]);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('is not created under NODE_ENV=production: the demo stops and says to set SERVER_KEY_FILE', () => {
+    const run = spawnSync(process.execPath, [DIST_DEMO], {
+      cwd: dir,
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        DATABASE_URL: `sqlite:${join(dir, 'demo.sqlite')}`,
+        PORT: '0',
+      },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/NODE_ENV=production and no SERVER_KEY_FILE.*Set SERVER_KEY_FILE/s);
+    expect(existsSync(join(dir, 'demo-server-signing.key'))).toBe(false);
+    expect(existsSync(join(dir, 'data'))).toBe(false);
+  });
+
+  it('comes from SERVER_KEY_FILE (and SERVER_KEY_ID) when set', async () => {
+    const pair = generateKeyPair('p256');
+    const file = join(dir, 'server.key');
+    writeFileSync(file, pair.privateKeyPem, { mode: 0o600 });
+    const demo = await startDemo({
+      DATABASE_URL: `sqlite:${join(dir, 'demo.sqlite')}`,
+      SERVER_KEY_FILE: file,
+      SERVER_KEY_ID: 'server-2026-12',
+    });
+    try {
+      expect(demo.output()).toContain(`server key server-2026-12 from SERVER_KEY_FILE ${file}`);
+      expect((await jwks(demo.url)).keys).toEqual([
+        expect.objectContaining({ kid: 'server-2026-12', kty: 'EC', crv: 'P-256', alg: 'ES256' }),
+      ]);
+      expect(existsSync(join(dir, 'demo-server-signing.key'))).toBe(false);
+    } finally {
+      await demo.stop();
+    }
+  });
+
+  it('names the file when SERVER_KEY_FILE cannot be read', () => {
+    const run = spawnSync(process.execPath, [DIST_DEMO], {
+      cwd: dir,
+      env: { ...process.env, SERVER_KEY_FILE: join(dir, 'nope.key'), PORT: '0' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`SERVER_KEY_FILE ${join(dir, 'nope.key')} cannot be read (ENOENT)`);
+  });
+});
