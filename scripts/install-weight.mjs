@@ -6,8 +6,9 @@
 // (i)  a fresh Nest 11 + TypeORM + pg app, before and after installing ours (alone, then with
 //      the peers its server entry needs that such an app lacks);
 // (ii) a client-only install: `npm install <tarball>` in an empty folder.
-// It fails (exit 1) when the client-only install holds Nest, an ORM, reflect-metadata or a
-// driver, or when either install brings a native build or swagger-ui.
+// It fails (exit 1) when the client-only install holds Nest, an ORM or a driver, or cannot
+// run the CLI's keygen and token commands, or when either install brings a native build or
+// swagger-ui.
 // Packages come from npm's cache at the versions of our lockfile (--prefer-offline); install
 // scripts are skipped (a package that has one is reported as such, which is what we check).
 import { spawnSync } from 'node:child_process';
@@ -176,6 +177,21 @@ try {
   const server = names(added).filter((n) => SERVER_ONLY.test(n));
   console.log(`  Nest, ORM, drivers: ${server.join(', ') || 'none'}`);
   console.log(`  largest: ${largest(client)}`);
+  // The CLI's signing commands run there too (no Nest, no ORM).
+  const cli = (...args) =>
+    spawnSync(
+      process.execPath,
+      [join(client, 'node_modules/nestjs-keypair-auth/dist/src/cli/main.js'), ...args],
+      {
+        cwd: client,
+        encoding: 'utf8',
+      },
+    );
+  const keygen = cli('keygen', '--type', 'ed25519', '--out', 'probe');
+  const token = cli('token', '--key', 'probe.key', '--username', 'probe');
+  const signs = keygen.status === 0 && token.status === 0 && token.stdout.startsWith('JWT ');
+  console.log(`  keypair-auth keygen and token: ${signs ? 'run' : `fail\n${keygen.stderr}${token.stderr}`}`);
+  if (!signs) problems.push('client-only install: keypair-auth keygen/token do not run');
   if (server.length) problems.push(`client-only install holds ${server.join(', ')}`);
 } finally {
   rmSync(work, { recursive: true, force: true });
