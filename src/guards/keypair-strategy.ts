@@ -1,4 +1,4 @@
-import passport from 'passport';
+import { Strategy as CustomStrategy, VerifiedCallback } from 'passport-custom';
 import type { SecurityContext } from '../context/security-context';
 import { AuthRequest, toAuthRequest } from '../http/auth-request';
 
@@ -15,25 +15,21 @@ export function runStrategy(run: StrategyRun, request: AuthRequest, req: unknown
 }
 
 /**
- * A Passport strategy whose work is one function of the request. Passport
- * (`AuthGuard('keypair-jwt')`, `passport.authenticate(...)`) calls `authenticate`
- * as usual: the context on success, the auth error otherwise. KeypairAuthGuard calls
- * `run` directly, with the AuthRequest it already built: Passport's authenticate()
- * creates a middleware, a strategy object and five closures per request and adds
- * login/logout properties to the request object, which cost more than all of our own
- * per-request work on Express (see bench/README.md). Either way the same function
- * decides. (Passport's own Strategy base, so the package needs no passport-custom:
- * a client-only install stays free of Passport and Express types.)
+ * A passport-custom strategy whose work is one function of the request. Passport
+ * (`AuthGuard('keypair-jwt')`, `passport.authenticate(...)`) calls it through the
+ * verify callback as usual. KeypairAuthGuard calls `run` directly, with the
+ * AuthRequest it already built: Passport's authenticate() creates a middleware, a
+ * strategy object and five closures per request and adds login/logout properties
+ * to the request object, which cost more than all of our own per-request work on
+ * Express (see bench/README.md). Either way the same function decides.
  */
-export class KeypairStrategy extends passport.Strategy {
+export class KeypairStrategy extends CustomStrategy {
   constructor(readonly run: StrategyRun) {
-    super();
-  }
-
-  override authenticate(req: unknown): void {
-    runStrategy(this.run, toAuthRequest(req), req).then(
-      (context) => this.success(context),
-      (error: unknown) => this.error(error as Error),
-    );
+    super((req: unknown, done: VerifiedCallback) => {
+      runStrategy(run, toAuthRequest(req), req).then(
+        (context) => done(null, context),
+        (error: unknown) => done(error),
+      );
+    });
   }
 }
