@@ -13,6 +13,7 @@ import {
   uriArgument,
   usernameArgument,
 } from './cli-arguments';
+import { caIssuedSerial, recordIssuedSerial } from './ca-issued-serials';
 import { addDatabaseOptions, DatabaseOptions, withCertificates } from './cli-database';
 import { CliError } from './cli-error';
 import type { CliIo } from './cli-io';
@@ -186,6 +187,12 @@ export function addCertificateCommands(program: Command, io: CliIo): void {
           pkcs12: opts.p12 ? undefined : false,
           overwrite: opts.overwrite,
         });
+        recordIssuedSerial(opts.dir, {
+          serial: issued.serialNumber,
+          name,
+          kind: 'client',
+          notAfter: issued.certificate.validTo,
+        });
         io.out(
           JSON.stringify({
             fingerprint: issued.fingerprints.sha256Hex,
@@ -213,6 +220,12 @@ export function addCertificateCommands(program: Command, io: CliIo): void {
         opts.overwrite,
       );
       const issued = await issueServerCert(opts.dir, host, { hours: opts.hours, overwrite: opts.overwrite });
+      recordIssuedSerial(opts.dir, {
+        serial: issued.serialNumber,
+        name: host,
+        kind: 'server',
+        notAfter: issued.certificate.validTo,
+      });
       io.out(
         JSON.stringify({
           fingerprint: issued.fingerprints.sha256Hex,
@@ -229,8 +242,18 @@ export function addCertificateCommands(program: Command, io: CliIo): void {
     )
     .argument('<serial>', 'the serial number in hex, as `ca issue` prints it', serialArgument)
     .addOption(dirOption())
-    .action(async (serial: string, opts: { dir: string }) => {
+    .option(
+      '--force',
+      'revoke a serial this CA has no record of (a certificate issued with its keys by other means than this CLI)',
+    )
+    .action(async (serial: string, opts: { dir: string; force?: boolean }) => {
       const { revoke } = await existingCa(opts.dir);
+      if (!opts.force && !caIssuedSerial(opts.dir, serial))
+        throw new CliError(
+          `no certificate with serial ${serial} was issued by the CA in ${opts.dir}: check the serialNumber ` +
+            '`ca issue` printed (or `openssl x509 -noout -serial -in cert.pem`). ' +
+            'If this CA signed it by other means, pass --force.',
+        );
       const result = await revoke(opts.dir, serial);
       io.out(
         JSON.stringify({

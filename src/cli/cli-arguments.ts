@@ -63,12 +63,34 @@ export function booleanArgument(value: string): boolean {
 const ISO_8601 =
   /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
 
-/** `--expires`: an ISO 8601 date or date-time in the future. */
+/**
+ * Whether the date part (and the hour, minute and second) names a real moment: JavaScript
+ * reads 2030-02-31 as 2030-03-03 and 24:00 as the next day, so the fields are read back.
+ */
+function isCalendarDate(value: string): boolean {
+  const [, y, mo, d, h, mi, s] =
+    /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?/i.exec(value) ?? [];
+  const [year, month, day] = [Number(y), Number(mo), Number(d)];
+  const probe = new Date(Date.UTC(year, month - 1, day));
+  if (probe.getUTCFullYear() !== year || probe.getUTCMonth() !== month - 1 || probe.getUTCDate() !== day)
+    return false;
+  return (
+    (h === undefined || Number(h) <= 23) &&
+    (mi === undefined || Number(mi) <= 59) &&
+    (s === undefined || Number(s) <= 59)
+  );
+}
+
+/** `--expires`: an ISO 8601 date or date-time in the future, on a real calendar day. */
 export function futureDateArgument(value: string): Date {
   const example = 'e.g. 2030-01-31 (midnight UTC) or 2030-01-31T18:00:00Z';
   const date = ISO_8601.test(value.trim()) ? new Date(value.trim()) : undefined;
   if (date === undefined || Number.isNaN(date.getTime()))
     throw new InvalidArgumentError(`Write an ISO 8601 date or date-time in the future, ${example}.`);
+  if (!isCalendarDate(value.trim()))
+    throw new InvalidArgumentError(
+      `${value.trim()} is not a real date and time (check the length of the month; hours run 00-23): ${example}.`,
+    );
   if (date.getTime() <= Date.now())
     throw new InvalidArgumentError(
       `That time has passed: give a date or date-time in the future, ${example}.`,

@@ -32,8 +32,10 @@ function databaseUrlArgument(value: string): string {
   try {
     parseDatabaseUrl(value);
   } catch (error) {
-    if (error instanceof DatabaseUrlError) throw new InvalidArgumentError(error.message);
-    throw error;
+    if (!(error instanceof DatabaseUrlError)) throw error;
+    // Commander's own message quotes the argument: a URL that may hold a password is not repeated.
+    if (redactDatabaseUrl(value) !== value) throw new CliError(`--database: ${error.message}`);
+    throw new InvalidArgumentError(error.message);
   }
   return value;
 }

@@ -1,5 +1,5 @@
 import { chmodSync, existsSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import type { Command } from 'commander';
 import { generateKeyPair, parsePublicKey } from '../keys/key-formats';
 import { KEY_TYPES, KeyType, keyTypeArgument } from './cli-arguments';
@@ -19,6 +19,11 @@ export function addKeygenCommand(program: Command, io: CliIo): void {
       'file name prefix: writes NAME.key and NAME.pub, never over existing files',
     )
     .action((opts: { type: KeyType; out: string }) => {
+      if (opts.out.trim() === '' || /[/\\]$/.test(opts.out) || /^\.+$/.test(basename(opts.out)))
+        throw new CliError(
+          `--out ${JSON.stringify(opts.out)} has no NAME part: give a file name prefix, e.g. --out alice or --out keys/alice ` +
+            '(writes alice.key and alice.pub).',
+        );
       const [keyFile, pubFile] = [`${opts.out}.key`, `${opts.out}.pub`];
       const dir = dirname(keyFile);
       if (!existsSync(dir) || !statSync(dir).isDirectory())

@@ -13,7 +13,9 @@ export function loadPrivateKeyFile(file: string, password: string | undefined): 
     if (error.message.startsWith('This is a public key'))
       throw new CliError(`${file} holds a public key: --key takes the private key (NAME.key, not NAME.pub).`);
     if (/encrypted; supply/.test(error.message))
-      throw new CliError(`${file} is encrypted: give its passphrase with --password.`);
+      throw new CliError(
+        `${file} is encrypted: give its passphrase with --password-file FILE or $KEYPAIR_AUTH_KEY_PASSWORD (or --password).`,
+      );
     throw new CliError(`cannot use ${file} as --key: ${error.message}`);
   }
 }

@@ -11,10 +11,11 @@ import {
 } from './cli-arguments';
 import type { CliIo } from './cli-io';
 import { defaultKeyId, KEY_ID_OPTION_HELP } from './default-key-id';
+import { addKeyPasswordOptions, KeyPasswordOptions, keyPassword } from './key-password';
 import { reportingFetch } from './network-error';
 import { loadPrivateKeyFile } from './private-key-file';
 
-interface RequestOptions {
+interface RequestOptions extends KeyPasswordOptions {
   key: string;
   keyId?: string;
   data?: string;
@@ -23,12 +24,30 @@ interface RequestOptions {
   alg?: KeyAlgorithm;
   include?: boolean;
   verifyWith?: string;
-  password?: string;
 }
+
+/** A non-2xx answer to the signed request: printed and exit 22 before any signature check. */
+class ErrorStatus extends Error {
+  constructor(readonly response: Response) {
+    super(`HTTP ${response.status}`);
+  }
+}
+
+/**
+ * reportingFetch, except that an error status on the signed request itself (the call that
+ * passes init; the JWK Set fetch passes none) stops before the response signature is
+ * checked: an error answer is reported as one (exit 22, body printed), not as a missing
+ * signature. A 2xx answer is still verified.
+ */
+const stopOnErrorStatus: typeof fetch = async (input, init) => {
+  const response = await reportingFetch(input, init);
+  if (init !== undefined && !response.ok) throw new ErrorStatus(response);
+  return response;
+};
 
 /** `request METHOD URL --key K`: sends a signed request like curl and prints the response. */
 export function addRequestCommand(program: Command, io: CliIo): void {
-  program
+  const command = program
     .command('request')
     .description(
       'Send an HTTP-signed request (RFC 9421, or --cavage) and print the response body; exit 22 on an HTTP error status, like curl --fail.',
@@ -50,37 +69,46 @@ export function addRequestCommand(program: Command, io: CliIo): void {
       '--verify-with <jwksUrl>',
       "verify the response signature with the server's JWK Set at this URL",
       httpUrlArgument,
-    )
-    .option('--password <password>', 'passphrase of an encrypted key')
-    .action(async (method: string, url: string, opts: RequestOptions) => {
-      const headers: Record<string, string> = {};
-      for (const line of opts.header ?? []) {
-        const colon = line.indexOf(':');
-        headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
-      }
-      if (opts.data !== undefined) headers['content-type'] ??= 'application/json';
-      const privateKey = loadPrivateKeyFile(opts.key, opts.password);
-      const keyId = opts.keyId ?? defaultKeyId(privateKey);
-      const signedFetch = createSignedFetch({
-        keyId,
-        privateKey,
-        algorithm: opts.alg,
-        format: opts.cavage ? 'cavage' : 'rfc9421',
-        verifyResponses: opts.verifyWith ? { jwksUrl: opts.verifyWith } : undefined,
-        fetch: reportingFetch,
-      });
-      const res = await signedFetch(url, { method, headers, body: opts.data });
-      if (opts.include) {
-        io.out(`HTTP ${res.status} ${res.statusText}`);
-        res.headers.forEach((value, name) => io.out(`${name}: ${value}`));
-        io.out('');
-      }
-      io.out(await res.text());
-      if (res.status === 401 && opts.keyId === undefined)
-        io.err(
-          `note: sent keyId ${keyId} (the key fingerprint, as --key-id was not given); ` +
-            'if the key was registered with --key-id, pass the same --key-id.',
-        );
-      if (!res.ok) process.exitCode = 22; // like curl --fail
+    );
+  addKeyPasswordOptions(command).action(async (method: string, url: string, opts: RequestOptions) => {
+    const headers: Record<string, string> = {};
+    for (const line of opts.header ?? []) {
+      const colon = line.indexOf(':');
+      headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    if (opts.data !== undefined) headers['content-type'] ??= 'application/json';
+    const privateKey = loadPrivateKeyFile(opts.key, keyPassword(opts));
+    const keyId = opts.keyId ?? defaultKeyId(privateKey);
+    const signedFetch = createSignedFetch({
+      keyId,
+      privateKey,
+      algorithm: opts.alg,
+      format: opts.cavage ? 'cavage' : 'rfc9421',
+      verifyResponses: opts.verifyWith ? { jwksUrl: opts.verifyWith } : undefined,
+      fetch: opts.verifyWith ? stopOnErrorStatus : reportingFetch,
     });
+    let res: Response;
+    try {
+      res = await signedFetch(url, { method, headers, body: opts.data });
+    } catch (error) {
+      if (!(error instanceof ErrorStatus)) throw error;
+      res = error.response;
+    }
+    if (opts.include) {
+      io.out(`HTTP ${res.status} ${res.statusText}`);
+      res.headers.forEach((value, name) => io.out(`${name}: ${value}`));
+      io.out('');
+    }
+    io.out(await res.text());
+    if (res.status === 401 && opts.keyId === undefined)
+      io.err(
+        `note: sent keyId ${keyId} (the key fingerprint, as --key-id was not given); ` +
+          'if the key was registered with --key-id, pass the same --key-id.',
+      );
+    if (!res.ok && opts.verifyWith)
+      io.err(
+        `note: HTTP ${res.status}: the response signature was not checked (only 2xx answers are verified).`,
+      );
+    if (!res.ok) process.exitCode = 22; // like curl --fail
+  });
 }

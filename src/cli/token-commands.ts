@@ -12,21 +12,21 @@ import {
 } from './cli-arguments';
 import { CliError } from './cli-error';
 import type { CliIo } from './cli-io';
+import { addKeyPasswordOptions, KeyPasswordOptions, keyPassword } from './key-password';
 import { defaultKeyId, KEY_ID_OPTION_HELP } from './default-key-id';
 import { reportingFetch } from './network-error';
 import { loadPrivateKeyFile } from './private-key-file';
 
 const PRIVATE_KEY_FILE = 'a private key (NAME.key from keygen)';
 
-interface TokenOptions {
+interface TokenOptions extends KeyPasswordOptions {
   key: string;
   username: string;
   keyId?: string;
   alg?: KeyAlgorithm;
-  password?: string;
 }
 
-interface LoginOptions {
+interface LoginOptions extends KeyPasswordOptions {
   key: string;
   keyId?: string;
   url: string;
@@ -34,7 +34,6 @@ interface LoginOptions {
   signedRequest?: boolean;
   dpop?: boolean;
   alg?: KeyAlgorithm;
-  password?: string;
 }
 
 /** A refused login, with what to check. */
@@ -54,27 +53,26 @@ function loginError(error: unknown, opts: LoginOptions): unknown {
 
 /** `token` (a JWT Authorization value) and `login` (an access and refresh token pair from a server). */
 export function addTokenCommands(program: Command, io: CliIo): void {
-  program
+  const token = program
     .command('token')
     .description('Print an Authorization header value (JWT <token>) for the asymmetric-JWT strategy.')
     .requiredOption('--key <file>', 'private key file (PEM)', existingFile(PRIVATE_KEY_FILE))
     .requiredOption('--username <username>', 'the user the key belongs to', usernameArgument)
     .option('--key-id <id>', KEY_ID_OPTION_HELP, keyIdArgument)
-    .option('--alg <algorithm>', 'algorithm the key was registered with (RSA keys)', keyAlgorithmArgument)
-    .option('--password <password>', 'passphrase of an encrypted key')
-    .action(async (opts: TokenOptions) => {
-      const privateKey = loadPrivateKeyFile(opts.key, opts.password);
-      io.out(
-        await createAuthHeader({
-          username: opts.username,
-          privateKey,
-          keyId: opts.keyId ?? defaultKeyId(privateKey),
-          algorithm: opts.alg,
-        }),
-      );
-    });
+    .option('--alg <algorithm>', 'algorithm the key was registered with (RSA keys)', keyAlgorithmArgument);
+  addKeyPasswordOptions(token).action(async (opts: TokenOptions) => {
+    const privateKey = loadPrivateKeyFile(opts.key, keyPassword(opts));
+    io.out(
+      await createAuthHeader({
+        username: opts.username,
+        privateKey,
+        keyId: opts.keyId ?? defaultKeyId(privateKey),
+        algorithm: opts.alg,
+      }),
+    );
+  });
 
-  program
+  const login = program
     .command('login')
     .description(
       'Prove a key to a server (challenge-response, or a signed request) and print the access and refresh tokens as JSON.',
@@ -85,24 +83,23 @@ export function addTokenCommands(program: Command, io: CliIo): void {
     .option('--roles <roles>', "comma-separated roles to ask for (default: all of the key's)", commaList)
     .option('--signed-request', 'prove the key with an RFC 9421 signed token request instead of a challenge')
     .option('--dpop', 'bind the tokens to the key (DPoP, RFC 9449)')
-    .option('--alg <algorithm>', 'algorithm the key is registered with (RSA keys)', keyAlgorithmArgument)
-    .option('--password <password>', 'passphrase of an encrypted key')
-    .action(async (opts: LoginOptions) => {
-      const privateKey = loadPrivateKeyFile(opts.key, opts.password);
-      const client = new TokenClient({
-        baseUrl: opts.url,
-        keyId: opts.keyId ?? defaultKeyId(privateKey),
-        privateKey,
-        algorithm: opts.alg,
-        roles: opts.roles,
-        login: opts.signedRequest ? 'signed-request' : 'challenge',
-        dpop: opts.dpop,
-        fetch: reportingFetch,
-      });
-      try {
-        io.out(JSON.stringify(await client.login()));
-      } catch (error) {
-        throw loginError(error, opts);
-      }
+    .option('--alg <algorithm>', 'algorithm the key is registered with (RSA keys)', keyAlgorithmArgument);
+  addKeyPasswordOptions(login).action(async (opts: LoginOptions) => {
+    const privateKey = loadPrivateKeyFile(opts.key, keyPassword(opts));
+    const client = new TokenClient({
+      baseUrl: opts.url,
+      keyId: opts.keyId ?? defaultKeyId(privateKey),
+      privateKey,
+      algorithm: opts.alg,
+      roles: opts.roles,
+      login: opts.signedRequest ? 'signed-request' : 'challenge',
+      dpop: opts.dpop,
+      fetch: reportingFetch,
     });
+    try {
+      io.out(JSON.stringify(await client.login()));
+    } catch (error) {
+      throw loginError(error, opts);
+    }
+  });
 }

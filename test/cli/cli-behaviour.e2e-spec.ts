@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, IncomingMessage, Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -189,6 +190,62 @@ describe('keypair-auth CLI behaviour', () => {
       expect([request.code, request.stderr]).toEqual([22, expect.stringContaining('pass the same --key-id')]);
     } finally {
       missing.server.close();
+      refusing.server.close();
+    }
+  });
+
+  it('an encrypted key takes its passphrase from --password-file or $KEYPAIR_AUTH_KEY_PASSWORD, off the command line (red-team F5)', async () => {
+    const passphrase = 'TopSecretPw-5';
+    const { privateKey } = generateKeyPairSync('ed25519', {
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
+    writeFileSync(join(dir, 'enc.key'), privateKey, { mode: 0o600 });
+    writeFileSync(join(dir, 'enc.pass'), `${passphrase}\n`, { mode: 0o600 });
+    const base = ['token', '--key', 'enc.key', '--username', 'alice'];
+
+    const fromFile = await cli([...base, '--password-file', 'enc.pass'], dir);
+    expect([fromFile.code, fromFile.stdout]).toEqual([
+      0,
+      expect.stringMatching(/^JWT [\w-]+\.[\w-]+\.[\w-]+\n$/),
+    ]);
+    const fromEnv = await cli(base, dir, { KEYPAIR_AUTH_KEY_PASSWORD: passphrase });
+    expect([fromEnv.code, fromEnv.stdout]).toEqual([0, expect.stringMatching(/^JWT /)]);
+    const none = await cli(base, dir);
+    expect([none.code, none.stderr]).toEqual([
+      1,
+      expect.stringContaining(
+        'enc.key is encrypted: give its passphrase with --password-file FILE or $KEYPAIR_AUTH_KEY_PASSWORD',
+      ),
+    ]);
+    for (const command of ['token', 'request', 'login']) {
+      const help = await cli([command, '--help'], dir);
+      expect(help.stdout.replace(/\s+/g, ' ')).toMatch(
+        /--password-file <file> .*KEYPAIR_AUTH_KEY_PASSWORD.*--password <passphrase> .*other local users can see it/,
+      );
+    }
+  });
+
+  it('request --verify-with prints an error answer and exits 22 without checking it; an unsigned 2xx still fails (red-team F7)', async () => {
+    const jwks = await recordingServer('{"keys":[]}');
+    const refusing = await recordingServer('{"code":"AUTHENTICATION_REQUIRED","message":"sign in"}', 401);
+    try {
+      const key = ['--key', 'lost.key', '--verify-with', `${jwks.url}/.well-known/jwks.json`];
+      if (!existsSync(join(dir, 'lost.key'))) await cli(['keygen', '--out', 'lost'], dir);
+      const error = await cli(['request', 'GET', `${refusing.url}/whoami`, ...key], dir);
+      expect([error.code, error.stdout, error.stderr]).toEqual([
+        22,
+        '{"code":"AUTHENTICATION_REQUIRED","message":"sign in"}\n',
+        expect.stringContaining('HTTP 401: the response signature was not checked'),
+      ]);
+      const unsigned = await cli(['request', 'GET', `${jwks.url}/whoami`, ...key], dir);
+      expect([unsigned.code, unsigned.stdout, unsigned.stderr]).toEqual([
+        1,
+        '',
+        expect.stringMatching(/signature/),
+      ]);
+    } finally {
+      jwks.server.close();
       refusing.server.close();
     }
   });

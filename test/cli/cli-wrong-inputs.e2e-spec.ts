@@ -113,6 +113,37 @@ const rows: Row[] = [
     args: ['users', 'list', '--database', `postgres://kpa:s3cret-pw@127.0.0.1:${PORT}/kpa`],
     says: /could not open the database postgres:\/\/kpa:\*\*\*@127\.0\.0\.1:\d+\/kpa: connection refused/,
   },
+  // Red-team F1 (G40 "a PostgreSQL password is printed as ***"): every form pg reads a password
+  // from; the harness asserts s3cret-pw appears on neither stdout nor stderr.
+  {
+    name: 'a ?password= in a PostgreSQL URL (not shown)',
+    args: ['users', 'list', '--database', `postgresql://bob@127.0.0.1:${PORT}/kpa?password=s3cret-pw`],
+    says: /could not open the database postgresql:\/\/bob@127\.0\.0\.1:\d+\/kpa\?password=\*\*\*: connection refused/,
+  },
+  {
+    name: 'a ?password= and ?sslpassword= in DATABASE_URL (not shown)',
+    args: ['users', 'list'],
+    env: {
+      DATABASE_URL: `postgres://127.0.0.1:${PORT}/kpa?user=bob&password=s3cret-pw&sslpassword=s3cret-pw`,
+    },
+    says: /using database postgres:\/\/127\.0\.0\.1:\d+\/kpa\?user=bob&password=\*\*\*&sslpassword=\*\*\* /,
+  },
+  {
+    name: 'a password with an unencoded @ (not shown)',
+    args: ['users', 'list', '--database', `postgres://bob:p@s3cret-pw@127.0.0.1:${PORT}/kpa`],
+    says: /could not open the database postgres:\/\/bob:\*\*\*@127\.0\.0\.1:\d+\/kpa: connection refused/,
+  },
+  {
+    name: 'a password with an unencoded / (not shown)',
+    args: ['users', 'list', '--database', `postgres://bob:Pa/s3cret-pw@127.0.0.1:${PORT}/kpa`],
+    says: /"postgres:\*\*\*" cannot be read as a URL.*percent-encoding any @ : \/ \? # %/,
+  },
+  {
+    name: 'a PostgreSQL URL with one slash (not shown)',
+    args: ['users', 'list'],
+    env: { DATABASE_URL: `postgres:/bob:s3cret-pw@127.0.0.1:${PORT}/kpa` },
+    says: /DATABASE_URL: database URL "postgres:\*\*\*" .*starts with postgres:\/\/ \(two slashes\)/,
+  },
   // keys
   {
     name: '--expires yesterday',
@@ -123,6 +154,25 @@ const rows: Row[] = [
     name: '--expires in the past',
     args: ['keys', 'add', 'alice', `${FIX}/alice.pub`, '--expires', '2020-01-01T00:00:00Z'],
     says: /That time has passed: give a date or date-time in the future/,
+  },
+  {
+    name: '--expires on a day the calendar does not have (red-team F3)',
+    args: [
+      'keys',
+      'add',
+      'alice',
+      `${FIX}/alice.pub`,
+      '--expires',
+      '2030-02-31',
+      '--database',
+      `sqlite:${FIX}/db.sqlite`,
+    ],
+    says: /2030-02-31 is not a real date and time \(check the length of the month/,
+  },
+  {
+    name: '--expires at hour 24 (read as the next day)',
+    args: ['keys', 'add', 'alice', `${FIX}/alice.pub`, '--expires', '2030-04-31T24:00:00Z'],
+    says: /2030-04-31T24:00:00Z is not a real date and time/,
   },
   {
     name: 'a key file that does not exist',
@@ -180,6 +230,17 @@ const rows: Row[] = [
     args: ['keygen', '--out', 'keys/k'],
     says: /no directory keys: create it first/,
   },
+  {
+    name: 'keygen --out a directory (red-team F4: would write keys/.key)',
+    args: ['keygen', '--out', 'keys/'],
+    files: { 'keys/': '' },
+    says: /--out "keys\/" has no NAME part/,
+  },
+  {
+    name: 'keygen --out an empty name (red-team F4: would write .key)',
+    args: ['keygen', '--out', ''],
+    says: /--out "" has no NAME part/,
+  },
   { name: 'keygen without --out', args: ['keygen'], says: /required option '--out <name>' not specified/ },
   // token
   {
@@ -196,6 +257,26 @@ const rows: Row[] = [
     name: 'a username with a space',
     args: ['token', '--key', `${FIX}/alice.key`, '--username', 'alice smith'],
     says: /Usernames are/,
+  },
+  {
+    name: 'a --password-file that does not exist',
+    args: ['token', '--key', `${FIX}/alice.key`, '--username', 'alice', '--password-file', 'pass.txt'],
+    says: /there is no file pass\.txt: --password-file takes a file holding the key's passphrase/,
+  },
+  {
+    name: 'both --password and --password-file',
+    args: [
+      'token',
+      '--key',
+      `${FIX}/alice.key`,
+      '--username',
+      'alice',
+      '--password',
+      'x',
+      '--password-file',
+      'p',
+    ],
+    says: /cannot be used with/,
   },
   // request
   {
@@ -318,6 +399,11 @@ const rows: Row[] = [
     says: /Write the serial number in hex/,
   },
   {
+    name: 'ca revoke of a serial the CA never issued (red-team F6)',
+    args: ['ca', 'revoke', '7A3C0FFEE', '--dir', `${FIX}/ca`],
+    says: /no certificate with serial 7A3C0FFEE was issued by the CA in .*check the serialNumber .*pass --force/,
+  },
+  {
     name: 'ca init over an existing CA',
     args: ['ca', 'init', '--dir', `${FIX}/ca`],
     says: /a CA already exists in .*choose another --dir/,
@@ -429,6 +515,7 @@ describe('keypair-auth CLI: wrong inputs fail with the fix, and create nothing',
       expect(r.stderr).not.toMatch(/\b(TypeError|ReferenceError|QueryFailedError|SqliteError)\b/);
       expect(r.stdout).toBe('');
       expect(r.stderr).not.toContain('s3cret-pw'); // a database password is never echoed
+      expect(r.stdout).not.toContain('s3cret-pw');
       expect({ cwd: tree(cwd), fixtures: tree(fixtures) }).toEqual(before);
       for (const path of absent) expect(existsSync(path)).toBe(false);
       expect(existsSync(ROOT_DB)).toBe(false);

@@ -1,0 +1,61 @@
+import { readFileSync, statSync } from 'node:fs';
+import { type Command, Option } from 'commander';
+import { CliError } from './cli-error';
+
+/** The environment variable a key's passphrase can come from (kept out of the command line). */
+export const KEY_PASSWORD_ENV = 'KEYPAIR_AUTH_KEY_PASSWORD';
+
+/** The options every command that loads an encrypted private key takes. */
+export interface KeyPasswordOptions {
+  password?: string;
+  passwordFile?: string;
+}
+
+/**
+ * Adds --password-file and --password to a command that reads a private key. The
+ * passphrase can also come from $KEYPAIR_AUTH_KEY_PASSWORD; --password is kept for
+ * scripts, but any local user can read a command line (ps, /proc/PID/cmdline).
+ */
+export function addKeyPasswordOptions(command: Command): Command {
+  return command
+    .option(
+      '--password-file <file>',
+      `read the passphrase of an encrypted key from this file (its first line); or set $${KEY_PASSWORD_ENV}`,
+    )
+    .addOption(
+      new Option(
+        '--password <passphrase>',
+        'passphrase of an encrypted key, on the command line: other local users can see it (ps, /proc); ' +
+          `prefer --password-file or $${KEY_PASSWORD_ENV}`,
+      ).conflicts('passwordFile'),
+    );
+}
+
+/** The passphrase: --password-file, else --password, else $KEYPAIR_AUTH_KEY_PASSWORD, else none. */
+export function keyPassword(
+  options: KeyPasswordOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  if (options.passwordFile !== undefined) {
+    const file = options.passwordFile;
+    let text: string;
+    try {
+      if (!statSync(file).isFile()) throw Object.assign(new Error(), { code: 'EISDIR' });
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new CliError(
+        code === 'ENOENT'
+          ? `there is no file ${file}: --password-file takes a file holding the key's passphrase.`
+          : `cannot read the passphrase from ${file} (${code ?? 'unreadable'}): --password-file takes a readable file.`,
+      );
+    }
+    const passphrase = text.split(/\r?\n/)[0];
+    if (passphrase === '')
+      throw new CliError(`${file} is empty: put the key's passphrase on its first line.`);
+    return passphrase;
+  }
+  if (options.password !== undefined) return options.password;
+  const fromEnv = env[KEY_PASSWORD_ENV];
+  return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
+}
