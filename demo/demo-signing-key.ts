@@ -1,6 +1,6 @@
 import { chmodSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { DEFAULT_DATABASE_URL } from '../src/database/keypair-auth-data-source';
+import { DatabaseLocation, DEFAULT_DATABASE_URL, parseDatabaseUrl } from '../src/database/database-url';
 import {
   generateKeyPair,
   jwkThumbprint,
@@ -30,23 +30,24 @@ export class DemoSigningKeyError extends Error {
 export const DEV_KEY_FILE_NAME = 'demo-server-signing.key';
 
 /**
- * Where the development key lives: next to the SQLite file of `DATABASE_URL`
- * (so the default is `./data/demo-server-signing.key`), and in `./data` for
- * PostgreSQL or an in-memory database.
+ * Where the development key lives: next to the SQLite file of the database (so the
+ * default is `./data/demo-server-signing.key`), and in `./data` for PostgreSQL or an
+ * in-memory database. Takes the parsed DATABASE_URL, so `SQLITE:/x/db.sqlite` puts the
+ * key in /x like `sqlite:/x/db.sqlite`, and a refused URL never gets this far.
  */
-export function devSigningKeyPath(databaseUrl: string = DEFAULT_DATABASE_URL): string {
-  if (databaseUrl.startsWith('sqlite:') && databaseUrl !== 'sqlite::memory:') {
-    return join(dirname(resolve(databaseUrl.slice('sqlite:'.length))), DEV_KEY_FILE_NAME);
-  }
+export function devSigningKeyPath(
+  database: DatabaseLocation = parseDatabaseUrl(DEFAULT_DATABASE_URL),
+): string {
+  if (database.kind === 'sqlite') return join(dirname(resolve(database.path)), DEV_KEY_FILE_NAME);
   return resolve('data', DEV_KEY_FILE_NAME);
 }
 
 /**
- * The server keyring's key for the demo. `SERVER_KEY_FILE` (a private key PEM) wins;
+ * The server keyring's key for the demo (`database`: the checked DATABASE_URL). `SERVER_KEY_FILE` (a private key PEM) wins;
  * otherwise a development Ed25519 key is created on first start (mode 0600) and reused
  * after, but never under NODE_ENV=production, where the operator supplies the key.
  */
-export function demoSigningKey(env: NodeJS.ProcessEnv): DemoSigningKey {
+export function demoSigningKey(env: NodeJS.ProcessEnv, database: DatabaseLocation): DemoSigningKey {
   const supplied = env.SERVER_KEY_FILE;
   if (supplied) {
     const file = resolve(supplied);
@@ -61,7 +62,7 @@ export function demoSigningKey(env: NodeJS.ProcessEnv): DemoSigningKey {
     }
     return { keyId: env.SERVER_KEY_ID || keyIdFor(pem), privateKey: pem, file, origin: 'supplied' };
   }
-  const file = devSigningKeyPath(env.DATABASE_URL);
+  const file = devSigningKeyPath(database);
   if (env.NODE_ENV === 'production') {
     throw new DemoSigningKeyError(
       'NODE_ENV=production and no SERVER_KEY_FILE: the demo creates a development signing key only outside production. ' +

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { createDemoApp, HttpAdapterName } from './create-demo-app';
+import { createDemoApp } from './create-demo-app';
+import { readDemoEnvironment } from './demo-environment';
 import { demoSigningKey, DemoSigningKey } from './demo-signing-key';
 
 function logServerKey(logger: Logger, key: DemoSigningKey): void {
@@ -16,27 +17,29 @@ function logServerKey(logger: Logger, key: DemoSigningKey): void {
 }
 
 async function main(): Promise<void> {
-  const port = Number(process.env.PORT ?? 3000);
-  const host = process.env.HOST ?? '127.0.0.1';
-  const adapter = (process.env.HTTP_ADAPTER ?? 'express') as HttpAdapterName;
+  // Every setting is checked before anything is written (the development key) or opened.
+  const settings = readDemoEnvironment(process.env);
   const logger = new Logger('Demo');
-  const serverKey = demoSigningKey(process.env);
+  const serverKey = demoSigningKey(process.env, settings.database);
   logServerKey(logger, serverKey);
   const app = await createDemoApp({
-    databaseUrl: process.env.DATABASE_URL,
+    databaseUrl: settings.databaseUrl,
     redisUrl: process.env.REDIS_URL,
     origin: process.env.PUBLIC_ORIGIN,
     serverKey: { keyId: serverKey.keyId, privateKey: serverKey.privateKey },
-    adapter,
+    adapter: settings.adapter,
   });
-  await app.listen(port, host);
+  await app.listen(settings.port, settings.host);
   logger.log(
-    `listening on http://${host}:${port} (${adapter}); OpenAPI at /docs, ` +
+    `listening on http://${settings.host}:${settings.port} (${settings.adapter}); OpenAPI at /docs, ` +
       'token API at /auth/*, JWKS at /.well-known/jwks.json',
   );
 }
 
+/** Errors whose message says what to set: printed alone, without a stack. */
+const EXPLAINED = ['DemoSigningKeyError', 'DemoEnvironmentError'];
+
 main().catch((error: unknown) => {
-  console.error(error instanceof Error && error.name === 'DemoSigningKeyError' ? error.message : error);
+  console.error(error instanceof Error && EXPLAINED.includes(error.name) ? error.message : error);
   process.exit(1);
 });
