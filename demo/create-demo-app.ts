@@ -46,8 +46,7 @@ export async function createDemoApp(
     addKeypairAuthSecuritySchemes(
       new DocumentBuilder()
         .setTitle('keypair-auth demo')
-        .setDescription('Public-key authentication for NestJS: admin API, self-service keys, whoami.')
-        .addBearerAuth(),
+        .setDescription('Public-key authentication for NestJS: admin API, self-service keys, whoami.'),
     ).build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post, ServiceUnavailableException } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
+  ApiKeypairAuth,
   CurrentSecurityContext,
   KeypairAuthHealth,
   KeypairAuthHealthReport,
@@ -18,6 +19,9 @@ export class DemoController {
 
   /** 200 with the state of the database and replay store, or 503 when one is down. */
   @Public()
+  @ApiOperation({ summary: 'The state of the database and the replay store (public)' })
+  @ApiResponse({ status: 200, description: 'Both are up: {status: "ok", database, replayStore}' })
+  @ApiResponse({ status: 503, description: 'The database or the replay store is down' })
   @Get('health')
   async check(): Promise<KeypairAuthHealthReport> {
     const report = await this.health.check();
@@ -26,7 +30,8 @@ export class DemoController {
   }
 
   /** Who the caller is, as the SecurityContext says. */
-  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Who the caller is: username, keyId, method and roles (a signed answer)' })
+  @ApiKeypairAuth()
   @Get('whoami')
   whoami(@CurrentSecurityContext() ctx: SecurityContext): {
     username: string;
@@ -38,7 +43,8 @@ export class DemoController {
   }
 
   /** Returns the JSON body it received, so digests and signatures can be tried by hand. */
-  @ApiBearerAuth()
+  @ApiOperation({ summary: 'The JSON body it received, in a signed answer' })
+  @ApiKeypairAuth()
   @Post('echo')
   @HttpCode(200)
   echo(@Body() body: unknown): unknown {

@@ -10,9 +10,10 @@ import {
   ValidationError,
   ValidationPipe,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import {
+  ApiKeypairAuth,
   CurrentSecurityContext,
   Idempotent,
   KeypairRequestException,
@@ -37,7 +38,7 @@ const validation = new ValidationPipe({
 
 /** Money between two demo accounts, exactly once per Idempotency-Key. Authenticated (global guard). */
 @ApiTags('transfers')
-@ApiBearerAuth()
+@ApiKeypairAuth()
 @Controller()
 export class TransfersController {
   constructor(
@@ -50,6 +51,7 @@ export class TransfersController {
    * Balances, in cents. Read in a transaction of its own: on SQLite (one shared
    * connection) that also waits for a running transfer instead of reading into it.
    */
+  @ApiOperation({ summary: 'The demo accounts and their balances, in cents' })
   @Get('accounts')
   async accounts(): Promise<{ id: string; balance: number }[]> {
     const rows = await runInTransaction(this.dataSource, (m) =>
@@ -59,6 +61,7 @@ export class TransfersController {
   }
 
   /** The last 100 transfers, newest first. */
+  @ApiOperation({ summary: 'The last 100 transfers, newest first' })
   @Get('transfers')
   async list(): Promise<{ id: string; from: string; to: string; amount: number; username: string }[]> {
     const rows = await runInTransaction(this.dataSource, (m) =>
@@ -77,6 +80,7 @@ export class TransfersController {
    * `{from, to, amount}` → 201 with the transfer and the balances after it. Retries
    * with the same Idempotency-Key get that same answer (`Idempotent-Replayed: true`).
    */
+  @ApiOperation({ summary: 'Move money between two accounts, exactly once per Idempotency-Key' })
   @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'A quoted string, e.g. "8e03978e-…"' })
   @Post('transfers')
   @HttpCode(HttpStatus.CREATED)
