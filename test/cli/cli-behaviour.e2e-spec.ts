@@ -322,6 +322,28 @@ Module._load = function (request, ...rest) {
     expect(serial(replaced)).not.toBe(serial(first));
   });
 
+  it('ca revoke takes the serials this CA issued, in any hex form, also of a replaced certificate; --force any other (red-team F6)', async () => {
+    expect((await cli(['ca', 'init', '--dir', 'ca6'], dir)).code).toBe(0);
+    const serial = (r: Run) => (JSON.parse(r.stdout) as { serialNumber: string }).serialNumber;
+    const first = serial(await cli(['ca', 'issue', 'erin', '--dir', 'ca6', '--no-p12'], dir));
+    const second = serial(await cli(['ca', 'issue', 'erin', '--dir', 'ca6', '--no-p12', '--overwrite'], dir));
+    const revoked = (r: Run) => (JSON.parse(r.stdout) as { revoked: string[] }).revoked;
+
+    const old = await cli(['ca', 'revoke', `00${first.toLowerCase()}`, '--dir', 'ca6'], dir);
+    expect([old.code, revoked(old)]).toEqual([0, [first]]);
+    const current = await cli(['ca', 'revoke', second, '--dir', 'ca6'], dir);
+    expect([current.code, revoked(current)]).toEqual([0, [first, second]]);
+
+    const unknown = await cli(['ca', 'revoke', 'ABCDEF0123', '--dir', 'ca6'], dir);
+    expect([unknown.code, unknown.stdout, unknown.stderr]).toEqual([
+      1,
+      '',
+      expect.stringContaining('no certificate with serial ABCDEF0123 was issued by the CA in ca6'),
+    ]);
+    const forced = await cli(['ca', 'revoke', 'ABCDEF0123', '--dir', 'ca6', '--force'], dir);
+    expect([forced.code, revoked(forced)]).toEqual([0, [first, second, 'ABCDEF0123']]);
+  });
+
   it('exits cleanly when the reader of its output goes away (| head)', async () => {
     expect((await cli(['keygen', '--out', 'pipe'], dir)).code).toBe(0);
     const big = 'x'.repeat(4 * 1024 * 1024);
