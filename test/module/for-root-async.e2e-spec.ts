@@ -119,10 +119,13 @@ describe('forRootAsync and structural options', () => {
 
   // The docs example imports @nestjs/config, a devDependency only docs need.
   const withConfig = isInstalled('@nestjs/config') ? it : it.skip;
-  withConfig('compiles the @nestjs/config example of docs/module.md as written', () => {
-    const page = readFileSync(join(REPO, 'docs/module.md'), 'utf8');
-    const section = page.slice(page.indexOf('## Options from configuration'));
-    const example = /```ts\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+  withConfig.each([
+    ['README.md', '<!-- for-root-async-example -->'],
+    ['docs/module.md', '## Options from configuration'],
+  ])('compiles the @nestjs/config example of %s as written', (page, heading) => {
+    const text = readFileSync(join(REPO, page), 'utf8');
+    expect(text).toContain(heading);
+    const example = /```ts\n([\s\S]*?)```/.exec(text.slice(text.indexOf(heading)))?.[1] ?? '';
     expect(example).toContain('KeypairAuthModule.forRootAsync');
     const file = join(__dirname, 'docs-module-example.ts');
     expect(typeCheck([], { [file]: example })(file)).toEqual([]);
