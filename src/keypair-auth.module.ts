@@ -36,6 +36,8 @@ import {
   KEYPAIR_AUTH_MODULE_OPTIONS,
   KeypairAuthModuleAsyncOptions,
   OPTIONS_TYPE,
+  refuseMisplacedAsyncOptions,
+  refuseNonObjectOptions,
   refuseStructuralOptions,
 } from './keypair-auth.module-definition';
 import { keypairAuthProviders } from './keypair-auth.providers';
@@ -101,6 +103,7 @@ export class KeypairAuthModule
   }
 
   static forRootAsync(options: KeypairAuthModuleAsyncOptions): DynamicModule {
+    refuseMisplacedAsyncOptions(options);
     // The factory's narrower return type is the only difference from ASYNC_OPTIONS_TYPE.
     const definition = super.forRootAsync(options as typeof ASYNC_OPTIONS_TYPE);
     return withParts(refusingStructuralOptions(definition), options);
@@ -114,7 +117,10 @@ export class KeypairAuthModule
   }
 }
 
-/** Wraps the options factory (useFactory, useClass or useExisting) so it refuses structural options. */
+/**
+ * Wraps the options factory (useFactory, useClass or useExisting) so it refuses what is not an
+ * options object, and structural options.
+ */
 function refusingStructuralOptions(definition: DynamicModule): DynamicModule {
   const providers = definition.providers?.map((provider): Provider => {
     if (!('provide' in provider) || provider.provide !== KEYPAIR_AUTH_MODULE_OPTIONS) return provider;
@@ -124,6 +130,7 @@ function refusingStructuralOptions(definition: DynamicModule): DynamicModule {
       ...provider,
       useFactory: async (...args: unknown[]) => {
         const options = await factory(...args);
+        refuseNonObjectOptions(options);
         refuseStructuralOptions(options);
         return options;
       },

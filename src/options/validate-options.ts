@@ -10,12 +10,14 @@ import {
   STRATEGY_NAMES,
   StrategyName,
 } from '../keypair-auth-options.interface';
+import { validateResponseSigningOptions } from '../response-signing/response-signing-options';
 import { validateTokenOptions } from '../tokens/token-options';
 import { validateThrottleOptions } from '../throttle/throttle-options';
 import type { AuditLogMode } from '../audit/auth-event';
 import { ResolvedKeypairAuthOptions } from './resolved-options';
 
-const KNOWN_KEYS: ReadonlyArray<keyof KeypairAuthModuleOptions> = [
+/** The names of every (non-structural) option of forRoot(). */
+export const KNOWN_KEYS: ReadonlyArray<keyof KeypairAuthModuleOptions> = [
   'strategies',
   'clockSkewSeconds',
   'jwt',
@@ -181,7 +183,7 @@ export function validateOptions(raw: KeypairAuthModuleOptions = {}): ResolvedKey
       ),
     },
     httpSignature,
-    responseSigning: raw.responseSigning,
+    responseSigning: validateResponseSigningOptions(raw.responseSigning),
     origin: validateOrigin(raw.origin),
     dataSource: raw.dataSource,
     users: raw.users,

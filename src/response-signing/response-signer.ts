@@ -1,5 +1,6 @@
 import { computeContentDigest, HttpMessageView, signRfc9421 } from '../http-signatures';
 import { signWithAlgorithm } from '../keys/key-algorithm';
+import { checkResponseSignatureLabel } from './response-signing-options';
 import { ServerKeyring, ServerSigningKeyOptions } from './server-keyring';
 
 export type { ServerSigningKeyOptions } from './server-keyring';
@@ -7,9 +8,11 @@ export type { ServerSigningKeyOptions } from './server-keyring';
 export interface ResponseSigningOptions {
   /** Newest first: the first key signs; all are published at /.well-known/jwks.json until removed. */
   keys: ServerSigningKeyOptions[];
-  /** Sign every response of routes behind KeypairAuthModule's interceptor (default false: only @SignResponse()). */
-  global?: boolean;
-  /** Label of the response signature (default `res`). */
+  /**
+   * Label of the response signature (default `res`): an RFC 8941 key, a lowercase letter
+   * then lowercase letters, digits and `_ - . *`. To sign every response rather than the
+   * `@SignResponse()` routes, pass the structural option `signAllResponses: true`.
+   */
   label?: string;
 }
 
@@ -30,6 +33,7 @@ export class ResponseSigner {
   readonly keyring: ServerKeyring;
 
   constructor(options: ResponseSigningOptions, keyring?: ServerKeyring) {
+    checkResponseSignatureLabel(options.label);
     this.label = options.label ?? 'res';
     this.keyring = keyring ?? new ServerKeyring(options.keys);
   }

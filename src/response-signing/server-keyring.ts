@@ -6,7 +6,15 @@ import {
   KeyAlgorithm,
   keyMatchesAlgorithm,
 } from '../keys/key-algorithm';
-import { loadPrivateKey } from '../keys/key-formats';
+import { KeyFormatError } from '../keys/key-format.error';
+import { loadPrivateKey, parsePublicKey } from '../keys/key-formats';
+
+/**
+ * A server keyId: what a client key's keyId may be (key-registry.ts), 1 to 255 printable
+ * ASCII characters without spaces. It is written into every response's Signature-Input
+ * (`keyid="…"`, a structured-field string: ASCII only) and every access token's `kid`.
+ */
+const SERVER_KEY_ID = /^[\x21-\x7e]{1,255}$/;
 
 /** One server signing key as configured: `responseSigning.keys[i]`. */
 export interface ServerSigningKeyOptions {
@@ -78,10 +86,13 @@ export class ServerKeyring {
 }
 
 function parseServerKey(k: ServerSigningKeyOptions, optionName: string): ServerKeyringKey {
-  if (typeof k?.keyId !== 'string' || k.keyId.length === 0 || k.keyId.length > 255) {
+  if (typeof k?.keyId !== 'string' || !SERVER_KEY_ID.test(k.keyId)) {
     throw ConfigError.create(
-      `every ${optionName} entry needs a keyId of 1 to 255 characters.`,
-      'Set keyId, e.g. "server-2026-11".',
+      typeof k?.keyId === 'string'
+        ? `${optionName} keyId ${JSON.stringify(k.keyId)} is not a valid keyId.`
+        : `every ${optionName} entry needs a keyId.`,
+      'A keyId is 1 to 255 printable ASCII characters (letters, digits and punctuation, ' +
+        'no spaces or accented letters), e.g. "server-2026-11".',
     );
   }
   const privateKey = typeof k.privateKey === 'string' ? loadPrivateKey(k.privateKey) : k.privateKey;
@@ -99,6 +110,7 @@ function parseServerKey(k: ServerSigningKeyOptions, optionName: string): ServerK
       'Fix algorithm or key.',
     );
   }
+  checkStrength(publicKey, algorithm, k.keyId, optionName);
   const jwsAlgorithm = jwsAlgorithmOf(algorithm);
   const jwk = Object.freeze({
     ...publicKey.export({ format: 'jwk' }),
@@ -107,4 +119,28 @@ function parseServerKey(k: ServerSigningKeyOptions, optionName: string): ServerK
     use: 'sig',
   });
   return Object.freeze({ keyId: k.keyId, algorithm, jwsAlgorithm, privateKey, publicKey, jwk });
+}
+
+/**
+ * Holds a server key to the rule client keys meet at registration (KEY_TOO_WEAK,
+ * KEY_TYPE_UNSUPPORTED): RSA of 2048 to 8192 bits with a sane exponent, P-256, P-384 or
+ * Ed25519. A weak server key would sign every access token and signed response, and be
+ * published in the JWKS. Unlike client keys, no NODE_ENV lowers the floor.
+ */
+function checkStrength(
+  publicKey: KeyObject,
+  algorithm: KeyAlgorithm,
+  keyId: string,
+  optionName: string,
+): void {
+  try {
+    parsePublicKey(publicKey.export({ format: 'jwk' }) as Record<string, unknown>, { algorithm });
+  } catch (error) {
+    if (!(error instanceof KeyFormatError)) throw error;
+    throw ConfigError.create(
+      `${optionName} key ${JSON.stringify(keyId)} is refused (${error.code}): ${error.message}`,
+      'A server key must be RSA of 2048 bits or more, or ECDSA P-256, P-384 or Ed25519: ' +
+        'create one with `keypair-auth keygen --type ed25519 --out server`.',
+    );
+  }
 }

@@ -1,6 +1,10 @@
+import type { DynamicModule } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { generateKeyPairSync } from 'node:crypto';
 import { dataSourceOptionsFromUrl, KeypairAuthModule, KeypairAuthModuleOptions } from '../../src';
+import type { SendResult } from '../support/certificates';
+import { testKey } from '../support/keys';
 import { AdapterName, createTestApp, TestApp } from '../support/test-app';
 import { AttackCase, startupRefusal } from './attack-harness';
 import { attackSuite } from './attack-suite';
@@ -26,6 +30,52 @@ async function startInProduction(options: KeypairAuthModuleOptions): Promise<voi
   }
 }
 
+/** Builds an app module with KeypairAuthModule as given (NODE_ENV as the test runs it); closes it if it started. */
+async function start(keypairAuth: () => DynamicModule): Promise<void> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      TypeOrmModule.forRoot({ ...dataSourceOptionsFromUrl('sqlite::memory:'), migrationsRun: true }),
+      keypairAuth(),
+    ],
+  }).compile();
+  await moduleRef.close();
+}
+
+/**
+ * A refusal to start, but only for the reason the case is about: a refusal whose message
+ * does not match `reason` (some other option is wrong) counts as a failure of the case.
+ */
+async function refusedFor(reason: RegExp, run: () => Promise<void>): Promise<SendResult> {
+  const result = await startupRefusal(run);
+  if (result.status !== 0 || reason.test(result.text)) return result;
+  return { ...result, status: 500, body: { code: `REFUSED FOR ANOTHER REASON: ${result.text}` } };
+}
+
+const rsaPem = (bits: number) =>
+  generateKeyPairSync('rsa', { modulusLength: bits })
+    .privateKey.export({ type: 'pkcs8', format: 'pem' })
+    .toString();
+
+const REFUSED = { status: 0, code: 'KeypairAuthConfigurationError' } as const;
+
+const weakServerKey = (bits: number): AttackCase<StartupEnv> => ({
+  name: `startup/rsa-${bits}-server-key`,
+  attack:
+    `an RSA-${bits} server key signs access tokens and responses: a key that can be factored lets anyone ` +
+    'mint tokens and forge signed responses, and it is published in the JWKS as if it were sound',
+  request: `forRoot({ responseSigning: { keys: [RSA-${bits}] }, tokens: {} })`,
+  expect: REFUSED,
+  run: () =>
+    refusedFor(/KEY_TOO_WEAK.*RSA keys must be at least 2048 bits/s, () =>
+      start(() =>
+        KeypairAuthModule.forRoot({
+          responseSigning: { keys: [{ keyId: 'weak', privateKey: rsaPem(bits) }] },
+          tokens: {},
+        }),
+      ),
+    ),
+});
+
 const CASES: AttackCase<StartupEnv>[] = [
   {
     name: 'startup/production-without-origin',
@@ -35,6 +85,118 @@ const CASES: AttackCase<StartupEnv>[] = [
     request: 'KeypairAuthModule.forRoot({}) under NODE_ENV=production',
     expect: { status: 0, code: 'KeypairAuthConfigurationError' },
     run: () => startupRefusal(() => startInProduction({})),
+  },
+  weakServerKey(512),
+  weakServerKey(1024),
+  {
+    name: 'startup/server-key-id-not-ascii',
+    attack:
+      'a server keyId that cannot be written in a Signature-Input keyid ("clé-2026"): the module starts, ' +
+      'publishes it, then every @SignResponse() route answers 500',
+    request: "forRoot({ responseSigning: { keys: [{ keyId: 'clé-2026', … }] } })",
+    expect: REFUSED,
+    run: () =>
+      refusedFor(/keyId "clé-2026".*printable ASCII/s, () =>
+        start(() =>
+          KeypairAuthModule.forRoot({
+            responseSigning: { keys: [{ keyId: 'clé-2026', privateKey: testKey('ed25519').privatePem }] },
+          }),
+        ),
+      ),
+  },
+  {
+    name: 'startup/response-signature-label-invalid',
+    attack:
+      'a response signature label that is not a structured-field key ("Res 1"): the module starts, then ' +
+      'every @SignResponse() route answers 500',
+    request: "forRoot({ responseSigning: { keys, label: 'Res 1' } })",
+    expect: REFUSED,
+    run: () =>
+      refusedFor(/responseSigning\.label.*lowercase/s, () =>
+        start(() =>
+          KeypairAuthModule.forRoot({
+            responseSigning: {
+              keys: [{ keyId: 'server-1', privateKey: testKey('ed25519').privatePem }],
+              label: 'Res 1',
+            },
+          }),
+        ),
+      ),
+  },
+  {
+    name: 'startup/response-signing-unknown-option',
+    attack: 'a mistyped responseSigning option (lable) is ignored, so the app runs without what it asked for',
+    request: "forRoot({ responseSigning: { keys, lable: 'sig' } })",
+    expect: REFUSED,
+    run: () =>
+      refusedFor(/unknown option responseSigning\.lable/, () =>
+        start(() =>
+          KeypairAuthModule.forRoot({
+            responseSigning: {
+              keys: [{ keyId: 'server-1', privateKey: testKey('ed25519').privatePem }],
+              lable: 'sig',
+            },
+          } as KeypairAuthModuleOptions),
+        ),
+      ),
+  },
+  {
+    name: 'startup/response-signing-global',
+    attack:
+      'responseSigning.global: true, read by nothing: the app believes every response is signed, and ' +
+      'clients that check signatures get unsigned answers',
+    request: 'forRoot({ responseSigning: { keys, global: true } })',
+    expect: REFUSED,
+    run: () =>
+      refusedFor(/responseSigning\.global.*@SignResponse\(\)/s, () =>
+        start(() =>
+          KeypairAuthModule.forRoot({
+            responseSigning: {
+              keys: [{ keyId: 'server-1', privateKey: testKey('ed25519').privatePem }],
+              global: true,
+            },
+          } as KeypairAuthModuleOptions),
+        ),
+      ),
+  },
+  {
+    name: 'startup/async-options-beside-factory',
+    attack:
+      'forRootAsync with security options beside useFactory (httpSignature.requireNonce, jwt.audience, ' +
+      'throttle): they are dropped, and the app runs with nonces optional, any audience and no throttle',
+    request: 'forRootAsync({ useFactory: () => ({}), httpSignature: { requireNonce: true }, jwt, throttle })',
+    expect: REFUSED,
+    run: () =>
+      refusedFor(/httpSignature, jwt, throttle.*beside useFactory.*object useFactory returns/s, () =>
+        start(() =>
+          KeypairAuthModule.forRootAsync({
+            useFactory: () => ({}),
+            ...{
+              httpSignature: { requireNonce: true },
+              jwt: { audience: 'https://api.example.com' },
+              throttle: {},
+            },
+          }),
+        ),
+      ),
+  },
+  {
+    name: 'startup/async-factory-returns-nothing',
+    attack:
+      'a forRootAsync factory that forgot `return`: the app starts with every default instead of the ' +
+      'origin and nonce policy it was configured with',
+    request: 'forRootAsync({ useFactory: () => { ({ origin, httpSignature: { requireNonce: true } }); } })',
+    expect: REFUSED,
+    run: () =>
+      refusedFor(/factory returned undefined.*return/s, () =>
+        start(() =>
+          KeypairAuthModule.forRootAsync({
+            useFactory: (() => {
+              void { origin: 'https://api.example.com', httpSignature: { requireNonce: true } };
+            }) as never,
+          }),
+        ),
+      ),
   },
 ];
 

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,5 +87,28 @@ describe('demo server key', () => {
     });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(`SERVER_KEY_FILE ${join(dir, 'nope.key')} cannot be read (ENOENT)`);
+  });
+
+  it('stops at startup with a 1024-bit RSA SERVER_KEY_FILE, saying what key to use (the rule for client keys)', () => {
+    const file = join(dir, 'weak.key');
+    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey;
+    writeFileSync(file, weak.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    const run = spawnSync(process.execPath, [DIST_DEMO], {
+      cwd: dir,
+      env: {
+        ...process.env,
+        DATABASE_URL: `sqlite:${join(dir, 'demo.sqlite')}`,
+        SERVER_KEY_FILE: file,
+        SERVER_KEY_ID: 'weak',
+        PORT: '0',
+      },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(run.status).not.toBe(0);
+    expect(`${run.stdout}${run.stderr}`).toMatch(
+      /key "weak" is refused \(KEY_TOO_WEAK\): RSA keys must be at least 2048 bits; this one has 1024\..*RSA of 2048 bits or more, or ECDSA P-256, P-384 or Ed25519/s,
+    );
+    expect(`${run.stdout}${run.stderr}`).not.toMatch(/listening on/);
   });
 });

@@ -5,7 +5,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import * as ts from 'typescript';
-import { dataSourceOptionsFromUrl, KeypairAuthModule, KeypairAuthModuleOptions } from '../../src';
+import {
+  dataSourceOptionsFromUrl,
+  KEYPAIR_AUTH_OPTIONS,
+  KeypairAuthModule,
+  KeypairAuthModuleOptions,
+} from '../../src';
+import type { ResolvedKeypairAuthOptions } from '../../src/options/resolved-options';
 
 const typeorm = () =>
   TypeOrmModule.forRoot({ ...dataSourceOptionsFromUrl('sqlite::memory:'), migrationsRun: true });
@@ -129,5 +135,79 @@ describe('forRootAsync and structural options', () => {
     expect(example).toContain('KeypairAuthModule.forRootAsync');
     const file = join(__dirname, 'docs-module-example.ts');
     expect(typeCheck([], { [file]: example })(file)).toEqual([]);
+  });
+});
+
+describe('forRootAsync: what goes beside useFactory, and what it must return', () => {
+  it('refuses ordinary options beside useFactory, naming them and saying they belong in what it returns', () => {
+    // A spread config type-checks, so only the runtime can catch it.
+    const security = {
+      httpSignature: { requireNonce: true },
+      jwt: { audience: 'https://api.example.com' },
+      throttle: {},
+    };
+    expect(() => KeypairAuthModule.forRootAsync({ useFactory: () => ({}), ...security })).toThrow(
+      /forRootAsync\(\) got httpSignature, jwt, throttle beside useFactory, where they are ignored\. Return them in the object useFactory returns.*Beside useFactory go only: imports, inject, useFactory, useClass, useExisting, provideInjectionTokensFrom, isGlobal, adminApi/s,
+    );
+  });
+
+  it('refuses an unknown key beside useFactory (a typo of inject)', () => {
+    expect(() => KeypairAuthModule.forRootAsync({ useFactory: () => ({}), injects: [] } as never)).toThrow(
+      /unknown forRootAsync\(\) option injects\./,
+    );
+  });
+
+  it('applies the same options when they are returned by useFactory', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        typeorm(),
+        KeypairAuthModule.forRootAsync({
+          useFactory: () => ({
+            httpSignature: { requireNonce: true },
+            jwt: { audience: 'https://api.example.com' },
+            throttle: {},
+          }),
+          imports: [],
+          inject: [],
+          isGlobal: true,
+          globalGuard: false,
+        }),
+      ],
+    }).compile();
+    const resolved = moduleRef.get<ResolvedKeypairAuthOptions>(KEYPAIR_AUTH_OPTIONS);
+    expect(resolved.httpSignature.policy.requireNonce).toBe(true);
+    expect(resolved.jwt.audience).toEqual(['https://api.example.com']);
+    expect(resolved.throttle).not.toBeNull();
+    await moduleRef.close();
+  });
+
+  it.each([
+    ['undefined (a forgotten return)', undefined, 'undefined'],
+    ['null', null, 'null'],
+    ['a string', 'https://api.example.com', 'string'],
+    ['an array', [{ origin: 'https://api.example.com' }], 'an array'],
+  ])('stops the app when the factory returns %s', async (_what, value, got) => {
+    const build = Test.createTestingModule({
+      imports: [typeorm(), KeypairAuthModule.forRootAsync({ useFactory: async () => value as never })],
+    });
+    await expect(build.compile()).rejects.toThrow(
+      new RegExp(
+        `the forRootAsync\\(\\) factory returned ${got}, not an options object.*missing \`return\``,
+        's',
+      ),
+    );
+  });
+
+  it('stops the app when create() of useClass returns nothing', async () => {
+    @Injectable()
+    class OptionsFactory {
+      create(): KeypairAuthModuleOptions {
+        return undefined as never;
+      }
+    }
+    const build = Test.createTestingModule({
+      imports: [typeorm(), KeypairAuthModule.forRootAsync({ useClass: OptionsFactory })],
+    });
+    await expect(build.compile()).rejects.toThrow(/factory returned undefined, not an options object/);
   });
 });
