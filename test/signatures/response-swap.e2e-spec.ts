@@ -1,0 +1,189 @@
+import { generateKeyPairSync } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  createAuthHeader,
+  createSignedFetch,
+  ResponseVerificationError,
+  ServerKeys,
+  serverKeysFromJwks,
+  verifySignedResponse,
+} from '../../src/client';
+import { ResponseSigner } from '../../src/response-signing/response-signer';
+import { testKey } from '../support/keys';
+import { SignedProbeController } from '../support/probe.controller';
+import { createTestApp, TestApp } from '../support/test-app';
+
+/**
+ * A man in the middle: it forwards requests to the app, keeps the signed answer to the
+ * first POST /probe/signed-echo, and answers every later one with that kept answer.
+ */
+async function startReplayingProxy(upstream: string): Promise<{ url: string; close(): Promise<void> }> {
+  const target = new URL(upstream);
+  let kept: { status: number; headers: http.IncomingHttpHeaders; body: Buffer } | undefined;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const isEcho = req.method === 'POST' && req.url?.startsWith('/probe/signed-echo');
+      if (kept && isEcho) {
+        res.writeHead(kept.status, kept.headers);
+        res.end(kept.body);
+        return;
+      }
+      const up = http.request(
+        {
+          host: target.hostname,
+          port: target.port,
+          method: req.method,
+          path: req.url,
+          headers: req.headers,
+        },
+        (upRes) => {
+          const body: Buffer[] = [];
+          upRes.on('data', (c: Buffer) => body.push(c));
+          upRes.on('end', () => {
+            const b = Buffer.concat(body);
+            if (isEcho && upRes.statusCode === 200 && !kept)
+              kept = { status: upRes.statusCode, headers: upRes.headers, body: b };
+            res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+            res.end(b);
+          });
+        },
+      );
+      up.end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('signed responses: a proxy cannot pass the answer to one request off as the answer to another', () => {
+  let t: TestApp;
+  let keys: ServerKeys;
+  const client = testKey('ed25519', 0);
+
+  beforeAll(async () => {
+    t = await createTestApp({
+      adapter: 'express',
+      database: 'sqlite',
+      jwksEndpoint: true,
+      controllers: [SignedProbeController],
+      options: {
+        responseSigning: {
+          keys: [{ keyId: 'server-1', privateKey: generateKeyPairSync('ed25519').privateKey }],
+        },
+      },
+    });
+    const user = await t.addUser('client', ['reader']);
+    await t.registry.register(user, client.publicPem, { keyId: 'c1' });
+    keys = serverKeysFromJwks((await (await fetch(`${t.server}/.well-known/jwks.json`)).json()) as object);
+  });
+  afterAll(() => t.close());
+
+  for (const format of ['cavage', 'rfc9421'] as const) {
+    it(`red2 F1 (${format}): createSignedFetch with verifyResponses refuses the replayed answer to an earlier POST`, async () => {
+      const proxy = await startReplayingProxy(t.server);
+      try {
+        const signedFetch = createSignedFetch({
+          keyId: 'c1',
+          privateKey: client.privateKey,
+          format,
+          verifyResponses: { keys },
+        });
+        const post = (n: number) =>
+          signedFetch(`${proxy.url}/probe/signed-echo`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ n }),
+          });
+        const first = await post(1);
+        expect([first.status, await first.text()]).toEqual([200, '{"echo":{"n":1}}']);
+        await expect(post(2)).rejects.toThrow(ResponseVerificationError);
+        // Straight to the server, the second request verifies: the refusal is the swap.
+        const direct = await signedFetch(`${t.server}/probe/signed-echo`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"n":2}',
+        });
+        expect(await direct.text()).toBe('{"echo":{"n":2}}');
+      } finally {
+        await proxy.close();
+      }
+    });
+  }
+
+  it('red2 F1 (JWT): verifySignedResponse refuses the replayed answer to an earlier JWT-authenticated POST', async () => {
+    const proxy = await startReplayingProxy(t.server);
+    try {
+      const post = async (n: number) => {
+        const headers = {
+          authorization: await createAuthHeader({
+            username: 'client',
+            privateKey: client.privateKey,
+            keyId: 'c1',
+          }),
+          'content-type': 'application/json',
+        };
+        const res = await fetch(`${proxy.url}/probe/signed-echo`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ n }),
+        });
+        const body = new Uint8Array(await res.arrayBuffer());
+        verifySignedResponse(
+          { status: res.status, headers: res.headers.entries(), body },
+          {
+            method: 'POST',
+            scheme: 'http',
+            authority: new URL(proxy.url).host,
+            target: '/probe/signed-echo',
+            rawHeaders: Object.entries(headers).flat(),
+          },
+          keys,
+        );
+        return Buffer.from(body).toString();
+      };
+      await expect(post(1)).resolves.toBe('{"echo":{"n":1}}');
+      await expect(post(2)).rejects.toThrow(/not bound to the request's Authorization/);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('red2 F1: an answer that covers neither a GET query nor the request body is refused for a request that had them', () => {
+    const key = generateKeyPairSync('ed25519').privateKey;
+    const signer = new ResponseSigner({ keys: [{ keyId: 's', privateKey: key }] });
+    const serverKeys = serverKeysFromJwks(signer.jwks());
+    const request = {
+      method: 'POST',
+      scheme: 'http',
+      authority: 'example.test',
+      target: '/echo?page=2',
+      rawHeaders: ['Authorization', 'JWT a.b.c', 'Content-Digest', 'sha-256=:AAAA:'],
+    };
+    const body = Buffer.from('{}');
+    const sign = (req: typeof request) => ({
+      status: 200,
+      headers: Object.entries(
+        signer.sign({ status: 200, rawHeaders: ['Content-Type', 'application/json'], body }, req),
+      ).concat([['content-type', 'application/json']]) as [string, string][],
+      body,
+    });
+    expect(() => verifySignedResponse(sign(request), request, serverKeys)).not.toThrow();
+    for (const other of [
+      { ...request, target: '/echo?page=3' },
+      { ...request, rawHeaders: ['Authorization', 'JWT a.b.d', 'Content-Digest', 'sha-256=:AAAA:'] },
+      { ...request, rawHeaders: ['Authorization', 'JWT a.b.c', 'Content-Digest', 'sha-256=:BBBB:'] },
+    ]) {
+      expect(() => verifySignedResponse(sign(request), other, serverKeys)).toThrow(ResponseVerificationError);
+    }
+    // Fail closed: a response signed for a request without these fields is refused for one with them.
+    const bare = { ...request, target: '/echo', rawHeaders: [] };
+    expect(() => verifySignedResponse(sign(bare), request, serverKeys)).toThrow(/not bound/);
+  });
+});
