@@ -12,6 +12,7 @@ import {
   keyAlgorithmFromJws,
   verifyWithAlgorithm,
 } from '../keys/key-algorithm';
+import { requestBindings } from '../response-signing/response-binding';
 
 /** A server public key for response verification: a KeyObject with its algorithm. */
 export interface ServerKey {
@@ -50,8 +51,10 @@ export interface ResponseToVerify {
 /**
  * Verifies a signed response (RFC 9421 §2.4) against the request that caused it:
  * the server key named by `keyid`, the algorithm of that key, the Content-Digest
- * over the body, and — when the request was signed — that the response covers the
- * request's signature with `;req`. Throws ResponseVerificationError otherwise.
+ * over the body, and that the response covers with `;req` the request's method, path
+ * and query, its signature (RFC 9421 by label, Cavage as the Signature header) and its
+ * Authorization, DPoP, Content-Digest and Digest headers, each when the request had it
+ * (see requestBindings). Throws ResponseVerificationError otherwise.
  */
 export function verifySignedResponse(
   response: ResponseToVerify,
@@ -87,12 +90,21 @@ export function verifySignedResponse(
     if (!covered.has(required))
       throw new ResponseVerificationError(`response signature does not cover ${required}`);
   }
-  const requestLabels = getFieldLines(request, 'signature-input')
-    ? parseRfc9421(request).map((s) => s.label)
-    : [];
-  for (const label of requestLabels) {
-    if (!covered.has(`"signature";key="${label}";req`)) {
-      throw new ResponseVerificationError(`response is not bound to the request signature ${label}`);
+  let requestLabels: string[] = [];
+  try {
+    if (getFieldLines(request, 'signature-input') !== undefined)
+      requestLabels = parseRfc9421(request).map((s) => s.label);
+  } catch (error) {
+    throw new ResponseVerificationError(
+      `the request's own signature is unreadable: ${(error as Error).message}`,
+    );
+  }
+  for (const required of requestBindings(request, requestLabels)) {
+    if (!covered.has(required.identifier)) {
+      throw new ResponseVerificationError(
+        `response is not bound to the request's ${required.description} (its signature does not cover ` +
+          `${required.identifier}), so it may be the answer to another request`,
+      );
     }
   }
   let base;

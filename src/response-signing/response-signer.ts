@@ -1,5 +1,6 @@
 import { computeContentDigest, HttpMessageView, signRfc9421 } from '../http-signatures';
 import { signWithAlgorithm } from '../keys/key-algorithm';
+import { requestBindings } from './response-binding';
 import { checkResponseSignatureLabel } from './response-signing-options';
 import { ServerKeyring, ServerSigningKeyOptions } from './server-keyring';
 
@@ -25,7 +26,9 @@ export interface ResponseToSign {
 /**
  * Signs responses per RFC 9421 §2.4 with the server's newest key: `@status`,
  * `content-type`, `content-digest`, and the request bound with `;req` (its method,
- * path, and its own signature when it had one). Keys are parsed once at startup.
+ * path and query, its own signature when it had one — RFC 9421 by label, Cavage as
+ * the whole Signature header — and its Authorization, DPoP, Content-Digest and Digest
+ * headers when it had them: see requestBindings). Keys are parsed once at startup.
  */
 export class ResponseSigner {
   readonly label: string;
@@ -61,11 +64,9 @@ export class ResponseSigner {
       { name: '@status' },
       { name: 'content-type' },
       { name: 'content-digest' },
-      { name: '@method', params: { req: true } },
-      { name: '@path', params: { req: true } },
-      ...(requestSignatureLabel
-        ? [{ name: 'signature', params: { key: requestSignatureLabel, req: true } }]
-        : []),
+      ...requestBindings(request, requestSignatureLabel ? [requestSignatureLabel] : []).map(
+        ({ name, params }) => ({ name, params }),
+      ),
     ];
     const signed = signRfc9421(
       view,

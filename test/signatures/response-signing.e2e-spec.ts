@@ -84,7 +84,9 @@ describe.each(ADAPTERS)('signed responses (RFC 9421 §2.4) on %s', (adapter) => 
       '"content-digest"',
       '"@method";req',
       '"@path";req',
+      '"@query";req',
       '"signature";key="sig1";req',
+      '"content-digest";req',
     ]);
     verifyContentDigest(res.headers['content-digest'], Buffer.from(res.text));
     const jwks = (await request(t.server).get('/.well-known/jwks.json')).body.keys as JWK[];

@@ -1,0 +1,59 @@
+import { getFieldLines, HttpMessageView } from '../http-signatures';
+
+/**
+ * Request header fields that a signed response covers with `;req` whenever the request
+ * carried them: the per-request credential (`Authorization`: a Cavage `Signature`, a `JWT`,
+ * a bearer token; `DPoP` proof) and the request body's digest. RFC 9421 §2.4 allows request
+ * fields in a response signature.
+ */
+export const BOUND_REQUEST_FIELDS: readonly string[] = ['authorization', 'dpop', 'content-digest', 'digest'];
+
+/** What a request field is called in messages. */
+const FIELD_NAMES: Record<string, string> = {
+  '@method': 'method',
+  '@path': 'path',
+  '@query': 'query',
+  signature: 'Signature header',
+  authorization: 'Authorization header',
+  dpop: 'DPoP header',
+  'content-digest': 'Content-Digest header',
+  digest: 'Digest header',
+};
+
+/** One request component a response signature covers with `;req`. */
+export interface RequestBinding {
+  name: string;
+  params: { key?: string; req: true };
+  /** The component identifier as it appears in Signature-Input. */
+  identifier: string;
+  /** What it is, in messages (`Authorization header`, `request signature sig1`). */
+  description: string;
+}
+
+function binding(name: string, key?: string): RequestBinding {
+  return {
+    name,
+    params: key === undefined ? { req: true } : { key, req: true },
+    identifier: `"${name}"${key === undefined ? '' : `;key="${key}"`};req`,
+    description: key === undefined ? FIELD_NAMES[name] : `signature ${key}`,
+  };
+}
+
+/**
+ * The request components a signed response covers with `;req`, in order: `@method`, `@path`,
+ * `@query`; the request's RFC 9421 signature by label (`signatureLabels`, when it had a
+ * `Signature-Input`), or else its whole `Signature` header (a Cavage signature); and each of
+ * BOUND_REQUEST_FIELDS the request carried. The server signs exactly these; the client
+ * requires exactly these for the request it sent.
+ */
+export function requestBindings(
+  request: HttpMessageView,
+  signatureLabels: readonly string[],
+): RequestBinding[] {
+  const has = (field: string) => getFieldLines(request, field) !== undefined;
+  const out = [binding('@method'), binding('@path'), binding('@query')];
+  if (has('signature-input')) out.push(...signatureLabels.map((label) => binding('signature', label)));
+  else if (has('signature')) out.push(binding('signature'));
+  for (const field of BOUND_REQUEST_FIELDS) if (has(field)) out.push(binding(field));
+  return out;
+}
