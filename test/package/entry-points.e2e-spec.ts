@@ -173,4 +173,17 @@ createRedisClient('redis://127.0.0.1:6379');`,
       'nestjs-keypair-auth needs ioredis for its Redis stores (nestjs-keypair-auth/redis), and it is not installed: npm install ioredis',
     );
   });
+
+  it('red2 F6: without Nest installed, names the missing peers and the npm command at import, as the server entry does', () => {
+    const { status, err } = run(`require(${JSON.stringify(join(DIST, 'redis/index.js'))})`, [
+      '@nestjs/common',
+      '@nestjs/core',
+    ]);
+    expect(status).not.toBe(0);
+    expect(err).toContain('MissingPeerDependencyError');
+    expect(err).toContain(
+      'nestjs-keypair-auth needs @nestjs/common and @nestjs/core as a NestJS module: npm install @nestjs/common @nestjs/core',
+    );
+    expect(err).not.toContain("Cannot find module '@nestjs/common'");
+  });
 });
