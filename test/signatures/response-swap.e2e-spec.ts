@@ -1,6 +1,10 @@
+import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   createAuthHeader,
   createSignedFetch,
@@ -11,6 +15,7 @@ import {
 } from '../../src/client';
 import { ResponseSigner } from '../../src/response-signing/response-signer';
 import { testKey } from '../support/keys';
+import { DIST_CLI } from '../support/processes';
 import { SignedProbeController } from '../support/probe.controller';
 import { createTestApp, TestApp } from '../support/test-app';
 
@@ -116,6 +121,45 @@ describe('signed responses: a proxy cannot pass the answer to one request off as
       }
     });
   }
+
+  it('red2 F1 (CLI): request --cavage --verify-with exits 1 on the replayed answer to an earlier POST', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kpa-swap-'));
+    const proxy = await startReplayingProxy(t.server);
+    const cli = (data: string) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          [
+            DIST_CLI,
+            'request',
+            'POST',
+            `${proxy.url}/probe/signed-echo`,
+            '--key',
+            join(dir, 'c1.key'),
+            '--key-id',
+            'c1',
+            '--cavage',
+            '-d',
+            data,
+            '--verify-with',
+            `${t.server}/.well-known/jwks.json`,
+          ],
+          { timeout: 30_000 },
+          (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+        );
+      });
+    try {
+      writeFileSync(join(dir, 'c1.key'), client.privatePem, { mode: 0o600 });
+      const first = await cli('{"n":1}');
+      expect([first.code, first.stdout]).toEqual([0, '{"echo":{"n":1}}\n']);
+      const second = await cli('{"n":2}');
+      expect([second.code, second.stdout]).toEqual([1, '']);
+      expect(second.stderr).toMatch(/response signature does not verify/);
+    } finally {
+      await proxy.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('red2 F1 (JWT): verifySignedResponse refuses the replayed answer to an earlier JWT-authenticated POST', async () => {
     const proxy = await startReplayingProxy(t.server);
