@@ -4,7 +4,14 @@ import {
   DEFAULT_DATABASE_URL,
   parseDatabaseUrl,
 } from '../src/database/database-url';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { KeypairAuthConfigurationError } from '../src/errors/configuration.error';
+import { validateIdempotencyOptions } from '../src/idempotency/idempotency-options';
+import { validateOptions } from '../src/options/validate-options';
 import type { HttpAdapterName } from './create-demo-app';
+import { demoIdempotencyOptions } from './transfers/transfers.options';
 
 /** The demo's settings, read from its environment and checked before it writes or opens anything. */
 export interface DemoEnvironment {
@@ -14,6 +21,8 @@ export interface DemoEnvironment {
   /** DATABASE_URL, or the default when it is unset or empty. */
   readonly databaseUrl: string;
   readonly database: DatabaseLocation;
+  /** PUBLIC_ORIGIN, checked like the module's `origin` option. */
+  readonly origin: string | undefined;
 }
 
 /** A demo environment variable with a value the demo cannot use; the message says what to set. */
@@ -29,7 +38,85 @@ function setting(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
-/** Reads PORT, HOST, HTTP_ADAPTER and DATABASE_URL; a value the demo cannot use is a DemoEnvironmentError. */
+/** The first bytes of every SQLite 3 database file. */
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+/**
+ * A sqlite: DATABASE_URL must name a file the demo can open: absent (created at start), empty,
+ * or a SQLite database. A directory, or a file of another kind (e.g. `sqlite:conf/settings.ini`),
+ * is refused here, before the development key is written next to it.
+ */
+function checkSqliteTarget(path: string): void {
+  const file = resolve(path);
+  let kind: 'absent' | 'file' | 'other' = 'absent';
+  try {
+    kind = statSync(file).isFile() ? 'file' : 'other';
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  if (kind === 'other')
+    throw new DemoEnvironmentError(
+      `DATABASE_URL: ${file} is not a file (a directory?): point DATABASE_URL at a SQLite file in it, e.g. sqlite:${file}/keypair-auth.sqlite.`,
+    );
+  if (kind === 'absent') {
+    const parent = dirname(file);
+    let parentIsDirectory = true;
+    try {
+      parentIsDirectory = statSync(parent).isDirectory();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    if (!parentIsDirectory)
+      throw new DemoEnvironmentError(
+        `DATABASE_URL: ${parent} is a file, so ${file} cannot be created in it: point DATABASE_URL at a path in a directory.`,
+      );
+    return;
+  }
+  const head = Buffer.alloc(SQLITE_HEADER.length);
+  const fd = openSync(file, 'r');
+  let read: number;
+  try {
+    read = readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  // An empty file is a new database to SQLite; anything else must start with its header.
+  if (read > 0 && !head.subarray(0, read).equals(SQLITE_HEADER))
+    throw new DemoEnvironmentError(
+      `DATABASE_URL: ${file} is not a SQLite database: point DATABASE_URL at a SQLite file (or a path where none exists yet, to create one).`,
+    );
+}
+
+/** HOST must be an IP address or a host name (the demo listens on it; whether it resolves is checked at start). */
+function checkHost(host: string): string {
+  let hostname: string | undefined;
+  try {
+    hostname = new URL(`http://${host}/`).hostname;
+  } catch {
+    hostname = undefined;
+  }
+  if (isIP(host) === 0 && (hostname === undefined || hostname !== host.toLowerCase()))
+    throw new DemoEnvironmentError(
+      `HOST=${JSON.stringify(host)} is not an IP address or host name: set HOST to e.g. 127.0.0.1, 0.0.0.0, :: or localhost, ` +
+        'or leave it unset for 127.0.0.1.',
+    );
+  return host;
+}
+
+/** Runs a library option check and words its error for the environment variable it came from. */
+function checkOption(variable: string, check: () => unknown): void {
+  try {
+    check();
+  } catch (error) {
+    if (!(error instanceof KeypairAuthConfigurationError)) throw error;
+    throw new DemoEnvironmentError(`${variable}: ${error.message.replace(/^KeypairAuthModule: /, '')}`);
+  }
+}
+
+/**
+ * Reads PORT, HOST, HTTP_ADAPTER, DATABASE_URL, PUBLIC_ORIGIN and IDEMPOTENCY_LOCK_TTL_SECONDS;
+ * a value the demo cannot use is a DemoEnvironmentError.
+ */
 export function readDemoEnvironment(env: NodeJS.ProcessEnv): DemoEnvironment {
   const portText = setting(env, 'PORT') ?? '3000';
   const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
@@ -52,9 +139,16 @@ export function readDemoEnvironment(env: NodeJS.ProcessEnv): DemoEnvironment {
     if (error instanceof DatabaseUrlError) throw new DemoEnvironmentError(`DATABASE_URL: ${error.message}`);
     throw error;
   }
+  if (database.kind === 'sqlite') checkSqliteTarget(database.path);
+  const origin = setting(env, 'PUBLIC_ORIGIN');
+  checkOption(`PUBLIC_ORIGIN=${JSON.stringify(env.PUBLIC_ORIGIN)}`, () => validateOptions({ origin }));
+  checkOption(`IDEMPOTENCY_LOCK_TTL_SECONDS=${JSON.stringify(env.IDEMPOTENCY_LOCK_TTL_SECONDS)}`, () =>
+    validateIdempotencyOptions(demoIdempotencyOptions(env)),
+  );
   return {
     port,
-    host: setting(env, 'HOST') ?? '127.0.0.1',
+    host: checkHost(setting(env, 'HOST') ?? '127.0.0.1'),
+    origin,
     adapter: adapter as HttpAdapterName,
     databaseUrl,
     database,

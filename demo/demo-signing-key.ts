@@ -1,4 +1,16 @@
-import { chmodSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fstatSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { DatabaseLocation, DEFAULT_DATABASE_URL, parseDatabaseUrl } from '../src/database/database-url';
 import {
@@ -71,7 +83,7 @@ export function demoSigningKey(env: NodeJS.ProcessEnv, database: DatabaseLocatio
     );
   }
   const created = createOnce(file);
-  const pem = readFileSync(file, 'utf8');
+  const pem = readOwnKeyFile(file);
   return {
     keyId: env.SERVER_KEY_ID || keyIdFor(pem),
     privateKey: pem,
@@ -83,8 +95,7 @@ export function demoSigningKey(env: NodeJS.ProcessEnv, database: DatabaseLocatio
 /** True when this process wrote the file; false when it existed (perhaps written by a sibling instance just now). */
 function createOnce(file: string): boolean {
   try {
-    const mode = statSync(file).mode & 0o777;
-    if (mode & 0o077) chmodSync(file, 0o600);
+    lstatSync(file); // whatever is there is checked when it is read
     return false;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
@@ -102,6 +113,46 @@ function createOnce(file: string): boolean {
     throw error;
   } finally {
     unlinkSync(temporary);
+  }
+}
+
+function refuse(file: string, why: string): never {
+  throw new DemoSigningKeyError(
+    `${file} ${why}: the demo uses a development key only from a regular file that this user (uid ${process.getuid?.() ?? '?'}) ` +
+      'owns and no one else can write, since whoever wrote it can sign access tokens for any user. ' +
+      `Delete it (the demo then creates a new key), move DATABASE_URL to a directory only you can write, or set SERVER_KEY_FILE to your own key.`,
+  );
+}
+
+/**
+ * Reads the development key without following a symbolic link, and only from a regular
+ * file this user owns that neither group nor others can write: in a shared directory
+ * (e.g. /tmp) another local user could have planted a key of their own, which the demo
+ * would publish and sign tokens with. A key of ours that others can read is made 0600.
+ */
+function readOwnKeyFile(file: string): string {
+  let fd: number;
+  try {
+    // O_NONBLOCK: a FIFO planted under the key's name must not hang the start.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') refuse(file, 'is a symbolic link');
+    throw error;
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) refuse(file, 'is not a regular file');
+    const uid = process.getuid?.();
+    if (uid !== undefined && stat.uid !== uid) refuse(file, `is owned by another user (uid ${stat.uid})`);
+    if (stat.mode & 0o022)
+      refuse(
+        file,
+        `can be written by ${stat.mode & 0o002 ? 'any user' : 'its group'} (mode ${(stat.mode & 0o777).toString(8)})`,
+      );
+    if (stat.mode & 0o077) fchmodSync(fd, 0o600);
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -1,8 +1,10 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import type { AddressInfo } from 'node:net';
 import { createDemoApp } from './create-demo-app';
 import { readDemoEnvironment } from './demo-environment';
 import { demoSigningKey, DemoSigningKey } from './demo-signing-key';
+import { checkCanListen } from './listen-check';
 
 function logServerKey(logger: Logger, key: DemoSigningKey): void {
   if (key.origin === 'supplied') {
@@ -17,21 +19,27 @@ function logServerKey(logger: Logger, key: DemoSigningKey): void {
 }
 
 async function main(): Promise<void> {
-  // Every setting is checked before anything is written (the development key) or opened.
+  // Every setting is checked before anything is written (the development key) or opened:
+  // its form, the sqlite: target, and that HOST:PORT can be bound. Only what needs a server
+  // (PostgreSQL, Redis) is found out after (docs/demo.md, "What the demo checks").
   const settings = readDemoEnvironment(process.env);
+  await checkCanListen(settings.host, settings.port);
   const logger = new Logger('Demo');
   const serverKey = demoSigningKey(process.env, settings.database);
   logServerKey(logger, serverKey);
   const app = await createDemoApp({
     databaseUrl: settings.databaseUrl,
     redisUrl: process.env.REDIS_URL,
-    origin: process.env.PUBLIC_ORIGIN,
+    origin: settings.origin,
     serverKey: { keyId: serverKey.keyId, privateKey: serverKey.privateKey },
     adapter: settings.adapter,
   });
   await app.listen(settings.port, settings.host);
+  // PORT=0 picks a free port: log the one the server got.
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
   logger.log(
-    `listening on http://${settings.host}:${settings.port} (${settings.adapter}); OpenAPI at /docs, ` +
+    `listening on http://${host}:${port} (${settings.adapter}); OpenAPI at /docs, ` +
       'token API at /auth/*, JWKS at /.well-known/jwks.json',
   );
 }

@@ -14,6 +14,8 @@ export function transfersOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): T
 
 /** The demo's `idempotency` option block: IDEMPOTENCY_LOCK_TTL_SECONDS overrides the lock TTL (default 30). */
 export function demoIdempotencyOptions(env: NodeJS.ProcessEnv = process.env): IdempotencyOptions {
-  const ttl = env.IDEMPOTENCY_LOCK_TTL_SECONDS;
-  return ttl === undefined ? {} : { lockTtlSeconds: Number(ttl) };
+  const ttl = env.IDEMPOTENCY_LOCK_TTL_SECONDS?.trim();
+  if (ttl === undefined || ttl === '') return {};
+  // Only plain decimal numbers: Number('0x10') or Number('1e3') would be read as a number of seconds.
+  return { lockTtlSeconds: /^\d+(\.\d+)?$/.test(ttl) ? Number(ttl) : NaN };
 }

@@ -17,6 +17,7 @@ import { caIssuedSerial, recordIssuedSerial } from './ca-issued-serials';
 import { addDatabaseOptions, DatabaseOptions, withCertificates } from './cli-database';
 import { CliError } from './cli-error';
 import type { CliIo } from './cli-io';
+import { requireOpensslForP12 } from './openssl-check';
 import { noSuchUser } from './user-commands';
 
 /** Where `ca` commands keep the CA unless --dir says otherwise. */
@@ -181,6 +182,7 @@ export function addCertificateCommands(program: Command, io: CliIo): void {
           `a certificate named ${name}`,
           opts.overwrite,
         );
+        if (opts.p12) requireOpensslForP12();
         const issued = await issueClientCert(opts.dir, name, {
           hours: opts.hours,
           subjectAltNames: { email: opts.email, dns: opts.dns, uri: opts.uri },
@@ -204,6 +206,12 @@ export function addCertificateCommands(program: Command, io: CliIo): void {
             p12: issued.pkcs12?.written ? issued.pkcs12.path : null,
           }),
         );
+        if (opts.p12 && issued.pkcs12 && !issued.pkcs12.written) {
+          io.err(
+            `error: ${issued.pkcs12.reason}; install openssl and run again with --overwrite, or pass --no-p12.`,
+          );
+          process.exitCode = 1;
+        }
       },
     );
   ca.command('server')

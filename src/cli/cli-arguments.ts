@@ -2,6 +2,8 @@ import { existsSync, statSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { isKeyAlgorithm, KEY_ALGORITHMS, KeyAlgorithm } from '../keys/key-algorithm';
 import { ROLE_PATTERN, USERNAME_PATTERN } from '../keys/user-directory.interface';
+import { CliError } from './cli-error';
+import { redactUrl } from './redact-url';
 
 // Argument parsers for commander: each returns the parsed value or throws an
 // InvalidArgumentError whose message says what to write instead. They run before
@@ -110,7 +112,11 @@ export function hoursArgument(value: string): number {
   return n;
 }
 
-/** An absolute http:// or https:// URL. */
+/**
+ * An absolute http:// or https:// URL, without a user name or password in it: the CLI
+ * authenticates with --key, and would repeat such a URL in its messages. That refusal is a
+ * CliError, not an InvalidArgumentError, because commander's message would quote the value.
+ */
 export function httpUrlArgument(value: string): string {
   let url: URL | undefined;
   try {
@@ -121,6 +127,11 @@ export function httpUrlArgument(value: string): string {
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
     throw new InvalidArgumentError(
       'Write an absolute http:// or https:// URL, e.g. http://127.0.0.1:3000/whoami.',
+    );
+  if (url.username || url.password)
+    throw new CliError(
+      `the URL ${redactUrl(value)} has a user name or password in it: the CLI signs in with --key, and does not ` +
+        'send or repeat URL credentials. Remove the USER:PASSWORD@ part.',
     );
   return value;
 }

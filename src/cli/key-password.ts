@@ -39,8 +39,11 @@ export function keyPassword(
   if (options.passwordFile !== undefined) {
     const file = options.passwordFile;
     let text: string;
+    let mode: number;
     try {
-      if (!statSync(file).isFile()) throw Object.assign(new Error(), { code: 'EISDIR' });
+      const stat = statSync(file);
+      if (!stat.isFile()) throw Object.assign(new Error(), { code: 'EISDIR' });
+      mode = stat.mode & 0o777;
       text = readFileSync(file, 'utf8');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
@@ -50,6 +53,12 @@ export function keyPassword(
           : `cannot read the passphrase from ${file} (${code ?? 'unreadable'}): --password-file takes a readable file.`,
       );
     }
+    // Like ssh with a private key: a passphrase other users can read protects nothing.
+    if (mode & 0o077)
+      throw new CliError(
+        `${file} is open to other users (mode ${mode.toString(8).padStart(4, '0')}): a passphrase file must be private. ` +
+          `Run chmod 600 ${file}, or pass the passphrase in $${KEY_PASSWORD_ENV}.`,
+      );
     const passphrase = text.split(/\r?\n/)[0];
     if (passphrase === '')
       throw new CliError(`${file} is empty: put the key's passphrase on its first line.`);

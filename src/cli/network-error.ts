@@ -1,4 +1,5 @@
 import { CliError } from './cli-error';
+import { redactUrl } from './redact-url';
 
 /** Why a request never got an answer, in words, from the cause's code. */
 function describeCause(error: unknown): string {
@@ -51,7 +52,7 @@ export const reportingFetch: typeof fetch = async (input, init) => {
     return await fetch(input, init);
   } catch (error) {
     if (error instanceof Error && error.name === 'TypeError' && error.message === 'fetch failed')
-      throw new CliError(`could not reach ${urlOf(input)}: ${describeCause(error)}`);
+      throw new CliError(`could not reach ${redactUrl(urlOf(input))}: ${describeCause(error)}`);
     throw error;
   }
 };

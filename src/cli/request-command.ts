@@ -77,7 +77,7 @@ export function addRequestCommand(program: Command, io: CliIo): void {
       headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
     }
     if (opts.data !== undefined) headers['content-type'] ??= 'application/json';
-    const privateKey = loadPrivateKeyFile(opts.key, keyPassword(opts));
+    const privateKey = loadPrivateKeyFile(opts.key, keyPassword(opts), (line) => io.err(line));
     const keyId = opts.keyId ?? defaultKeyId(privateKey);
     const signedFetch = createSignedFetch({
       keyId,

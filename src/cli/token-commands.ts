@@ -16,6 +16,7 @@ import { addKeyPasswordOptions, KeyPasswordOptions, keyPassword } from './key-pa
 import { defaultKeyId, KEY_ID_OPTION_HELP } from './default-key-id';
 import { reportingFetch } from './network-error';
 import { loadPrivateKeyFile } from './private-key-file';
+import { redactUrl } from './redact-url';
 
 const PRIVATE_KEY_FILE = 'a private key (NAME.key from keygen)';
 
@@ -41,7 +42,7 @@ function loginError(error: unknown, opts: LoginOptions): unknown {
   if (!(error instanceof TokenRequestError)) return error;
   if (error.status === 404)
     return new CliError(
-      `${error.message} — does ${opts.url} serve the token API (POST /auth/challenge, /auth/token)? Check --url.`,
+      `${error.message} — does ${redactUrl(opts.url)} serve the token API (POST /auth/challenge, /auth/token)? Check --url.`,
     );
   if (error.status === 401 && opts.keyId === undefined)
     return new CliError(
@@ -61,7 +62,7 @@ export function addTokenCommands(program: Command, io: CliIo): void {
     .option('--key-id <id>', KEY_ID_OPTION_HELP, keyIdArgument)
     .option('--alg <algorithm>', 'algorithm the key was registered with (RSA keys)', keyAlgorithmArgument);
   addKeyPasswordOptions(token).action(async (opts: TokenOptions) => {
-    const privateKey = loadPrivateKeyFile(opts.key, keyPassword(opts));
+    const privateKey = loadPrivateKeyFile(opts.key, keyPassword(opts), (line) => io.err(line));
     io.out(
       await createAuthHeader({
         username: opts.username,
@@ -85,7 +86,7 @@ export function addTokenCommands(program: Command, io: CliIo): void {
     .option('--dpop', 'bind the tokens to the key (DPoP, RFC 9449)')
     .option('--alg <algorithm>', 'algorithm the key is registered with (RSA keys)', keyAlgorithmArgument);
   addKeyPasswordOptions(login).action(async (opts: LoginOptions) => {
-    const privateKey = loadPrivateKeyFile(opts.key, keyPassword(opts));
+    const privateKey = loadPrivateKeyFile(opts.key, keyPassword(opts), (line) => io.err(line));
     const client = new TokenClient({
       baseUrl: opts.url,
       keyId: opts.keyId ?? defaultKeyId(privateKey),

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, IncomingMessage, Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -224,6 +224,40 @@ describe('keypair-auth CLI behaviour', () => {
         /--password-file <file> .*KEYPAIR_AUTH_KEY_PASSWORD.*--password <passphrase> .*other local users can see it/,
       );
     }
+  });
+
+  it('RED CASE (red-team 2 F4): a passphrase file others can read is refused with chmod 600; a --key file others can read is used with a warning', async () => {
+    const passphrase = 'TopSecretPw-4';
+    const { privateKey } = generateKeyPairSync('ed25519', {
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
+    writeFileSync(join(dir, 'shared.key'), privateKey);
+    chmodSync(join(dir, 'shared.key'), 0o644);
+    writeFileSync(join(dir, 'shared.pass'), `${passphrase}\n`);
+    chmodSync(join(dir, 'shared.pass'), 0o644);
+    const base = ['token', '--key', 'shared.key', '--username', 'alice'];
+
+    const openPass = await cli([...base, '--password-file', 'shared.pass'], dir);
+    expect([openPass.code, openPass.stdout, openPass.stderr]).toEqual([
+      1,
+      '',
+      expect.stringContaining(
+        'shared.pass is open to other users (mode 0644): a passphrase file must be private. Run chmod 600 shared.pass',
+      ),
+    ]);
+
+    chmodSync(join(dir, 'shared.pass'), 0o600);
+    const openKey = await cli([...base, '--password-file', 'shared.pass'], dir);
+    expect([openKey.code, openKey.stdout, openKey.stderr]).toEqual([
+      0,
+      expect.stringMatching(/^JWT [\w-]+\.[\w-]+\.[\w-]+\n$/),
+      'warning: shared.key can be read by other users (mode 0644): anyone who can read it can sign as you. Run chmod 600 shared.key.\n',
+    ]);
+
+    chmodSync(join(dir, 'shared.key'), 0o600);
+    const closed = await cli([...base, '--password-file', 'shared.pass'], dir);
+    expect([closed.code, closed.stderr]).toEqual([0, '']);
   });
 
   it('request --verify-with prints an error answer and exits 22 without checking it; an unsigned 2xx still fails (red-team F7)', async () => {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { DIST_CLI, freePort } from '../support/processes';
@@ -19,6 +19,8 @@ interface Row {
   readonly env?: Record<string, string>;
   /** Files to put in the fresh directory first (relative path → content; a trailing / makes a directory). */
   readonly files?: Record<string, string>;
+  /** File modes to set on those files (relative path → mode). */
+  readonly modes?: Record<string, number>;
 }
 
 const FIX = '<fixtures>';
@@ -278,7 +280,58 @@ const rows: Row[] = [
     ],
     says: /cannot be used with/,
   },
+  {
+    name: 'RED CASE (red-team 2 F4): a --password-file others can read (0644)',
+    args: ['token', '--key', `${FIX}/alice.key`, '--username', 'alice', '--password-file', 'pw.txt'],
+    files: { 'pw.txt': 'hunter2secret\n' },
+    modes: { 'pw.txt': 0o644 },
+    says: /pw\.txt is open to other users \(mode 0644\): a passphrase file must be private\. Run chmod 600 pw\.txt/,
+  },
+  {
+    name: 'RED CASE (red-team 2 F4): a --password-file its group can read (0640), on login',
+    args: [
+      'login',
+      '--key',
+      `${FIX}/alice.key`,
+      '--url',
+      `http://127.0.0.1:${PORT}`,
+      '--password-file',
+      'pw.txt',
+    ],
+    files: { 'pw.txt': 'hunter2secret\n' },
+    modes: { 'pw.txt': 0o640 },
+    says: /pw\.txt is open to other users \(mode 0640\).*Run chmod 600 pw\.txt/,
+  },
   // request
+  {
+    name: 'RED CASE (red-team 2 F9): a URL with a password in it (not shown; refused before the key file is read)',
+    args: ['request', 'GET', `http://admin:s3cret-pw@127.0.0.1:${PORT}/whoami`, '--key', `${FIX}/alice.pub`],
+    says: /the URL http:\/\/\*\*\*@127\.0\.0\.1:\d+\/whoami has a user name or password in it.*Remove the USER:PASSWORD@ part/,
+  },
+  {
+    name: 'RED CASE (red-team 2 F9): a --verify-with URL with a password in it (not shown)',
+    args: [
+      'request',
+      'GET',
+      `http://127.0.0.1:${PORT}/whoami`,
+      '--key',
+      `${FIX}/alice.key`,
+      '--verify-with',
+      `http://jwks:s3cret-pw@127.0.0.1:${PORT}/.well-known/jwks.json`,
+    ],
+    says: /the URL http:\/\/\*\*\*@127\.0\.0\.1:\d+\/\.well-known\/jwks\.json has a user name or password in it/,
+  },
+  {
+    name: 'RED CASE (red-team 2 F9): an ?access_token= in the URL of a server that is not running (not shown)',
+    args: [
+      'request',
+      'GET',
+      `http://127.0.0.1:${PORT}/whoami?user=alice&access_token=s3cret-pw`,
+      '--key',
+      `${FIX}/alice.key`,
+    ],
+    says: /could not reach http:\/\/127\.0\.0\.1:\d+\/whoami\?user=alice&access_token=\*\*\*: connection refused/,
+  },
   {
     name: 'a server that is not running',
     args: ['request', 'GET', `http://127.0.0.1:${PORT}/whoami`, '--key', `${FIX}/alice.key`],
@@ -337,6 +390,11 @@ const rows: Row[] = [
     says: /Write an absolute http:\/\/ or https:\/\/ URL/,
   },
   {
+    name: 'RED CASE (red-team 2 F9): login --url with a password in it (not shown)',
+    args: ['login', '--key', `${FIX}/alice.key`, '--url', `http://admin:s3cret-pw@127.0.0.1:${PORT}`],
+    says: /the URL http:\/\/\*\*\*@127\.0\.0\.1:\d+\/ has a user name or password in it/,
+  },
+  {
     name: 'login without --url',
     args: ['login', '--key', `${FIX}/alice.key`],
     says: /required option '--url <base>' not specified/,
@@ -382,6 +440,12 @@ const rows: Row[] = [
     name: 'an --email without @',
     args: ['ca', 'issue', 'bob', '--email', 'bob'],
     says: /Write an email address/,
+  },
+  {
+    name: 'RED CASE (red-team 2 F7): ca issue with no openssl on PATH (a .p12 is asked for)',
+    args: ['ca', 'issue', 'bob', '--dir', `${FIX}/ca`],
+    env: { PATH: '/kpa-no-openssl-here' },
+    says: /openssl is needed for the \.p12 bundle: install it .*or pass --no-p12/,
   },
   {
     name: 'ca issue over an existing certificate',
@@ -494,6 +558,7 @@ describe('keypair-auth CLI: wrong inputs fail with the fix, and create nothing',
         if (path.endsWith('/')) mkdirSync(join(cwd, path), { recursive: true });
         else writeFileSync(join(cwd, path), content);
       }
+      for (const [path, mode] of Object.entries(row.modes ?? {})) chmodSync(join(cwd, path), mode);
       const env = Object.fromEntries(Object.entries(row.env ?? {}).map(([k, v]) => [k, fill(v)]));
       const args = row.args.map(fill);
       const sqliteTargets = [...args, ...Object.values(env)]

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DIST_DEMO } from '../support/processes';
@@ -18,7 +19,16 @@ interface Started {
 /** Runs the demo until it exits or its output matches `until` (then stops it). */
 function runDemo(env: Record<string, string>, cwd: string, until = /listening on .*\n/): Promise<Started> {
   const base = { ...process.env };
-  for (const name of ['PORT', 'HOST', 'HTTP_ADAPTER', 'DATABASE_URL', 'SERVER_KEY_FILE', 'REDIS_URL'])
+  for (const name of [
+    'PORT',
+    'HOST',
+    'HTTP_ADAPTER',
+    'DATABASE_URL',
+    'SERVER_KEY_FILE',
+    'REDIS_URL',
+    'PUBLIC_ORIGIN',
+    'IDEMPOTENCY_LOCK_TTL_SECONDS',
+  ])
     delete base[name];
   return new Promise((ok, fail) => {
     const child = spawn(process.execPath, [DIST_DEMO], {
@@ -90,5 +100,93 @@ describe('demo environment: checked before anything is written', () => {
       /listening on .*\n|EADDRINUSE/,
     );
     expect(run.output).toMatch(/listening on http:\/\/127\.0\.0\.1:3000 |EADDRINUSE.*:3000/);
+  });
+
+  /** Every path under `dir`, sorted (directories end in /). */
+  const tree = (dir: string, prefix = ''): string[] =>
+    readdirSync(join(dir, prefix), { withFileTypes: true })
+      .flatMap((e) => {
+        const path = join(prefix, e.name);
+        return e.isDirectory() ? [`${path}/`, ...tree(dir, path)] : [path];
+      })
+      .sort();
+
+  // RED CASES (red-team 2 F3): each of these wrote demo-server-signing.key, then failed.
+  it.each([
+    [
+      'DATABASE_URL=sqlite:<an existing directory>',
+      { DATABASE_URL: 'sqlite:existing-dir' },
+      /DATABASE_URL: .*existing-dir is not a file \(a directory\?\): point DATABASE_URL at a SQLite file in it/,
+    ],
+    [
+      'DATABASE_URL=sqlite:conf/settings.ini (not SQLite)',
+      { DATABASE_URL: 'sqlite:conf/settings.ini' },
+      /DATABASE_URL: .*conf\/settings\.ini is not a SQLite database: point DATABASE_URL at a SQLite file/,
+    ],
+    [
+      'PUBLIC_ORIGIN=example.com (no scheme)',
+      { PUBLIC_ORIGIN: 'example.com' },
+      /PUBLIC_ORIGIN="example\.com": origin must be a scheme and authority like "https:\/\/api\.example\.com"/,
+    ],
+    [
+      'IDEMPOTENCY_LOCK_TTL_SECONDS=abc',
+      { IDEMPOTENCY_LOCK_TTL_SECONDS: 'abc' },
+      /IDEMPOTENCY_LOCK_TTL_SECONDS="abc": idempotency\.lockTtlSeconds must be a number from/,
+    ],
+    [
+      'HOST=999.1.1.1 (not an address)',
+      { HOST: '999.1.1.1' },
+      /HOST="999\.1\.1\.1" is not an IP address or host name: set HOST to e\.g\. 127\.0\.0\.1/,
+    ],
+    [
+      'HOST=nowhere.invalid (resolves nowhere)',
+      { HOST: 'nowhere.invalid' },
+      /cannot listen on nowhere\.invalid:0 \((ENOTFOUND|EAI_AGAIN)\): set HOST to an address of this machine/,
+    ],
+  ])(
+    'RED CASE (red-team 2 F3): %s stops the demo with what to set, before the development key is written',
+    async (_name, env, says) => {
+      mkdirSync(join(cwd, 'existing-dir'));
+      mkdirSync(join(cwd, 'conf'));
+      writeFileSync(join(cwd, 'conf/settings.ini'), '[server]\nport = 3000\n'.repeat(20));
+      const before = tree(cwd);
+      const run = await runDemo({ PORT: '0', ...env }, cwd);
+      expect([run.code, run.output]).toEqual([1, expect.stringMatching(says)]);
+      expect(run.output).not.toMatch(/at .+:\d+:\d+\)?$/m); // no stack trace
+      expect(tree(cwd)).toEqual(before); // no data/, no demo-server-signing.key anywhere
+    },
+  );
+
+  it('RED CASE (red-team 2 F3): a PORT another process holds stops the demo before the key is written', async () => {
+    const holder: Server = createServer();
+    await new Promise<void>((ok) => holder.listen(0, '127.0.0.1', ok));
+    const { port } = holder.address() as { port: number };
+    try {
+      const run = await runDemo({ PORT: String(port), DATABASE_URL: 'sqlite:./db/app.sqlite' }, cwd);
+      expect([run.code, run.output]).toEqual([
+        1,
+        expect.stringContaining(
+          `cannot listen on 127.0.0.1:${port} (EADDRINUSE): another process holds that port`,
+        ),
+      ]);
+      expect(readdirSync(cwd)).toEqual([]);
+    } finally {
+      holder.close();
+    }
+  });
+
+  it('an existing SQLite database and an empty file are used as they are', async () => {
+    writeFileSync(join(cwd, 'empty.sqlite'), '');
+    const run = await runDemo({ PORT: '0', DATABASE_URL: 'sqlite:empty.sqlite' }, cwd);
+    expect(run.output).toMatch(/listening on /);
+    const again = await runDemo({ PORT: '0', DATABASE_URL: 'sqlite:empty.sqlite' }, cwd);
+    expect(again.output).toMatch(/DEVELOPMENT key, reused in .*listening on /s);
+  });
+
+  it('RED CASE (red-team 2 F10): PORT=0 logs the port the server got, not 0', async () => {
+    const run = await runDemo({ PORT: '0', DATABASE_URL: 'sqlite::memory:' }, cwd);
+    const logged = /listening on http:\/\/127\.0\.0\.1:(\d+) /.exec(run.output);
+    expect(logged).not.toBeNull();
+    expect(Number(logged?.[1])).toBeGreaterThan(0);
   });
 });

@@ -1,6 +1,17 @@
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair } from '../../src/keys/key-formats';
@@ -110,5 +121,86 @@ describe('demo server key', () => {
       /key "weak" is refused \(KEY_TOO_WEAK\): RSA keys must be at least 2048 bits; this one has 1024\..*RSA of 2048 bits or more, or ECDSA P-256, P-384 or Ed25519/s,
     );
     expect(`${run.stdout}${run.stderr}`).not.toMatch(/listening on/);
+  });
+});
+
+/**
+ * RED CASE (red-team 2 F2): in a directory others can write (e.g. DATABASE_URL=sqlite:/tmp/…),
+ * another local user could plant demo-server-signing.key; the demo would chmod it, publish it in
+ * the JWKS and sign tokens with it, so its author could forge admin tokens. The demo now refuses
+ * a key file it does not own, one others can write, and anything that is not a regular file.
+ */
+describe('demo server key: a development key planted by someone else is refused', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'kpa-demo-planted-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const planted = 'demo-server-signing.key';
+  const start = () =>
+    spawnSync(process.execPath, [DIST_DEMO], {
+      cwd: dir,
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        DATABASE_URL: `sqlite:${join(dir, 'demo.sqlite')}`,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        SERVER_KEY_FILE: '',
+      },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+  const plant = (mode: number): string => {
+    const file = join(dir, planted);
+    writeFileSync(file, generateKeyPair('ed25519').privateKeyPem, { mode });
+    chmodSync(file, mode);
+    return file;
+  };
+  const refusedWith = (run: ReturnType<typeof start>, why: RegExp) => {
+    expect([run.status, `${run.stdout}${run.stderr}`]).toEqual([1, expect.stringMatching(why)]);
+    expect(run.stderr).toMatch(/Delete it .*or set SERVER_KEY_FILE to your own key/);
+    expect(`${run.stdout}${run.stderr}`).not.toMatch(/listening on|DEVELOPMENT key/);
+    expect(existsSync(join(dir, 'demo.sqlite'))).toBe(false);
+  };
+
+  const asRoot = process.getuid?.() === 0 ? it : it.skip;
+  asRoot(
+    'RED CASE (red-team 2 F2): a key file owned by another user (uid 65534) stops the demo and is left as it was',
+    () => {
+      const file = plant(0o644);
+      chownSync(file, 65534, 65534);
+      refusedWith(start(), /demo-server-signing\.key is owned by another user \(uid 65534\)/);
+      const after = statSync(file);
+      expect([after.uid, after.mode & 0o777]).toEqual([65534, 0o644]); // not chmod-ed, not taken over
+    },
+  );
+
+  it('RED CASE (red-team 2 F2): a key file that group or others can write stops the demo', () => {
+    plant(0o666);
+    refusedWith(start(), /demo-server-signing\.key can be written by any user \(mode 666\)/);
+    rmSync(join(dir, planted));
+    plant(0o620);
+    refusedWith(start(), /demo-server-signing\.key can be written by its group \(mode 620\)/);
+  });
+
+  it('RED CASE (red-team 2 F2): a symbolic link or a directory under the key name stops the demo', () => {
+    const elsewhere = join(dir, 'elsewhere.key');
+    writeFileSync(elsewhere, generateKeyPair('ed25519').privateKeyPem, { mode: 0o600 });
+    symlinkSync(elsewhere, join(dir, planted));
+    refusedWith(start(), /demo-server-signing\.key is a symbolic link/);
+    rmSync(join(dir, planted));
+    mkdirSync(join(dir, planted));
+    refusedWith(start(), /demo-server-signing\.key is not a regular file/);
+  });
+
+  it('its own key, readable by others, is still reused and made 0600', async () => {
+    const file = plant(0o644);
+    const demo = await startDemo({ DATABASE_URL: `sqlite:${join(dir, 'demo.sqlite')}` }, dir);
+    try {
+      expect(demo.output()).toMatch(/DEVELOPMENT key, reused in /);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+    } finally {
+      await demo.stop();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -155,7 +155,7 @@ describe('README and docs: every shell block that targets the demo runs against 
   });
 
   it.each(runnable)(
-    '$file: its $count blocks exit 0, logins print token pairs, refreshes new ones',
+    '$file: its $count blocks exit 0, logins print token pairs, refreshes new ones, token files are 0600 (red-team 2 F8)',
     async ({ file, blocks }) => {
       const session = await freshDemo();
       try {
@@ -190,6 +190,16 @@ describe('README and docs: every shell block that targets the demo runs against 
             });
           }
           for (const p of pairs) seen.add(p.refreshToken).add(p.accessToken);
+        }
+        // RED CASE (red-team 2 F8): a file a block writes with a refresh token in it (good for 7 days)
+        // is mode 0600, not 0644 as `| tee tokens.json` left it under the usual umask 022.
+        for (const name of readdirSync(session.dir)) {
+          const path = join(session.dir, name);
+          if (!statSync(path).isFile() || !readFileSync(path, 'utf8').includes('"refreshToken"')) continue;
+          expect({ file: name, mode: (statSync(path).mode & 0o777).toString(8) }).toEqual({
+            file: name,
+            mode: '600',
+          });
         }
       } finally {
         await session.stop();
