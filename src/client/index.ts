@@ -6,7 +6,9 @@ export { signRequest } from './sign-request';
 export { createSignedFetch } from './signed-fetch';
 export type { SignedFetch, SignedFetchOptions } from './signed-fetch';
 export { ResponseVerificationError, serverKeysFromJwks, verifySignedResponse } from './verify-response';
-export type { ResponseToVerify, ServerKey, ServerKeys } from './verify-response';
+// To bind a request body that the caller sends itself (a bearer token with fetch) to the answer.
+export { computeContentDigest } from '../http-signatures/digest/content-digest';
+export type { RequestToBind, ResponseToVerify, ServerKey, ServerKeys } from './verify-response';
 export type { RequestToSign, SignRequestOptions, SignedRequest } from './sign-request';
 export { createTokenClient, TokenClient, TokenRequestError } from './token-client';
 export type { TokenClientOptions, TokenSet } from './token-client';

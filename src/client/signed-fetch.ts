@@ -1,6 +1,5 @@
-import type { HttpMessageView } from '../http-signatures';
 import { signRequest, SignRequestOptions } from './sign-request';
-import { ServerKeys, serverKeysFromJwks, verifySignedResponse } from './verify-response';
+import { RequestToBind, ServerKeys, serverKeysFromJwks, verifySignedResponse } from './verify-response';
 
 export interface SignedFetchOptions extends SignRequestOptions {
   /**
@@ -42,12 +41,13 @@ export function createSignedFetch(options: SignedFetchOptions): SignedFetch {
     const response = await doFetch(target, { method, headers, body: init.body });
     if (!options.verifyResponses) return response;
     const body = new Uint8Array(await response.arrayBuffer());
-    const requestView: HttpMessageView = {
+    const requestView: RequestToBind = {
       method,
       scheme: target.protocol.slice(0, -1),
       authority: target.host,
       target: `${target.pathname}${target.search}`,
       rawHeaders: Object.entries(headers).flat(),
+      body: init.body,
     };
     const keyid = /keyid="([^"]*)"/.exec(response.headers.get('signature-input') ?? '')?.[1];
     let known = keys ?? (await loadKeys());

@@ -12,7 +12,7 @@ import {
   keyAlgorithmFromJws,
   verifyWithAlgorithm,
 } from '../keys/key-algorithm';
-import { requestBindings } from '../response-signing/response-binding';
+import { requestBindings, requestHasBody } from '../response-signing/response-binding';
 
 /** A server public key for response verification: a KeyObject with its algorithm. */
 export interface ServerKey {
@@ -48,20 +48,36 @@ export interface ResponseToVerify {
   body: Uint8Array;
 }
 
+/** The request a response answers: its view, and its body when the caller has it. */
+export type RequestToBind = HttpMessageView & { body?: string | Uint8Array };
+
 /**
  * Verifies a signed response (RFC 9421 §2.4) against the request that caused it:
  * the server key named by `keyid`, the algorithm of that key, the Content-Digest
- * over the body, and that the response covers with `;req` the request's method, path
- * and query, its signature (RFC 9421 by label, Cavage as the Signature header) and its
+ * over the body, and that the response covers with `;req` the request's method,
+ * authority, path and query, its signature (RFC 9421 by label, Cavage as the Signature header) and its
  * Authorization, DPoP, Content-Digest and Digest headers, each when the request had it
- * (see requestBindings). Throws ResponseVerificationError otherwise.
+ * (see requestBindings). A request with a body (passed as `request.body`, or shown by its
+ * Content-Length, Transfer-Encoding or Content-Type) must carry Content-Digest or Digest,
+ * or its body would not be bound. Throws ResponseVerificationError otherwise.
  */
 export function verifySignedResponse(
   response: ResponseToVerify,
-  request: HttpMessageView,
+  request: RequestToBind,
   keys: ServerKeys,
   maxAgeSeconds = 300,
 ): void {
+  if (
+    requestHasBody(request, request.body) &&
+    getFieldLines(request, 'content-digest') === undefined &&
+    getFieldLines(request, 'digest') === undefined
+  ) {
+    throw new ResponseVerificationError(
+      'the request body is not bound to the response: the request has a body but no Content-Digest ' +
+        'header, so this answer could be the answer to the same request with another body. Send ' +
+        'Content-Digest with the request (createSignedFetch and signRequest add it).',
+    );
+  }
   const view: HttpMessageView = { status: response.status, rawHeaders: [...response.headers].flat() };
   let signatures;
   try {

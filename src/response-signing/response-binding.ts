@@ -11,6 +11,7 @@ export const BOUND_REQUEST_FIELDS: readonly string[] = ['authorization', 'dpop',
 /** What a request field is called in messages. */
 const FIELD_NAMES: Record<string, string> = {
   '@method': 'method',
+  '@authority': 'authority (host)',
   '@path': 'path',
   '@query': 'query',
   signature: 'Signature header',
@@ -40,8 +41,9 @@ function binding(name: string, key?: string): RequestBinding {
 }
 
 /**
- * The request components a signed response covers with `;req`, in order: `@method`, `@path`,
- * `@query`; the request's RFC 9421 signature by label (`signatureLabels`, when it had a
+ * The request components a signed response covers with `;req`, in order: `@method`,
+ * `@authority` (the server's configured origin, else the Host it was asked for; the client's
+ * request URL), `@path`, `@query`; the request's RFC 9421 signature by label (`signatureLabels`, when it had a
  * `Signature-Input`), or else its whole `Signature` header (a Cavage signature); and each of
  * BOUND_REQUEST_FIELDS the request carried. The server signs exactly these; the client
  * requires exactly these for the request it sent.
@@ -51,9 +53,23 @@ export function requestBindings(
   signatureLabels: readonly string[],
 ): RequestBinding[] {
   const has = (field: string) => getFieldLines(request, field) !== undefined;
-  const out = [binding('@method'), binding('@path'), binding('@query')];
+  const out = [binding('@method'), binding('@authority'), binding('@path'), binding('@query')];
   if (has('signature-input')) out.push(...signatureLabels.map((label) => binding('signature', label)));
   else if (has('signature')) out.push(binding('signature'));
   for (const field of BOUND_REQUEST_FIELDS) if (has(field)) out.push(binding(field));
   return out;
+}
+
+/**
+ * Whether a request carried a body: the caller says so (`body`, non-empty), or its headers
+ * do (`Content-Length` other than 0, `Transfer-Encoding`, or `Content-Type`).
+ */
+export function requestHasBody(request: HttpMessageView, body?: string | Uint8Array): boolean {
+  if (body !== undefined && body.length > 0) return true;
+  const length = getFieldLines(request, 'content-length');
+  if (length !== undefined && length.some((v) => v.trim() !== '0')) return true;
+  return (
+    getFieldLines(request, 'transfer-encoding') !== undefined ||
+    getFieldLines(request, 'content-type') !== undefined
+  );
 }

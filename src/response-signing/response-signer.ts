@@ -26,7 +26,7 @@ export interface ResponseToSign {
 /**
  * Signs responses per RFC 9421 §2.4 with the server's newest key: `@status`,
  * `content-type`, `content-digest`, and the request bound with `;req` (its method,
- * path and query, its own signature when it had one — RFC 9421 by label, Cavage as
+ * authority, path and query, its own signature when it had one — RFC 9421 by label, Cavage as
  * the whole Signature header — and its Authorization, DPoP, Content-Digest and Digest
  * headers when it had them: see requestBindings). Keys are parsed once at startup.
  */

@@ -83,6 +83,7 @@ describe.each(ADAPTERS)('signed responses (RFC 9421 §2.4) on %s', (adapter) => 
       '"content-type"',
       '"content-digest"',
       '"@method";req',
+      '"@authority";req',
       '"@path";req',
       '"@query";req',
       '"signature";key="sig1";req',

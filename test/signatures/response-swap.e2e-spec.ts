@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  computeContentDigest,
   createAuthHeader,
   createSignedFetch,
   ResponseVerificationError,
@@ -165,6 +166,7 @@ describe('signed responses: a proxy cannot pass the answer to one request off as
     const proxy = await startReplayingProxy(t.server);
     try {
       const post = async (n: number) => {
+        const body = JSON.stringify({ n });
         const headers = {
           authorization: await createAuthHeader({
             username: 'client',
@@ -172,15 +174,17 @@ describe('signed responses: a proxy cannot pass the answer to one request off as
             keyId: 'c1',
           }),
           'content-type': 'application/json',
+          // Without it the request body is not bound and the client refuses the answer (red3 F1).
+          'content-digest': computeContentDigest(Buffer.from(body), ['sha-256']),
         };
         const res = await fetch(`${proxy.url}/probe/signed-echo`, {
           method: 'POST',
           headers,
-          body: JSON.stringify({ n }),
+          body,
         });
-        const body = new Uint8Array(await res.arrayBuffer());
+        const received = new Uint8Array(await res.arrayBuffer());
         verifySignedResponse(
-          { status: res.status, headers: res.headers.entries(), body },
+          { status: res.status, headers: res.headers.entries(), body: received },
           {
             method: 'POST',
             scheme: 'http',
@@ -190,7 +194,7 @@ describe('signed responses: a proxy cannot pass the answer to one request off as
           },
           keys,
         );
-        return Buffer.from(body).toString();
+        return Buffer.from(received).toString();
       };
       await expect(post(1)).resolves.toBe('{"echo":{"n":1}}');
       await expect(post(2)).rejects.toThrow(ResponseVerificationError);
@@ -231,5 +235,136 @@ describe('signed responses: a proxy cannot pass the answer to one request off as
     expect(() => verifySignedResponse(sign(bare), request, serverKeys)).toThrow(
       /not bound to the request's Authorization header/,
     );
+  });
+
+  describe('red3 F1: requests without their own signature', () => {
+    const key = generateKeyPairSync('ed25519').privateKey;
+    const signer = new ResponseSigner({ keys: [{ keyId: 's', privateKey: key }] });
+    const serverKeys = serverKeysFromJwks(signer.jwks());
+    const view = (method: string, target: string, rawHeaders: string[], authority = 'bank.example') => ({
+      method,
+      scheme: 'https',
+      authority,
+      target,
+      rawHeaders,
+    });
+    const answer = (req: ReturnType<typeof view>, status: number, text: string) => {
+      const body = Buffer.from(text);
+      const headers = signer.sign(
+        { status, rawHeaders: ['Content-Type', 'application/json; charset=utf-8'], body },
+        req,
+      );
+      return {
+        status,
+        headers: [['content-type', 'application/json; charset=utf-8'], ...Object.entries(headers)] as [
+          string,
+          string,
+        ][],
+        body,
+      };
+    };
+    const bearer = [
+      'Authorization',
+      'Bearer eyJhbGciOiJFZERTQSJ9.e30.sig',
+      'Content-Type',
+      'application/json',
+    ];
+
+    it('red3 F1 (bearer POST, other body): an answer to a POST with a body but no Content-Digest is not verified', () => {
+      const res = answer(view('POST', '/transfers', bearer), 201, '{"id":"t1","amount":1}');
+      expect(() =>
+        verifySignedResponse(
+          res,
+          { ...view('POST', '/transfers', bearer), body: '{"amount":5000}' },
+          serverKeys,
+        ),
+      ).toThrow(/request body is not bound.*Content-Digest/);
+      // Its headers say it had a body (Content-Type) even when the caller does not pass it.
+      expect(() => verifySignedResponse(res, view('POST', '/transfers', bearer), serverKeys)).toThrow(
+        /request body is not bound.*Content-Digest/,
+      );
+      // With Content-Digest the body is bound: another body's digest is refused, the same verifies.
+      const digested = (d: string) => view('POST', '/transfers', [...bearer, 'Content-Digest', d]);
+      const bound = answer(digested('sha-256=:AAAA:'), 201, '{"id":"t1"}');
+      expect(() => verifySignedResponse(bound, digested('sha-256=:AAAA:'), serverKeys)).not.toThrow();
+      expect(() => verifySignedResponse(bound, digested('sha-256=:BBBB:'), serverKeys)).toThrow(
+        ResponseVerificationError,
+      );
+    });
+
+    it('red3 F1 (client-certificate POST): an answer to a POST with a body and no Content-Digest is not verified', () => {
+      const plain = view('POST', '/transfers', ['Content-Type', 'application/json']);
+      const res = answer(plain, 201, '{"id":"t9"}');
+      expect(() => verifySignedResponse(res, plain, serverKeys)).toThrow(/request body is not bound/);
+    });
+
+    it('red3 F1 (other authority): an answer from bank.example is refused for a request to other.example', () => {
+      const get = view('GET', '/balance', bearer.slice(0, 2));
+      const res = answer(get, 200, '{"balance":100}');
+      expect(() => verifySignedResponse(res, get, serverKeys)).not.toThrow();
+      expect(() =>
+        verifySignedResponse(res, view('GET', '/balance', bearer.slice(0, 2), 'other.example'), serverKeys),
+      ).toThrow(ResponseVerificationError);
+      expect(res.headers.find(([n]) => n === 'signature-input')?.[1]).toContain('"@authority";req');
+    });
+
+    it('red3 F1 (other authority, end to end): verifySignedResponse refuses an answer the server signed for another authority', async () => {
+      // A proxy that forwards with Host rewritten: the server answers for the authority it saw.
+      const target = new URL(t.server);
+      const server = http.createServer((req, res) => {
+        const up = http.request(
+          {
+            host: target.hostname,
+            port: target.port,
+            method: req.method,
+            path: req.url,
+            headers: { ...req.headers, host: 'other.example' },
+          },
+          (upRes) => {
+            res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+            upRes.pipe(res);
+          },
+        );
+        req.pipe(up);
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      try {
+        // A JWT does not cover the host, so the server accepts the request and signs its answer.
+        const body = '{"n":4}';
+        const headers = {
+          authorization: await createAuthHeader({
+            username: 'client',
+            privateKey: client.privateKey,
+            keyId: 'c1',
+          }),
+          'content-type': 'application/json',
+          'content-digest': computeContentDigest(Buffer.from(body), ['sha-256']),
+        };
+        const res = await fetch(`http://127.0.0.1:${port}/probe/signed-echo`, {
+          method: 'POST',
+          headers,
+          body,
+        });
+        const received = new Uint8Array(await res.arrayBuffer());
+        expect([res.status, Buffer.from(received).toString()]).toEqual([200, '{"echo":{"n":4}}']);
+        const verify = (authority: string) =>
+          verifySignedResponse(
+            { status: res.status, headers: res.headers, body: received },
+            {
+              method: 'POST',
+              scheme: 'http',
+              authority,
+              target: '/probe/signed-echo',
+              rawHeaders: Object.entries(headers).flat(),
+            },
+            keys,
+          );
+        expect(() => verify('other.example')).not.toThrow();
+        expect(() => verify(`127.0.0.1:${port}`)).toThrow(ResponseVerificationError);
+      } finally {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    });
   });
 });
