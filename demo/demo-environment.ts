@@ -1,3 +1,4 @@
+import { untrustedFileReason } from './own-file';
 import {
   DatabaseLocation,
   DatabaseUrlError,
@@ -48,6 +49,16 @@ const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
  */
 function checkSqliteTarget(path: string): void {
   const file = resolve(path);
+  for (const part of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) {
+    const why = untrustedFileReason(part);
+    if (why)
+      throw new DemoEnvironmentError(
+        `DATABASE_URL: ${part} ${why}: the demo opens an existing SQLite database only from a regular file that this user ` +
+          `(uid ${process.getuid?.() ?? '?'}) owns and no one else can write, since whoever wrote it decides who is an admin. ` +
+          'Point DATABASE_URL at a directory only you can write (e.g. sqlite:./data/keypair-auth.sqlite), or, if the file is yours, ' +
+          `chown it to you and chmod 600 ${part}.`,
+      );
+  }
   let kind: 'absent' | 'file' | 'other' = 'absent';
   try {
     kind = statSync(file).isFile() ? 'file' : 'other';
