@@ -4,6 +4,7 @@ import {
   constants,
   fchmodSync,
   fsyncSync,
+  lstatSync,
   mkdirSync,
   openSync,
   renameSync,
@@ -122,6 +123,10 @@ export function checkPrivateDir(dir: string): void {
         `can write. Use a new directory (e.g. --dir ./my-ca, created 0700), or, if it is yours, chown it to you and chmod 700 ${dir}.`,
     );
   };
+  // A link another user owns could be pointed elsewhere after this check.
+  const link = lstatSync(dir);
+  if (link.isSymbolicLink() && uid !== undefined && link.uid !== uid)
+    refuse(`is a symbolic link owned by another user (uid ${link.uid})`);
   if (!stat.isDirectory()) refuse('is not a directory');
   if (uid !== undefined && stat.uid !== uid) refuse(`is owned by another user (uid ${stat.uid})`);
   if (stat.mode & 0o022)
