@@ -1,3 +1,4 @@
+import { untrustedFileReason } from './own-file';
 import {
   DatabaseLocation,
   DatabaseUrlError,
@@ -58,6 +59,16 @@ function checkSqliteTarget(path: string): void {
     throw new DemoEnvironmentError(
       `DATABASE_URL: ${file} is not a file (a directory?): point DATABASE_URL at a SQLite file in it, e.g. sqlite:${file}/keypair-auth.sqlite.`,
     );
+  for (const part of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) {
+    const why = untrustedFileReason(part);
+    if (why)
+      throw new DemoEnvironmentError(
+        `DATABASE_URL: ${part} ${why}: the demo opens an existing SQLite database only from a regular file that this user ` +
+          `(uid ${process.getuid?.() ?? '?'}) owns and no one else can write, since whoever wrote it decides who is an admin. ` +
+          'Point DATABASE_URL at a directory only you can write (e.g. sqlite:./data/keypair-auth.sqlite), or, if the file is yours, ' +
+          `chown it to you and chmod 600 ${part}.`,
+      );
+  }
   if (kind === 'absent') {
     const parent = dirname(file);
     let parentIsDirectory = true;

@@ -75,7 +75,7 @@ export function demoSigningKey(env: NodeJS.ProcessEnv, database: DatabaseLocatio
     return { keyId: env.SERVER_KEY_ID || keyIdFor(pem), privateKey: pem, file, origin: 'supplied' };
   }
   const file = devSigningKeyPath(database);
-  if (env.NODE_ENV === 'production') {
+  if (env.NODE_ENV?.trim().toLowerCase() === 'production') {
     throw new DemoSigningKeyError(
       'NODE_ENV=production and no SERVER_KEY_FILE: the demo creates a development signing key only outside production. ' +
         'Set SERVER_KEY_FILE to your server key (a private key PEM, e.g. from `keypair-auth keygen --type ed25519 --out server`) ' +

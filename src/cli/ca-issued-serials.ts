@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomicSync } from '../certificates/ca/ca-files';
 import { certificateSerialNumber, normalizeSerialNumber } from '../certificates/serial-number';
 
 /**
@@ -33,7 +34,7 @@ function readIndex(dir: string): IssuedSerial[] {
 /** Adds one issued certificate to issued.json. */
 export function recordIssuedSerial(dir: string, entry: IssuedSerial): void {
   const issued = [...readIndex(dir), { ...entry, serial: normalizeSerialNumber(entry.serial) }];
-  writeFileSync(indexFile(dir), `${JSON.stringify({ issued }, null, 2)}\n`, { mode: 0o644 });
+  writeFileAtomicSync(indexFile(dir), `${JSON.stringify({ issued }, null, 2)}\n`, 0o644);
 }
 
 /** The serials of the certificates under clients/ and servers/ (cert.pem of each name). */

@@ -1,3 +1,4 @@
+import { redactUrl } from './redact-url';
 import { signRequest, SignRequestOptions } from './sign-request';
 import { RequestToBind, ServerKeys, serverKeysFromJwks, verifySignedResponse } from './verify-response';
 
@@ -29,7 +30,7 @@ export function createSignedFetch(options: SignedFetchOptions): SignedFetch {
     const source = options.verifyResponses;
     if (!source || 'keys' in source) return keys ?? new Map();
     const res = await doFetch(source.jwksUrl);
-    if (!res.ok) throw new Error(`cannot load server keys from ${source.jwksUrl}: ${res.status}`);
+    if (!res.ok) throw new Error(`cannot load server keys from ${redactUrl(source.jwksUrl)}: ${res.status}`);
     keys = serverKeysFromJwks((await res.json()) as { keys?: unknown });
     return keys;
   };

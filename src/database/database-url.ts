@@ -1,3 +1,7 @@
+// Query parameters that carry a secret or point at one (pg reads ?password=, ?sslpassword=, ?sslkey=):
+// one rule for every URL the CLI and the SDK print.
+import { SECRET_PARAMETER } from '../client/redact-url';
+
 /**
  * The database URL forms the demo, the CLI and ormconfig.ts understand, parsed
  * without loading TypeORM or a driver (the CLI checks a URL before it opens anything).
@@ -76,9 +80,6 @@ export function parseDatabaseUrl(url: string): DatabaseLocation {
 function schemeOf(url: string): string | undefined {
   return /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1];
 }
-
-/** Query parameters that carry a secret or point at one (pg reads ?password=, ?sslpassword=, ?sslkey=). */
-const SECRET_PARAMETER = /pass|pwd|secret|token|key|cert|auth/i;
 
 /**
  * The URL as pg-connection-string reads it (spaces and stray % encoded; an empty host

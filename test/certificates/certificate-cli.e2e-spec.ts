@@ -1,4 +1,14 @@
-import { statSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,5 +108,82 @@ describe('keypair-auth CLI: ca and certs', () => {
       await readFile(join(ca, 'ca-bundle.pem'), 'utf8'),
     );
     expect(crl.isRevoked(alice.serialNumber)).toBe(true);
+  });
+});
+
+/**
+ * RED CASE (red-team 3 F3): `ca init` into a directory another user can write leaked the CA keys:
+ * the existing directory was kept as it was, and keys were written through the predictable
+ * temporary name KEY.<pid>.tmp, following a symbolic link planted there. Now an existing CA
+ * directory must be ours and not group/world-writable, and temporary files have random names
+ * created exclusively, never through a link.
+ */
+describe('keypair-auth CLI: the local CA keeps its keys private in a shared directory', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kpa-ca-shared-'));
+    chmodSync(dir, 0o755);
+  });
+  afterEach(async () => rm(dir, { recursive: true, force: true }));
+
+  async function cli(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
+    return { code, out, err };
+  }
+
+  const asRoot = process.getuid?.() === 0 ? it : it.skip;
+  if (process.getuid?.() !== 0)
+    console.warn('skipped: the other-user CA directory test needs root (to chown to uid 65534)');
+  asRoot(
+    'RED CASE (red-team 3 F3): a CA directory another user (uid 65534) made is refused; no key is written',
+    async () => {
+      const ca = join(dir, 'ca');
+      mkdirSync(ca, { mode: 0o700 });
+      chownSync(ca, 65534, 65534);
+      const r = await cli('ca', 'init', '--dir', ca);
+      expect(r.code).not.toBe(0);
+      expect(r.err.join('\n')).toMatch(/ca is owned by another user \(uid 65534\).*Use a new directory/s);
+      expect(readdirSync(ca)).toEqual([]);
+    },
+  );
+
+  it('RED CASE (red-team 3 F3): a CA directory others can write (0777) is refused; no key is written', async () => {
+    const ca = join(dir, 'ca');
+    mkdirSync(ca);
+    chmodSync(ca, 0o777);
+    const r = await cli('ca', 'init', '--dir', ca);
+    expect(r.code).not.toBe(0);
+    expect(r.err.join('\n')).toMatch(/ca can be written by any user \(mode 777\).*chmod 700/s);
+    expect(readdirSync(ca)).toEqual([]);
+  });
+
+  it('RED CASE (red-team 3 F3): links planted under KEY.<pid>.tmp are not written through', async () => {
+    const ca = join(dir, 'ca');
+    mkdirSync(ca, { mode: 0o700 });
+    const loot = join(dir, 'loot');
+    writeFileSync(loot, '');
+    for (const name of ['root.key.pem', 'intermediate.key.pem'])
+      symlinkSync(loot, join(ca, `${name}.${process.pid}.tmp`));
+    expect((await cli('ca', 'init', '--dir', ca)).code).toBe(0);
+    expect(readFileSync(loot, 'utf8')).toBe('');
+    for (const name of ['root.key.pem', 'intermediate.key.pem']) {
+      const stat = lstatSync(join(ca, name));
+      expect([stat.isFile(), stat.mode & 0o777]).toEqual([true, 0o600]);
+    }
+  });
+
+  it('RED CASE (red-team 3 F3): an issued.json link is replaced, not written through', async () => {
+    const ca = join(dir, 'ca');
+    expect((await cli('ca', 'init', '--dir', ca)).code).toBe(0);
+    expect(statSync(ca).mode & 0o777).toBe(0o700);
+    const loot = join(dir, 'loot.json');
+    writeFileSync(loot, '');
+    symlinkSync(loot, join(ca, 'issued.json'));
+    expect((await cli('ca', 'issue', 'alice', '--dir', ca, '--no-p12')).code).toBe(0);
+    expect(readFileSync(loot, 'utf8')).toBe('');
+    expect(lstatSync(join(ca, 'issued.json')).isFile()).toBe(true);
+    expect(readFileSync(join(ca, 'issued.json'), 'utf8')).toMatch(/"issued"/);
   });
 });

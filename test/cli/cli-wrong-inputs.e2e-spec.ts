@@ -1,5 +1,7 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { DIST_CLI, freePort } from '../support/processes';
@@ -333,6 +335,17 @@ const rows: Row[] = [
     says: /could not reach http:\/\/127\.0\.0\.1:\d+\/whoami\?user=alice&access_token=\*\*\*: connection refused/,
   },
   {
+    name: 'RED CASE (red-team 3 F4): access-token, private_token, jwt, X-Amz-Signature, client_assertion, x-api-key in the URL of a server that is not running (not shown)',
+    args: [
+      'request',
+      'GET',
+      `http://127.0.0.1:${PORT}/x?page=2&access-token=S1&private_token=S2&jwt=S3&X-Amz-Signature=S4&client_assertion=S5&x-api-key=S6&Sig=S7&Credential=S8`,
+      '--key',
+      `${FIX}/alice.key`,
+    ],
+    says: /could not reach http:\/\/127\.0\.0\.1:\d+\/x\?page=2&access-token=\*\*\*&private_token=\*\*\*&jwt=\*\*\*&X-Amz-Signature=\*\*\*&client_assertion=\*\*\*&x-api-key=\*\*\*&Sig=\*\*\*&Credential=\*\*\*: connection refused/,
+  },
+  {
     name: 'a server that is not running',
     args: ['request', 'GET', `http://127.0.0.1:${PORT}/whoami`, '--key', `${FIX}/alice.key`],
     says: /could not reach http:\/\/127\.0\.0\.1:\d+\/whoami: connection refused \(ECONNREFUSED\) — is the server running\?/,
@@ -585,6 +598,48 @@ describe('keypair-auth CLI: wrong inputs fail with the fix, and create nothing',
       for (const path of absent) expect(existsSync(path)).toBe(false);
       expect(existsSync(ROOT_DB)).toBe(false);
     } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('keypair-auth CLI: a JWK Set URL that answers an error', () => {
+  it('RED CASE (red-team 3 F4): --verify-with …?access_token= answering 401 does not show the token', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'kpa-jwks-401-'));
+    const server = createServer((req, res) => {
+      res.writeHead(req.url?.startsWith('/jwks') ? 401 : 200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      expect(runCli(['keygen', '--out', 'alice'], cwd, {}).code).toBe(0);
+      const r = await new Promise<{ code: number | null; stderr: string }>((done) => {
+        const child = spawn(
+          process.execPath,
+          [
+            DIST_CLI,
+            'request',
+            'GET',
+            `http://127.0.0.1:${port}/x`,
+            '--key',
+            'alice.key',
+            '--verify-with',
+            `http://127.0.0.1:${port}/jwks?access_token=SECRET_JWKS&X-Amz-Signature=SECRET_SIG`,
+          ],
+          { cwd, stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        child.on('close', (code) => done({ code, stderr }));
+      });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(
+        /cannot load server keys from http:\/\/127\.0\.0\.1:\d+\/jwks\?access_token=\*\*\*&X-Amz-Signature=\*\*\*: 401/,
+      );
+      expect(r.stderr).not.toContain('SECRET_');
+    } finally {
+      server.close();
       rmSync(cwd, { recursive: true, force: true });
     }
   });

@@ -51,6 +51,26 @@ describe('demo server key', () => {
     }
   });
 
+  it.each(['Production', 'PRODUCTION', ' production '])(
+    'RED CASE (red-team 3 minor): NODE_ENV=%j is production too: no development key is created',
+    (nodeEnv) => {
+      const run = spawnSync(process.execPath, [DIST_DEMO], {
+        cwd: dir,
+        env: {
+          ...process.env,
+          NODE_ENV: nodeEnv,
+          DATABASE_URL: `sqlite:${join(dir, 'demo.sqlite')}`,
+          PORT: '0',
+        },
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      expect(run.status).toBe(1);
+      expect(run.stderr).toMatch(/NODE_ENV=production and no SERVER_KEY_FILE.*Set SERVER_KEY_FILE/s);
+      expect(existsSync(join(dir, 'demo-server-signing.key'))).toBe(false);
+    },
+  );
+
   it('is not created under NODE_ENV=production: the demo stops and says to set SERVER_KEY_FILE', () => {
     const run = spawnSync(process.execPath, [DIST_DEMO], {
       cwd: dir,
@@ -202,5 +222,79 @@ describe('demo server key: a development key planted by someone else is refused'
     } finally {
       await demo.stop();
     }
+  });
+});
+
+/**
+ * RED CASE (red-team 3 F2): another local user (uid 65534) creates the SQLite database in a shared
+ * directory (e.g. /tmp, mode 1777) with their own admin user and key; the demo, started on that
+ * path, would trust it. An existing database file (and its -wal/-shm/-journal) must be a regular
+ * file this user owns that no one else can write, like the development key.
+ */
+describe('demo database: a SQLite file planted by someone else is refused', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kpa-demo-planted-db-'));
+    chmodSync(dir, 0o1777);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const database = () => join(dir, 'demo.sqlite');
+  const start = () =>
+    spawnSync(process.execPath, [DIST_DEMO], {
+      cwd: dir,
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        DATABASE_URL: `sqlite:${database()}`,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        SERVER_KEY_FILE: '',
+      },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+  // Any non-empty file with the SQLite header passes the "is it a database" check: what it holds does not matter here.
+  const plant = (file: string, mode: number): void => {
+    writeFileSync(file, Buffer.concat([Buffer.from('SQLite format 3\0', 'latin1'), Buffer.alloc(84)]), {
+      mode,
+    });
+    chmodSync(file, mode);
+  };
+  const refusedWith = (run: ReturnType<typeof start>, why: RegExp) => {
+    expect([run.status, `${run.stdout}${run.stderr}`]).toEqual([1, expect.stringMatching(why)]);
+    expect(run.stderr).toMatch(/Point DATABASE_URL at a directory only you can write/);
+    expect(`${run.stdout}${run.stderr}`).not.toMatch(/listening on|DEVELOPMENT key/);
+    expect(existsSync(join(dir, 'demo-server-signing.key'))).toBe(false);
+  };
+
+  const asRoot = process.getuid?.() === 0 ? it : it.skip;
+  if (process.getuid?.() !== 0)
+    console.warn('skipped: the planted-database test needs root (to chown to uid 65534)');
+  asRoot(
+    'RED CASE (red-team 3 F2): a database owned by another user (uid 65534) stops the demo, untouched',
+    () => {
+      plant(database(), 0o644);
+      chownSync(database(), 65534, 65534);
+      const before = readFileSync(database());
+      refusedWith(start(), /demo\.sqlite is owned by another user \(uid 65534\)/);
+      expect(readFileSync(database())).toEqual(before);
+    },
+  );
+
+  asRoot('RED CASE (red-team 3 F2): a -wal file owned by another user stops the demo', () => {
+    plant(database(), 0o600);
+    plant(`${database()}-wal`, 0o600);
+    chownSync(`${database()}-wal`, 65534, 65534);
+    refusedWith(start(), /demo\.sqlite-wal is owned by another user \(uid 65534\)/);
+  });
+
+  it('RED CASE (red-team 3 F2): a database others can write, or a symbolic link to one, stops the demo', () => {
+    plant(database(), 0o666);
+    refusedWith(start(), /demo\.sqlite can be written by any user \(mode 666\)/);
+    rmSync(database());
+    plant(join(dir, 'elsewhere.sqlite'), 0o600);
+    symlinkSync(join(dir, 'elsewhere.sqlite'), database());
+    refusedWith(start(), /demo\.sqlite is a symbolic link/);
   });
 });

@@ -1,5 +1,19 @@
-import { access, chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { access, readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { CertificateError } from '../certificate-error';
 
 /**
@@ -56,20 +70,107 @@ export function issuedFiles(dir: string, kind: 'clients' | 'servers', name: stri
   };
 }
 
+/**
+ * Creates `path` (and missing parents) with mode 0700, or checks the directory that is
+ * there: it must be one this user owns and neither group nor others can write, since
+ * whoever can write in it can swap the CA's files or read its private keys.
+ */
 export async function ensurePrivateDir(path: string): Promise<void> {
-  await mkdir(path, { recursive: true, mode: 0o700 });
+  ensurePrivateDirSync(path);
+}
+
+export function ensurePrivateDirSync(path: string): void {
+  const dir = resolve(path);
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && dirname(dir) !== dir) {
+      ensurePrivateDirSync(dirname(dir));
+      return ensurePrivateDirSync(dir);
+    }
+    if (code !== 'EEXIST') throw error;
+    return checkPrivateDir(dir);
+  }
+  checkCreatedIn(dirname(dir), dir);
+}
+
+/**
+ * A directory created in `parent` stays ours only if no one else can rename it away:
+ * `parent` must be ours or root's, and not writable by others unless sticky (like /tmp).
+ */
+function checkCreatedIn(parent: string, dir: string): void {
+  const stat = statSync(parent);
+  const uid = process.getuid?.();
+  const othersCanSwap = (stat.mode & 0o022) !== 0 && (stat.mode & 0o1000) === 0;
+  if ((uid !== undefined && stat.uid !== uid && stat.uid !== 0) || othersCanSwap)
+    throw new CertificateError(
+      'CERT_CA_OPERATION_FAILED',
+      `${dir} was created in ${parent}, which another user owns or can write (uid ${stat.uid}, mode ` +
+        `${(stat.mode & 0o7777).toString(8)}): that user could replace the CA directory. ` +
+        'Put the CA in a directory only you can write (e.g. under your home directory).',
+    );
+}
+
+/** Refuses a directory another user owns or can write (see ensurePrivateDir). */
+export function checkPrivateDir(dir: string): void {
+  const stat = statSync(dir);
+  const uid = process.getuid?.();
+  const refuse = (why: string): never => {
+    throw new CertificateError(
+      'CERT_CA_OPERATION_FAILED',
+      `${dir} ${why}: the CA keeps its private keys only in a directory this user (uid ${uid ?? '?'}) owns and no one else ` +
+        `can write. Use a new directory (e.g. --dir ./my-ca, created 0700), or, if it is yours, chown it to you and chmod 700 ${dir}.`,
+    );
+  };
+  // A link another user owns could be pointed elsewhere after this check.
+  const link = lstatSync(dir);
+  if (link.isSymbolicLink() && uid !== undefined && link.uid !== uid)
+    refuse(`is a symbolic link owned by another user (uid ${link.uid})`);
+  if (!stat.isDirectory()) refuse('is not a directory');
+  if (uid !== undefined && stat.uid !== uid) refuse(`is owned by another user (uid ${stat.uid})`);
+  if (stat.mode & 0o022)
+    refuse(
+      `can be written by ${stat.mode & 0o002 ? 'any user' : 'its group'} (mode ${(stat.mode & 0o777).toString(8)})`,
+    );
 }
 
 /**
  * Writes through a temporary file and rename, so a proxy re-reading crl.pem
- * never sees half a file; the mode is set explicitly because `mode` in
- * writeFile only applies when the file is created.
+ * never sees half a file. The temporary name is random and created exclusively
+ * (O_EXCL, O_NOFOLLOW) with its final mode, so nothing planted under it is
+ * followed or written through, and a private key is never readable by others.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode: number): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, data, { mode });
-  await chmod(temporary, mode);
-  await rename(temporary, path);
+  writeFileAtomicSync(path, data, mode);
+}
+
+export function writeFileAtomicSync(path: string, data: string | Uint8Array, mode: number): void {
+  const temporary = `${path}.${randomBytes(12).toString('hex')}.tmp`;
+  const fd = openSync(
+    temporary,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+    mode,
+  );
+  try {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    let written = 0;
+    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+    // The umask may have taken bits off `mode` (0644 under umask 077): set it as asked.
+    fchmodSync(fd, mode);
+    fsyncSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    unlinkSync(temporary);
+    throw error;
+  }
+  closeSync(fd);
+  try {
+    renameSync(temporary, path);
+  } catch (error) {
+    unlinkSync(temporary);
+    throw error;
+  }
 }
 
 export async function readText(path: string, what: string): Promise<string> {

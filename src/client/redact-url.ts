@@ -1,0 +1,49 @@
+/**
+ * Query parameters whose value is a credential, shown as *** in every message the CLI and the
+ * client SDK print: any name containing one of these words, case-insensitive, whatever the
+ * separators (`access_token`, `access-token`, `private_token`, `X-Amz-Signature`, `x-api-key`,
+ * `client_assertion`, `jwt`, `sig`, `password`, `credential`, `session`…), and `code`.
+ */
+export const SECRET_PARAMETER =
+  /pass|pwd|secret|token|key|auth|cert|sig|jwt|assertion|credential|session|^code$/i;
+
+/**
+ * `url` as the CLI and the SDK repeat it in a message: a user name and password become ***, and so do
+ * the values of secret-looking query parameters (`?access_token=…`, `?api_key=…`, `?sig=…`).
+ * Text that is not a URL is returned as it is.
+ */
+export function redactUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url;
+  }
+  let changed = false;
+  if (parsed.username || parsed.password) {
+    parsed.username = '***';
+    parsed.password = '';
+    changed = true;
+  }
+  if (parsed.search)
+    parsed.search = parsed.search
+      .slice(1)
+      .split('&')
+      .map((pair) => {
+        const eq = pair.indexOf('=');
+        if (eq < 0 || !SECRET_PARAMETER.test(parameterName(pair.slice(0, eq)))) return pair;
+        changed = true;
+        return `${pair.slice(0, eq)}=***`;
+      })
+      .join('&');
+  // Unchanged, it is shown as the user wrote it (URL would add a trailing /).
+  return changed ? parsed.href : url;
+}
+
+function parameterName(raw: string): string {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    return raw;
+  }
+}
