@@ -293,7 +293,31 @@ function validateHttpSignature(raw: HttpSignatureOptions): ResolvedKeypairAuthOp
     );
   }
   const hmacKeys = new Map<string, HmacKey>();
+  if (
+    raw.hmacKeys !== undefined &&
+    (raw.hmacKeys === null || typeof raw.hmacKeys !== 'object' || Array.isArray(raw.hmacKeys))
+  ) {
+    throw ConfigError.create(
+      'httpSignature.hmacKeys must be an object of entries by keyid.',
+      "Write hmacKeys: { 'svc-1': { secret, username, roles: ['reader'] } }.",
+    );
+  }
   for (const [keyid, entry] of Object.entries(raw.hmacKeys ?? {})) {
+    const where = `httpSignature.hmacKeys[${JSON.stringify(keyid)}]`;
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
+      throw ConfigError.create(`${where} must be an object { secret, username, roles? }.`, 'Fix the entry.');
+    }
+    // A field nothing reads is refused: `role` for `roles` would leave the key with every role of the account.
+    checkKeys(`${where}.`, entry, ['secret', 'username', 'roles']);
+    if (
+      entry.roles !== undefined &&
+      (!Array.isArray(entry.roles) || entry.roles.some((r) => typeof r !== 'string' || r.length === 0))
+    ) {
+      throw ConfigError.create(
+        `${where}.roles must be a list of role names (got ${JSON.stringify(entry.roles)}).`,
+        "Write roles: ['reader'], or leave roles out to give the key every role of its account.",
+      );
+    }
     const secret = typeof entry?.secret === 'string' ? Buffer.from(entry.secret, 'base64') : entry?.secret;
     if (!Buffer.isBuffer(secret) || secret.length < 32 || typeof entry.username !== 'string') {
       throw ConfigError.create(

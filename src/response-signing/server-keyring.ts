@@ -2,7 +2,9 @@ import { createPublicKey, KeyObject } from 'node:crypto';
 import { KeypairAuthConfigurationError as ConfigError } from '../errors/configuration.error';
 import {
   defaultAlgorithmFor,
+  isKeyAlgorithm,
   jwsAlgorithmOf,
+  KEY_ALGORITHMS,
   KeyAlgorithm,
   keyMatchesAlgorithm,
 } from '../keys/key-algorithm';
@@ -54,7 +56,7 @@ export class ServerKeyring {
         'Generate one with `keypair-auth keygen`.',
       );
     }
-    const parsed = keys.map((k) => parseServerKey(k, optionName));
+    const parsed = keys.map((k, i) => parseServerKey(k, optionName, i));
     const byKid = new Map<string, ServerKeyringKey>();
     for (const key of parsed) {
       if (byKid.has(key.keyId)) {
@@ -85,7 +87,47 @@ export class ServerKeyring {
   }
 }
 
-function parseServerKey(k: ServerSigningKeyOptions, optionName: string): ServerKeyringKey {
+const KNOWN_FIELDS: readonly string[] = [
+  'keyId',
+  'privateKey',
+  'algorithm',
+] satisfies readonly (keyof ServerSigningKeyOptions)[];
+
+/** Names people write for `algorithm`: refused with the right spelling and value. */
+const ALGORITHM_MISSPELLINGS = ['alg', 'algo', 'algoritm', 'algorithms'];
+
+/** Refuses an entry that is not an object or has a field nothing reads (a typo would otherwise be ignored). */
+function checkFields(k: unknown, where: string): void {
+  if (k === null || typeof k !== 'object' || Array.isArray(k) || k instanceof KeyObject) {
+    throw ConfigError.create(
+      `${where} must be an object { keyId, privateKey, algorithm? }.`,
+      "Write each key as { keyId: 'server-1', privateKey: '-----BEGIN PRIVATE KEY-----…' }.",
+    );
+  }
+  for (const field of Object.keys(k)) {
+    if (KNOWN_FIELDS.includes(field)) continue;
+    const value = (k as Record<string, unknown>)[field];
+    const hint = ALGORITHM_MISSPELLINGS.includes(field.toLowerCase())
+      ? ` For the signing algorithm write algorithm: ${JSON.stringify(value)} (one of ${KEY_ALGORITHMS.join(', ')}).`
+      : field === 'passphrase'
+        ? ' An encrypted private key is not read here: decrypt it first, e.g. ' +
+          'createPrivateKey({ key: pem, passphrase }) from node:crypto, and pass the KeyObject as privateKey.'
+        : '';
+    throw ConfigError.create(
+      `unknown option ${where}.${field}: nothing reads it.`,
+      `Known options: ${KNOWN_FIELDS.join(', ')}.${hint}`,
+    );
+  }
+}
+
+function parseServerKey(k: ServerSigningKeyOptions, optionName: string, index: number): ServerKeyringKey {
+  checkFields(k, `${optionName}[${index}]`);
+  if (k.algorithm !== undefined && !isKeyAlgorithm(k.algorithm)) {
+    throw ConfigError.create(
+      `${optionName}[${index}].algorithm ${JSON.stringify(k.algorithm)} is not a known algorithm.`,
+      `Use one of ${KEY_ALGORITHMS.join(', ')}, or leave it out to use the key's default.`,
+    );
+  }
   if (typeof k?.keyId !== 'string' || !SERVER_KEY_ID.test(k.keyId)) {
     throw ConfigError.create(
       typeof k?.keyId === 'string'

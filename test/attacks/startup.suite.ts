@@ -136,7 +136,7 @@ const CASES: AttackCase<StartupEnv>[] = [
               keys: [{ keyId: 'server-1', privateKey: testKey('ed25519').privatePem }],
               lable: 'sig',
             },
-          } as KeypairAuthModuleOptions),
+          } as unknown as KeypairAuthModuleOptions),
         ),
       ),
   },
@@ -155,7 +155,109 @@ const CASES: AttackCase<StartupEnv>[] = [
               keys: [{ keyId: 'server-1', privateKey: testKey('ed25519').privatePem }],
               global: true,
             },
-          } as KeypairAuthModuleOptions),
+          } as unknown as KeypairAuthModuleOptions),
+        ),
+      ),
+  },
+  {
+    name: 'startup/server-key-unknown-field',
+    attack:
+      "a server key entry with alg: 'rsa-pss-sha512' (the option is algorithm): the field is ignored and " +
+      'the server signs responses and tokens with RSASSA-PKCS1-v1_5 SHA-256 instead',
+    request:
+      "forRoot({ responseSigning: { keys: [{ keyId, privateKey: RSA-2048, alg: 'rsa-pss-sha512' }] } })",
+    expect: REFUSED,
+    run: () =>
+      refusedFor(
+        /responseSigning\.keys\[0\]\.alg.*Known options: keyId, privateKey, algorithm.*algorithm: "rsa-pss-sha512"/s,
+        () =>
+          start(() =>
+            KeypairAuthModule.forRoot({
+              responseSigning: {
+                keys: [{ keyId: 'server-1', privateKey: rsaPem(2048), alg: 'rsa-pss-sha512' }],
+              },
+            } as unknown as KeypairAuthModuleOptions),
+          ),
+      ),
+  },
+  {
+    name: 'startup/server-key-unknown-field-async',
+    attack:
+      'the same server key entry with a mistyped field (passphrase, expires) through forRootAsync: ' +
+      'the app starts as if the field had been read',
+    request:
+      'forRootAsync({ useFactory: () => ({ responseSigning: { keys: [{ keyId, privateKey, expires }] } }) })',
+    expect: REFUSED,
+    run: () =>
+      refusedFor(/responseSigning\.keys\[1\]\.expires.*Known options: keyId, privateKey, algorithm/s, () =>
+        start(() =>
+          KeypairAuthModule.forRootAsync({
+            useFactory: () =>
+              ({
+                responseSigning: {
+                  keys: [
+                    { keyId: 'server-2', privateKey: testKey('ed25519').privatePem },
+                    { keyId: 'server-1', privateKey: testKey('ed25519').privatePem, expires: '2026-12-31' },
+                  ],
+                },
+              }) as unknown as KeypairAuthModuleOptions,
+          }),
+        ),
+      ),
+  },
+  {
+    name: 'startup/hmac-key-role-typo',
+    attack:
+      "an HMAC key entry with role: ['reader'] (the option is roles): the field is ignored, roles stay " +
+      'unset, and a request signed with the key gets every role of the account, admin included',
+    request: "forRoot({ httpSignature: { hmacKeys: { svc: { secret, username, role: ['reader'] } } } })",
+    expect: REFUSED,
+    run: () =>
+      refusedFor(/httpSignature\.hmacKeys\["svc"\]\.role\b.*Known options: secret, username, roles/s, () =>
+        start(() =>
+          KeypairAuthModule.forRoot({
+            httpSignature: {
+              hmacKeys: { svc: { secret: Buffer.alloc(32, 7), username: 'alice', role: ['reader'] } },
+            },
+          } as unknown as KeypairAuthModuleOptions),
+        ),
+      ),
+  },
+  {
+    name: 'startup/hmac-key-role-typo-async',
+    attack:
+      'the same role-for-roles typo through forRootAsync: the key silently gets every role of the account',
+    request: 'forRootAsync({ useFactory: () => ({ httpSignature: { hmacKeys: { svc: { …, role } } } }) })',
+    expect: REFUSED,
+    run: () =>
+      refusedFor(/httpSignature\.hmacKeys\["svc"\]\.role\b.*Known options: secret, username, roles/s, () =>
+        start(() =>
+          KeypairAuthModule.forRootAsync({
+            useFactory: async () =>
+              ({
+                httpSignature: {
+                  hmacKeys: { svc: { secret: Buffer.alloc(32, 7), username: 'alice', role: ['reader'] } },
+                },
+              }) as unknown as KeypairAuthModuleOptions,
+          }),
+        ),
+      ),
+  },
+  {
+    name: 'startup/hmac-key-roles-not-a-list',
+    attack:
+      "an HMAC key entry with roles: 'reader' (a string, not a list): read as a list of letters or as " +
+      'no restriction, never as the one role meant',
+    request: "forRoot({ httpSignature: { hmacKeys: { svc: { secret, username, roles: 'reader' } } } })",
+    expect: REFUSED,
+    run: () =>
+      refusedFor(/httpSignature\.hmacKeys\["svc"\]\.roles must be a list/s, () =>
+        start(() =>
+          KeypairAuthModule.forRoot({
+            httpSignature: {
+              hmacKeys: { svc: { secret: Buffer.alloc(32, 7), username: 'alice', roles: 'reader' } },
+            },
+          } as unknown as KeypairAuthModuleOptions),
         ),
       ),
   },
