@@ -23,12 +23,12 @@ const FIELD_NAMES: Record<string, string> = {
 
 /** One request component a response signature covers with `;req`. */
 export interface RequestBinding {
-  name: string;
-  params: { key?: string; req: true };
+  readonly name: string;
+  readonly params: Readonly<{ key?: string; req: true }>;
   /** The component identifier as it appears in Signature-Input. */
-  identifier: string;
+  readonly identifier: string;
   /** What it is, in messages (`Authorization header`, `request signature sig1`). */
-  description: string;
+  readonly description: string;
 }
 
 function binding(name: string, key?: string): RequestBinding {
@@ -39,6 +39,15 @@ function binding(name: string, key?: string): RequestBinding {
     description: key === undefined ? FIELD_NAMES[name] : `signature ${key}`,
   };
 }
+
+/** The bindings without a key, built once: a signed response needs several per request. */
+const FIXED: ReadonlyMap<string, RequestBinding> = new Map(
+  ['@method', '@authority', '@path', '@query', 'signature', ...BOUND_REQUEST_FIELDS].map((name) => [
+    name,
+    binding(name),
+  ]),
+);
+const fixed = (name: string): RequestBinding => FIXED.get(name) as RequestBinding;
 
 /**
  * The request components a signed response covers with `;req`, in order: `@method`,
@@ -53,10 +62,10 @@ export function requestBindings(
   signatureLabels: readonly string[],
 ): RequestBinding[] {
   const has = (field: string) => getFieldLines(request, field) !== undefined;
-  const out = [binding('@method'), binding('@authority'), binding('@path'), binding('@query')];
+  const out = [fixed('@method'), fixed('@authority'), fixed('@path'), fixed('@query')];
   if (has('signature-input')) out.push(...signatureLabels.map((label) => binding('signature', label)));
-  else if (has('signature')) out.push(binding('signature'));
-  for (const field of BOUND_REQUEST_FIELDS) if (has(field)) out.push(binding(field));
+  else if (has('signature')) out.push(fixed('signature'));
+  for (const field of BOUND_REQUEST_FIELDS) if (has(field)) out.push(fixed(field));
   return out;
 }
 
