@@ -3,7 +3,7 @@ import { InvalidArgumentError } from 'commander';
 import { isKeyAlgorithm, KEY_ALGORITHMS, KeyAlgorithm } from '../keys/key-algorithm';
 import { ROLE_PATTERN, USERNAME_PATTERN } from '../keys/user-directory.interface';
 import { CliError } from './cli-error';
-import { redactUrl } from './redact-url';
+import { redactUrl } from '../client/redact-url';
 
 // Argument parsers for commander: each returns the parsed value or throws an
 // InvalidArgumentError whose message says what to write instead. They run before

@@ -1,5 +1,5 @@
 import { CliError } from './cli-error';
-import { redactUrl } from './redact-url';
+import { redactUrl } from '../client/redact-url';
 
 /** Why a request never got an answer, in words, from the cause's code. */
 function describeCause(error: unknown): string {

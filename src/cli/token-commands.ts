@@ -16,7 +16,7 @@ import { addKeyPasswordOptions, KeyPasswordOptions, keyPassword } from './key-pa
 import { defaultKeyId, KEY_ID_OPTION_HELP } from './default-key-id';
 import { reportingFetch } from './network-error';
 import { loadPrivateKeyFile } from './private-key-file';
-import { redactUrl } from './redact-url';
+import { redactUrl } from '../client/redact-url';
 
 const PRIVATE_KEY_FILE = 'a private key (NAME.key from keygen)';
 
