@@ -25,17 +25,24 @@ export function redactUrl(url: string): string {
     parsed.password = '';
     changed = true;
   }
-  if (parsed.search)
-    parsed.search = parsed.search
-      .slice(1)
-      .split('&')
-      .map((pair) => {
-        const eq = pair.indexOf('=');
-        if (eq < 0 || !SECRET_PARAMETER.test(parameterName(pair.slice(0, eq)))) return pair;
-        changed = true;
-        return `${pair.slice(0, eq)}=***`;
-      })
-      .join('&');
+  if (parsed.search) {
+    // `&` and `;` both separate parameters for some servers; a name is matched trimmed and
+    // without a trailing `[]` (`code[]`, `code%20`).
+    parsed.search = parsed.search.slice(1).replace(/[^&;]+/g, (pair) => {
+      const eq = pair.indexOf('=');
+      const name = parameterName(pair.slice(0, Math.max(eq, 0)))
+        .trim()
+        .replace(/\[\]$/, '');
+      if (eq < 0 || !SECRET_PARAMETER.test(name)) return pair;
+      changed = true;
+      return `${pair.slice(0, eq)}=***`;
+    });
+  }
+  // A fragment never reaches the server, but OAuth's implicit flow puts tokens there: hide it whole.
+  if (parsed.hash) {
+    parsed.hash = '***';
+    changed = true;
+  }
   // Unchanged, it is shown as the user wrote it (URL would add a trailing /).
   return changed ? parsed.href : url;
 }

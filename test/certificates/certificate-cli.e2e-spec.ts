@@ -174,6 +174,19 @@ describe('keypair-auth CLI: the local CA keeps its keys private in a shared dire
     }
   });
 
+  it('RED CASE (red-team 4 F4): a link planted at the .p12 path is replaced, not written through', async () => {
+    const ca = join(dir, 'ca');
+    expect((await cli('ca', 'init', '--dir', ca)).code).toBe(0);
+    mkdirSync(join(ca, 'clients', 'alice'), { recursive: true, mode: 0o700 });
+    const loot = join(dir, 'outside.p12');
+    writeFileSync(loot, '');
+    symlinkSync(loot, join(ca, 'clients', 'alice', 'alice.p12'));
+    expect((await cli('ca', 'issue', 'alice', '--dir', ca)).code).toBe(0);
+    expect(readFileSync(loot, 'utf8')).toBe('');
+    const stat = lstatSync(join(ca, 'clients', 'alice', 'alice.p12'));
+    expect([stat.isFile(), stat.size > 0, stat.mode & 0o777]).toEqual([true, true, 0o600]);
+  });
+
   it('RED CASE (red-team 3 F3): an issued.json link is replaced, not written through', async () => {
     const ca = join(dir, 'ca');
     expect((await cli('ca', 'init', '--dir', ca)).code).toBe(0);

@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { chmod } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
 import { CertificateError } from '../certificate-error';
 
 export interface Pkcs12Options {
@@ -33,8 +35,17 @@ interface Pkcs12Inputs {
  * via ps). A missing binary is reported as `written: false`, not an error,
  * because cert.pem and key.pem are enough for most clients.
  */
-export function exportPkcs12(inputs: Pkcs12Inputs, options: Pkcs12Options = {}): Promise<Pkcs12Result> {
+export async function exportPkcs12(inputs: Pkcs12Inputs, options: Pkcs12Options = {}): Promise<Pkcs12Result> {
   const binary = options.opensslPath ?? 'openssl';
+  // The bundle holds the private key: openssl writes it into a file we created exclusively,
+  // 0600, under a random name (never through a link planted at outPath), renamed into place.
+  const tempPath = `${inputs.outPath}.${randomBytes(8).toString('hex')}.tmp`;
+  const handle = await open(
+    tempPath,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+    0o600,
+  );
+  await handle.close();
   const args = [
     'pkcs12',
     '-export',
@@ -47,7 +58,7 @@ export function exportPkcs12(inputs: Pkcs12Inputs, options: Pkcs12Options = {}):
     '-name',
     inputs.friendlyName,
     '-out',
-    inputs.outPath,
+    tempPath,
     '-passout',
     'env:KPA_PKCS12_PASSPHRASE',
     ...(options.legacy === true ? ['-legacy'] : []),
@@ -56,17 +67,18 @@ export function exportPkcs12(inputs: Pkcs12Inputs, options: Pkcs12Options = {}):
   return new Promise((resolve, reject) => {
     execFile(binary, args, { env, timeout: 30_000 }, (error, _stdout, stderr) => {
       if (error === null) {
-        chmod(inputs.outPath, 0o600).then(
+        rename(tempPath, inputs.outPath).then(
           () => resolve({ written: true, path: inputs.outPath }),
-          (chmodError: unknown) =>
+          (renameError: unknown) =>
             reject(
-              new CertificateError('CERT_CA_OPERATION_FAILED', 'cannot restrict PKCS#12 file mode', {
-                cause: chmodError,
+              new CertificateError('CERT_CA_OPERATION_FAILED', 'cannot move the PKCS#12 file into place', {
+                cause: renameError,
               }),
             ),
         );
         return;
       }
+      void unlink(tempPath).catch(() => undefined);
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
         resolve({
           written: false,
