@@ -12,6 +12,7 @@ import {
 } from '../certificates';
 import { KeypairAuthConfigurationError as ConfigError } from '../errors/configuration.error';
 import { USERNAME_PATTERN } from '../keys/user-directory.interface';
+import { optionFieldNames } from '../options/option-field-names';
 
 /**
  * The weaker mode: no certificate, only the subject DN the proxy verified
@@ -195,7 +196,7 @@ export function validateClientCertificateOptions(raw: unknown): ResolvedClientCe
     );
   }
   const options = raw as ClientCertificateOptions;
-  for (const key of Object.keys(options)) {
+  for (const key of optionFieldNames(options)) {
     if (!(KNOWN_KEYS as readonly string[]).includes(key)) {
       fail(`${key} is not an option.`, `Known options: ${KNOWN_KEYS.join(', ')}.`);
     }
@@ -523,7 +524,7 @@ function validateMapping(value: unknown): CertificateMappingRule[] {
     const key = `${String(r.by)}|${r.prefix ?? ''}|${r.suffix ?? ''}`;
     if (seen.has(key)) fail(`${where} repeats an earlier rule.`, 'Remove the duplicate.');
     seen.add(key);
-    for (const k of Object.keys(r)) {
+    for (const k of optionFieldNames(r)) {
       if (!['by', 'prefix', 'suffix'].includes(k) || (r.by === 'fingerprint' && k !== 'by')) {
         fail(`${where}.${k} is not an option of { by: '${String(r.by)}' }.`, 'Remove it.');
       }

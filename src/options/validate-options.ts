@@ -15,6 +15,7 @@ import { validateTokenOptions } from '../tokens/token-options';
 import { validateThrottleOptions } from '../throttle/throttle-options';
 import type { AuditLogMode } from '../audit/auth-event';
 import { ResolvedKeypairAuthOptions } from './resolved-options';
+import { isPlainObject, optionFieldNames } from './option-field-names';
 
 /** The names of every (non-structural) option of forRoot(). */
 export const KNOWN_KEYS: ReadonlyArray<keyof KeypairAuthModuleOptions> = [
@@ -41,7 +42,7 @@ export const KNOWN_KEYS: ReadonlyArray<keyof KeypairAuthModuleOptions> = [
 ];
 
 function checkKeys(where: string, value: object, known: readonly string[]): void {
-  for (const key of Object.keys(value)) {
+  for (const key of optionFieldNames(value)) {
     if (!known.includes(key)) {
       throw ConfigError.create(`unknown option ${where}${key}.`, `Known options: ${known.join(', ')}.`);
     }
@@ -293,10 +294,7 @@ function validateHttpSignature(raw: HttpSignatureOptions): ResolvedKeypairAuthOp
     );
   }
   const hmacKeys = new Map<string, HmacKey>();
-  if (
-    raw.hmacKeys !== undefined &&
-    (raw.hmacKeys === null || typeof raw.hmacKeys !== 'object' || Array.isArray(raw.hmacKeys))
-  ) {
+  if (raw.hmacKeys !== undefined && !isPlainObject(raw.hmacKeys)) {
     throw ConfigError.create(
       'httpSignature.hmacKeys must be an object of entries by keyid.',
       "Write hmacKeys: { 'svc-1': { secret, username, roles: ['reader'] } }.",

@@ -10,6 +10,7 @@ import {
 } from '../keys/key-algorithm';
 import { KeyFormatError } from '../keys/key-format.error';
 import { loadPrivateKey, parsePublicKey } from '../keys/key-formats';
+import { optionFieldNames } from '../options/option-field-names';
 
 /**
  * A server keyId: what a client key's keyId may be (key-registry.ts), 1 to 255 printable
@@ -104,7 +105,7 @@ function checkFields(k: unknown, where: string): void {
       "Write each key as { keyId: 'server-1', privateKey: '-----BEGIN PRIVATE KEY-----…' }.",
     );
   }
-  for (const field of Object.keys(k)) {
+  for (const field of optionFieldNames(k)) {
     if (KNOWN_FIELDS.includes(field)) continue;
     const value = (k as Record<string, unknown>)[field];
     const hint = ALGORITHM_MISSPELLINGS.includes(field.toLowerCase())

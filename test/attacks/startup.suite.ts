@@ -224,6 +224,49 @@ const CASES: AttackCase<StartupEnv>[] = [
       ),
   },
   {
+    name: 'startup/hmac-key-role-getter',
+    attack:
+      'red-team 4: the role-for-roles typo as a getter of a config class (not an own enumerable field): ' +
+      'the field is ignored and the key gets every role of the account',
+    request: 'forRoot({ httpSignature: { hmacKeys: { svc: new Entry() } } }), Entry having get role()',
+    expect: REFUSED,
+    run: () => {
+      class Entry {
+        secret = Buffer.alloc(32, 7);
+        username = 'alice';
+        get role(): string[] {
+          return ['reader'];
+        }
+      }
+      return refusedFor(
+        /httpSignature\.hmacKeys\["svc"\]\.role\b.*Known options: secret, username, roles/s,
+        () =>
+          start(() =>
+            KeypairAuthModule.forRoot({
+              httpSignature: { hmacKeys: { svc: new Entry() } },
+            } as unknown as KeypairAuthModuleOptions),
+          ),
+      );
+    },
+  },
+  {
+    name: 'startup/hmac-keys-as-map',
+    attack:
+      'red-team 4: hmacKeys given as a Map: read as an object it has no entries, so every key is dropped',
+    request: "forRoot({ httpSignature: { hmacKeys: new Map([['svc', { secret, username }]]) } })",
+    expect: REFUSED,
+    run: () =>
+      refusedFor(/httpSignature\.hmacKeys must be an object of entries by keyid/, () =>
+        start(() =>
+          KeypairAuthModule.forRoot({
+            httpSignature: {
+              hmacKeys: new Map([['svc', { secret: Buffer.alloc(32, 7), username: 'alice' }]]),
+            },
+          } as unknown as KeypairAuthModuleOptions),
+        ),
+      ),
+  },
+  {
     name: 'startup/hmac-key-role-typo-async',
     attack:
       'the same role-for-roles typo through forRootAsync: the key silently gets every role of the account',
