@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptionsFromUrl } from '../src/database/keypair-auth-data-source';
-import { parsePublicKey } from '../src/keys/key-formats';
+import { parsePublicKey } from '../src/keys/formats/public-key-parser';
 import { createRedisClient, RedisReplayStore, whenReady, type RedisClient } from '../src/redis';
 import { ChildServer } from './child-server';
 import { formatNumber, median, nowMs, type Row } from './common';

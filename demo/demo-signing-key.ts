@@ -13,13 +13,10 @@ import {
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { DatabaseLocation, DEFAULT_DATABASE_URL, parseDatabaseUrl } from '../src/database/database-url';
-import {
-  generateKeyPair,
-  jwkThumbprint,
-  loadPrivateKey,
-  type PublicJwkMembers,
-  publicKeyFromPrivate,
-} from '../src/keys/key-formats';
+import { generateKeyPair } from '../src/keys/formats/key-generation';
+import { jwkThumbprint } from '../src/keys/formats/jwk-public-key';
+import { loadPrivateKey, publicKeyFromPrivate } from '../src/keys/formats/private-key-loader';
+import { type PublicJwkMembers } from '../src/keys/formats/public-key.types';
 
 /** The demo server's signing key: it signs responses and access tokens, and is published in the JWKS. */
 export interface DemoSigningKey {

@@ -83,9 +83,11 @@ export {
   verifyWithAlgorithm,
 } from './keys/key-algorithm';
 export type { KeyAlgorithm } from './keys/key-algorithm';
-export { parsePublicKey, loadPrivateKey, generateKeyPair } from './keys/key-formats';
-export type { ParsedPublicKey } from './keys/key-formats';
-export { KeyFormatError } from './keys/key-format.error';
+export { parsePublicKey } from './keys/formats/public-key-parser';
+export { loadPrivateKey } from './keys/formats/private-key-loader';
+export { generateKeyPair } from './keys/formats/key-generation';
+export type { ParsedPublicKey } from './keys/formats/public-key.types';
+export { KeyFormatError } from './keys/formats/key-format.error';
 export type { AuthUserDirectory } from './keys/user-directory.interface';
 export { TypeOrmUserDirectory } from './keys/typeorm-user-directory';
 export { KeyStoreUnavailableError } from './keys/key-store-unavailable.error';

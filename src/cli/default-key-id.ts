@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
-import { parsePublicKey, publicKeyFromPrivate } from '../keys/key-formats';
+import { parsePublicKey } from '../keys/formats/public-key-parser';
+import { publicKeyFromPrivate } from '../keys/formats/private-key-loader';
 
 /**
  * The keyId every signing command (token, request, login) sends when --key-id is

@@ -1,7 +1,8 @@
 import { chmodSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Command } from 'commander';
-import { generateKeyPair, parsePublicKey } from '../keys/key-formats';
+import { generateKeyPair } from '../keys/formats/key-generation';
+import { parsePublicKey } from '../keys/formats/public-key-parser';
 import { KEY_TYPES, KeyType, keyTypeArgument } from './cli-arguments';
 import { CliError } from './cli-error';
 import type { CliIo } from './cli-io';

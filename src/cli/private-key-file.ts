@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { loadPrivateKey } from '../keys/key-formats';
-import { KeyFormatError } from '../keys/key-format.error';
+import { loadPrivateKey } from '../keys/formats/private-key-loader';
+import { KeyFormatError } from '../keys/formats/key-format.error';
 import { CliError } from './cli-error';
 
 /**

@@ -2,7 +2,7 @@ import { createHash, KeyObject, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { SignJWT } from 'jose';
 import { defaultAlgorithmFor, jwsAlgorithmOf, KeyAlgorithm } from '../keys/key-algorithm';
-import { loadPrivateKey, publicKeyFromPrivate } from '../keys/key-formats';
+import { loadPrivateKey, publicKeyFromPrivate } from '../keys/formats/private-key-loader';
 
 export interface CreateAuthHeaderOptions {
   username: string;

@@ -15,5 +15,6 @@ export type { TokenClientOptions, TokenSet } from './token-client';
 export { createDpopProof } from '../tokens/dpop-proof';
 export type { DpopProofOptions } from '../tokens/dpop-proof';
 export { challengeSigningInput, CHALLENGE_SIGNING_PREFIX } from '../tokens/challenge-signing-input';
-export { generateKeyPair, loadPrivateKey } from '../keys/key-formats';
+export { generateKeyPair } from '../keys/formats/key-generation';
+export { loadPrivateKey } from '../keys/formats/private-key-loader';
 export type { KeyAlgorithm } from '../keys/key-algorithm';

@@ -10,7 +10,7 @@ import {
   signRfc9421,
 } from '../http-signatures';
 import { defaultAlgorithmFor, KeyAlgorithm, signWithAlgorithm } from '../keys/key-algorithm';
-import { publicKeyFromPrivate } from '../keys/key-formats';
+import { publicKeyFromPrivate } from '../keys/formats/private-key-loader';
 import { resolvePrivateKey } from './create-auth-header';
 
 export interface RequestToSign {

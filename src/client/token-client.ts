@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { defaultAlgorithmFor, KeyAlgorithm, signWithAlgorithm } from '../keys/key-algorithm';
-import { publicKeyFromPrivate } from '../keys/key-formats';
+import { publicKeyFromPrivate } from '../keys/formats/private-key-loader';
 import { challengeSigningInput } from '../tokens/challenge-signing-input';
 import { createDpopProof } from '../tokens/dpop-proof';
 import { resolvePrivateKey } from './create-auth-header';

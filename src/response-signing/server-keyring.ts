@@ -8,8 +8,9 @@ import {
   KeyAlgorithm,
   keyMatchesAlgorithm,
 } from '../keys/key-algorithm';
-import { KeyFormatError } from '../keys/key-format.error';
-import { loadPrivateKey, parsePublicKey } from '../keys/key-formats';
+import { KeyFormatError } from '../keys/formats/key-format.error';
+import { loadPrivateKey } from '../keys/formats/private-key-loader';
+import { parsePublicKey } from '../keys/formats/public-key-parser';
 import { optionFieldNames } from '../options/option-field-names';
 
 /**

@@ -1,7 +1,7 @@
 import { createHash, KeyObject, randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { defaultAlgorithmFor, jwsAlgorithmOf, KEY_ALGORITHMS, KeyAlgorithm } from '../keys/key-algorithm';
-import { publicKeyFromPrivate } from '../keys/key-formats';
+import { publicKeyFromPrivate } from '../keys/formats/private-key-loader';
 
 // The DPoP (RFC 9449) pieces both sides need: the client builds proofs with them,
 // the server (dpop.verifier.ts) checks proofs against the same definitions.

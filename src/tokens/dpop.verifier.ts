@@ -5,7 +5,7 @@ import { headerValues } from '../http/auth-request';
 import { keyAlgorithmFromJws, keyMatchesAlgorithm } from '../keys/key-algorithm';
 import type { ReplayStore } from '../stores/replay-store.interface';
 import { accessTokenHash, comparableHtu } from './dpop-proof';
-import { MAX_RSA_BITS, MAX_RSA_PUBLIC_EXPONENT } from '../keys/key-formats';
+import { MAX_RSA_BITS, MAX_RSA_PUBLIC_EXPONENT } from '../keys/formats/key-limits';
 
 export interface DpopSettings {
   /** How old `iat` may be (on top of the skew). */

@@ -14,7 +14,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKeyPair } from '../../src/keys/key-formats';
+import { generateKeyPair } from '../../src/keys/formats/key-generation';
 import { DIST_DEMO, startDemo } from '../support/processes';
 
 /** The demo's server key: a development key made on first start, reused after, never made in production. */

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { KEY_FORMAT_ERROR_CODES } from '../../src/keys/key-format.error';
+import { KEY_FORMAT_ERROR_CODES } from '../../src/keys/formats/key-format.error';
 import { OPERATION_ERRORS, REQUEST_ERROR_STATUS } from '../../src/openapi/documented-errors';
 
 const SRC = join(__dirname, '../../src');

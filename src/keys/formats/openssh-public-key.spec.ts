@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeyFormatError, type KeyFormatErrorCode } from './key-format.error';
-import { loadPrivateKey, parsePublicKey, publicKeyFromPrivate } from './key-formats';
+import { loadPrivateKey, publicKeyFromPrivate } from './private-key-loader';
+import { parsePublicKey } from './public-key-parser';
 import {
   decodeOpenSshPublicKeyBlob,
   encodeOpenSshPublicKey,

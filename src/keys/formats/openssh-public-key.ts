@@ -4,7 +4,9 @@
  *
  * Why hand-written: node:crypto cannot read the SSH wire format, and no maintained,
  * small library does just this: the candidates (sshpk, ssh2) are large multi-format SSH
- * libraries that would add far more parsing surface than this file. The format is tiny (RFC 4253 §6.6, RFC 5656 §3.1,
+ * libraries that would add far more parsing surface than this file to the server's
+ * registration path. (The client reads OpenSSH *private* keys with ssh2, an optional
+ * peer that the server never loads.) The format is tiny (RFC 4253 §6.6, RFC 5656 §3.1,
  * RFC 8709 §4): a few length-prefixed strings and mpints. This parser is strict where
  * OpenSSH itself is lenient: exact lengths, no trailing bytes, minimal positive mpints,
  * canonical base64, the outer key-type name equal to the one inside the blob, and the
@@ -13,7 +15,7 @@
  */
 import { createPublicKey, KeyObject } from 'node:crypto';
 import { describeInputPrefix, KeyFormatError } from './key-format.error';
-import type { PublicJwkMembers } from './key-formats';
+import type { PublicJwkMembers } from './public-key.types';
 
 export const OPENSSH_KEY_TYPES = [
   'ssh-ed25519',

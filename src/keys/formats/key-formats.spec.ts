@@ -1,20 +1,23 @@
 import { execFileSync } from 'node:child_process';
-import { createHash, createPublicKey, generateKeyPairSync, KeyObject, randomBytes } from 'node:crypto';
+import {
+  createHash,
+  createPublicKey,
+  generateKeyPairSync,
+  KeyObject,
+  randomBytes,
+  verify,
+} from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fc from 'fast-check';
-import { fuzzParams, printFuzzCounts } from '../../test/support/fuzz';
+import { fuzzParams, printFuzzCounts } from '../../../test/support/fuzz';
 import { calculateJwkThumbprint } from 'jose';
-import { signWithAlgorithm, verifyWithAlgorithm, type KeyAlgorithm } from './key-algorithm';
+import { signWithAlgorithm, verifyWithAlgorithm, type KeyAlgorithm } from '../key-algorithm';
 import { KEY_FORMAT_ERROR_CODES, KeyFormatError, type KeyFormatErrorCode } from './key-format.error';
-import {
-  generateKeyPair,
-  jwkThumbprint,
-  loadPrivateKey,
-  parsePublicKey,
-  publicKeyFromPrivate,
-  type ParsedPublicKey,
-  type PublicJwkMembers,
-} from './key-formats';
+import { generateKeyPair } from './key-generation';
+import { jwkThumbprint } from './jwk-public-key';
+import { loadPrivateKey, publicKeyFromPrivate } from './private-key-loader';
+import { parsePublicKey } from './public-key-parser';
+import { type ParsedPublicKey, type PublicJwkMembers } from './public-key.types';
 
 // ---------------------------------------------------------------------------------
 // Fixtures
@@ -1081,4 +1084,38 @@ describe(`fuzzing parsePublicKey (${FUZZ_RUNS} runs per property)`, () => {
     },
     FUZZ_TIMEOUT,
   );
+});
+
+describe('the Ed25519 point check (why it is not left to node:crypto)', () => {
+  const identity = Buffer.concat([Buffer.from([1]), Buffer.alloc(31)]);
+  const spkiOf = (x: Buffer) =>
+    createPublicKey({
+      key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), x]),
+      format: 'der',
+      type: 'spki',
+    });
+
+  it('an identity-point key would verify a forged signature in node:crypto', () => {
+    // R = identity, S = 0 satisfies [S]B = R + [k]A for A = identity, whatever the message.
+    const forged = Buffer.concat([identity, Buffer.alloc(32)]);
+    expect(verify(null, Buffer.from('any message'), spkiOf(identity), forged)).toBe(true);
+    expect(() => parsePublicKey({ kty: 'OKP', crv: 'Ed25519', x: identity.toString('base64url') })).toThrow(
+      expect.objectContaining({ code: 'KEY_TOO_WEAK' }),
+    );
+  });
+
+  it('node:crypto takes a non-canonical y = p, which parsePublicKey refuses', () => {
+    const p = Buffer.from((2n ** 255n - 19n).toString(16).padStart(64, '0'), 'hex').reverse();
+    expect(spkiOf(p).asymmetricKeyType).toBe('ed25519');
+    expect(() => parsePublicKey({ kty: 'OKP', crv: 'Ed25519', x: p.toString('base64url') })).toThrow(
+      expect.objectContaining({ code: 'KEY_FORMAT_INVALID' }),
+    );
+  });
+
+  it('every real key passes', () => {
+    for (let i = 0; i < 50; i++) {
+      const x = String(generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }).x);
+      expect(parsePublicKey({ kty: 'OKP', crv: 'Ed25519', x }).keyType).toBe('ed25519');
+    }
+  });
 });
