@@ -111,11 +111,11 @@ describe('docs/clients.md', () => {
   });
 
   /** Runs a snippet as its own process (asynchronously: the server answers from this one). */
-  function run(name: string, key: KeyName, keyId: string): Promise<Run> {
+  function run(name: string, key: KeyName, keyId: string, variant?: (code: string) => string): Promise<Run> {
     const snippet = snippets.get(name);
     if (!snippet) throw new Error(`docs/clients.md has no block marked client-snippet:${name}`);
-    const file = join(dir, `${name}.${snippet.lang === 'js' ? 'mjs' : 'py'}`);
-    writeFileSync(file, snippet.code);
+    const file = join(dir, `${name}${variant ? '-variant' : ''}.${snippet.lang === 'js' ? 'mjs' : 'py'}`);
+    writeFileSync(file, variant ? variant(snippet.code) : snippet.code);
     const [command, args] = snippet.lang === 'js' ? [process.execPath, [file]] : [DEBIAN_PYTHON, [file]];
     const env = {
       PATH: process.env.PATH ?? '',
@@ -152,8 +152,10 @@ describe('docs/clients.md', () => {
 
     maybe('authenticates as alice (200), as written in the page', async () => {
       const res = await run(snippet, key, keyId);
-      expect(res).toEqual({ status: 200, body: expect.objectContaining({ username: 'alice', method }) });
-      if (method !== 'access-token') expect(res.body.keyId).toBe(keyId);
+      expect(res).toEqual({
+        status: 200,
+        body: expect.objectContaining({ username: 'alice', keyId, method }),
+      });
     });
 
     maybe(
@@ -223,6 +225,28 @@ describe('docs/clients.md', () => {
       expect([res.status, res.body.code]).toEqual([401, 'KEY_UNKNOWN_OR_SIGNATURE_INVALID']);
     });
 
+    it('@ltonetwork/http-message-signatures: @query of a URL without one is signed empty (RFC 9421: "?"), and refused', async () => {
+      let base = '';
+      const privateKey = KEYS.ed.pair().privateKey;
+      const signer = {
+        keyid: 'alice-ed',
+        alg: 'ed25519',
+        sign: (data: string) => {
+          base = data;
+          return signBytes(null, Buffer.from(data), privateKey);
+        },
+      };
+      const request = { method: 'GET', url: url(), headers: {} as Record<string, string> };
+      await ltoSign(request, {
+        signer,
+        components: ['@method', '@target-uri', '@query'],
+        nonce: `n-${Math.random()}`,
+      });
+      expect(base).toContain('"@query": \n');
+      const res = await get(request.headers);
+      expect([res.status, res.body.code]).toEqual([401, 'KEY_UNKNOWN_OR_SIGNATURE_INVALID']);
+    });
+
     it('http-signature: a P-256 key is sent as ecdsa-sha256 and verifies', async () => {
       const p256 = testKey('p256', 0);
       const alice = await t.registry.directory.findByUsername('alice');
@@ -248,6 +272,17 @@ describe('docs/clients.md', () => {
       expect(res).toEqual({
         status: 200,
         body: expect.objectContaining({ keyId: 'alice-p256', method: 'http-signature-cavage' }),
+      });
+    });
+
+    it('dpop: the snippet with an Ed25519 DPoP key (alg Ed25519) works too', async () => {
+      const ed25519 = (code: string) =>
+        code.replace("generateKeyPair('ES256')", "generateKeyPair('Ed25519')");
+      expect(ed25519(snippets.get('dpop')!.code)).toContain("generateKeyPair('Ed25519')");
+      const res = await run('dpop', 'ed', 'alice-ed', ed25519);
+      expect(res).toEqual({
+        status: 200,
+        body: expect.objectContaining({ username: 'alice', method: 'access-token' }),
       });
     });
 
