@@ -4,11 +4,15 @@ import { CliError } from './cli-error';
 
 /** The environment variable a key's passphrase can come from (kept out of the command line). */
 export const KEY_PASSWORD_ENV = 'KEYPAIR_AUTH_KEY_PASSWORD';
+/** Another name for KEY_PASSWORD_ENV, in ssh's words (read when KEY_PASSWORD_ENV is unset). */
+export const KEY_PASSPHRASE_ENV = 'KEYPAIR_AUTH_PASSPHRASE';
 
 /** The options every command that loads an encrypted private key takes. */
 export interface KeyPasswordOptions {
   password?: string;
   passwordFile?: string;
+  /** --passphrase-file: another name for --password-file. */
+  passphraseFile?: string;
 }
 
 /**
@@ -27,17 +31,29 @@ export function addKeyPasswordOptions(command: Command): Command {
         '--password <passphrase>',
         'passphrase of an encrypted key, on the command line: other local users can see it (ps, /proc); ' +
           `prefer --password-file or $${KEY_PASSWORD_ENV}`,
+      ).conflicts(['passwordFile', 'passphraseFile']),
+    )
+    .addOption(
+      new Option(
+        '--passphrase-file <file>',
+        `the same as --password-file (for OpenSSH keys too); $${KEY_PASSPHRASE_ENV} is the same as $${KEY_PASSWORD_ENV}`,
       ).conflicts('passwordFile'),
     );
 }
 
-/** The passphrase: --password-file, else --password, else $KEYPAIR_AUTH_KEY_PASSWORD, else none. */
+/**
+ * The passphrase: --password-file (or --passphrase-file), else --password, else
+ * $KEYPAIR_AUTH_KEY_PASSWORD (or $KEYPAIR_AUTH_PASSPHRASE), else none. One mechanism for
+ * every key format; the second names are ssh's word for it.
+ */
 export function keyPassword(
   options: KeyPasswordOptions,
   env: NodeJS.ProcessEnv = process.env,
 ): string | undefined {
-  if (options.passwordFile !== undefined) {
-    const file = options.passwordFile;
+  const fileOption = options.passwordFile !== undefined ? '--password-file' : '--passphrase-file';
+  const passFile = options.passwordFile ?? options.passphraseFile;
+  if (passFile !== undefined) {
+    const file = passFile;
     let text: string;
     let mode: number;
     try {
@@ -49,8 +65,8 @@ export function keyPassword(
       const code = (error as NodeJS.ErrnoException).code;
       throw new CliError(
         code === 'ENOENT'
-          ? `there is no file ${file}: --password-file takes a file holding the key's passphrase.`
-          : `cannot read the passphrase from ${file} (${code ?? 'unreadable'}): --password-file takes a readable file.`,
+          ? `there is no file ${file}: ${fileOption} takes a file holding the key's passphrase.`
+          : `cannot read the passphrase from ${file} (${code ?? 'unreadable'}): ${fileOption} takes a readable file.`,
       );
     }
     // Like ssh with a private key: a passphrase other users can read protects nothing.
@@ -65,6 +81,6 @@ export function keyPassword(
     return passphrase;
   }
   if (options.password !== undefined) return options.password;
-  const fromEnv = env[KEY_PASSWORD_ENV];
+  const fromEnv = env[KEY_PASSWORD_ENV] || env[KEY_PASSPHRASE_ENV];
   return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
 }
