@@ -264,6 +264,7 @@ describeWithOpenSsh('OpenSSH keys and ssh-agent with the CLI, against the demo',
       }),
       await cli(['request', 'GET', 'http://127.0.0.1:9/none', '--key', key], {
         KEYPAIR_AUTH_PASSPHRASE: PASSPHRASE,
+        KEYPAIR_AUTH_DEBUG: '1',
       }),
     ];
     expect(runs.map((r) => r.code)).toEqual([0, 0, 1, 0, 1]);
