@@ -139,6 +139,24 @@ describeWithOpenSsh('client SDK with OpenSSH keys and ssh-agent, against the dem
     },
   );
 
+  it('an RSA key registered for rsa-v1_5-sha512 is signed by the agent with rsa-sha2-512 (JWT RS512, RFC 9421)', async () => {
+    const { file } = sshKeygen(dir, 'id_rsa512', ['-t', 'rsa', '-b', '3072']);
+    const keyId = cli('keys', 'add', 'bob', `${file}.pub`, '--alg', 'rsa-v1_5-sha512');
+    agent.add(file);
+    const signer = createSshAgentSigner({ socketPath: agent.socket, keyId });
+    const header = await createAuthHeader({ username: 'bob', signer, keyId, algorithm: 'rsa-v1_5-sha512' });
+    expect(JSON.parse(Buffer.from(header.split('.')[0].slice(4), 'base64url').toString())).toMatchObject({
+      alg: 'RS512',
+    });
+    expect(await whoami(header)).toMatchObject({ keyId, method: 'jwt' });
+    const signedFetch = createSignedFetch({ keyId, signer, algorithm: 'rsa-v1_5-sha512' });
+    const res = await signedFetch(`${demo.url}/whoami`);
+    expect([res.status, await res.json()]).toEqual([200, expect.objectContaining({ keyId })]);
+    // The same key signed with SHA-256 is refused: the server uses the stored algorithm.
+    const wrongAlg = createSignedFetch({ keyId, signer, algorithm: 'rsa-v1_5-sha256' });
+    expect((await wrongAlg(`${demo.url}/whoami`)).status).toBe(401);
+  });
+
   it('G59: a missing or wrong passphrase, or a DSA key, throws OpenSshKeyError naming the fix, before anything is sent', async () => {
     const encrypted = keys.get('ed25519')!.encrypted;
     const attempt = async (options: { keyFile: string; keyPassword?: string }) => {
@@ -181,7 +199,7 @@ describeWithOpenSsh('client SDK with OpenSSH keys and ssh-agent, against the dem
   it('an agent signer that cannot choose a key, or finds no agent, throws SshAgentError listing the keys', async () => {
     await expect(createSshAgentSigner({ socketPath: agent.socket }).publicKey()).rejects.toMatchObject({
       code: 'AGENT_KEY_NOT_FOUND',
-      message: expect.stringMatching(/holds 4 keys.*id_rsa-3072@test SHA256:/),
+      message: expect.stringMatching(/holds 5 keys.*id_rsa-3072@test SHA256:/),
     });
     await expect(
       createSshAgentSigner({ socketPath: join(dir, 'none.sock') }).publicKey(),
