@@ -184,6 +184,13 @@ describeWithOpenSsh('OpenSSH keys and ssh-agent with the CLI, against the demo',
         /^error: --agent: no ssh-agent: \$SSH_AUTH_SOCK is not set\. Start one and add your key/,
       ),
     ]);
+    const dpop = await cli(['login', '--agent', '--dpop', '--url', demo.url], {
+      SSH_AUTH_SOCK: agent.socket,
+    });
+    expect([dpop.code, dpop.stderr.trim()]).toEqual([
+      1,
+      'error: --dpop signs each call with the private key in this process, so it does not work with --agent: use --key.',
+    ]);
     const neither = await cli(['token', '--username', 'alice']);
     expect([neither.code, neither.stderr.trim()]).toEqual([
       1,

@@ -204,6 +204,9 @@ describeWithOpenSsh('client SDK with OpenSSH keys and ssh-agent, against the dem
     await expect(
       createSshAgentSigner({ socketPath: join(dir, 'none.sock') }).publicKey(),
     ).rejects.toBeInstanceOf(SshAgentError);
+    expect(() =>
+      createTokenClient({ baseUrl: demo.url, keyId: 'k', signer: createSshAgentSigner(), dpop: true }),
+    ).toThrow(/dpop: true needs the private key/);
     // An RSA agent key cannot sign RSA-PSS (an agent signs PKCS#1 v1.5 only): refused, nothing sent.
     const rsa = createSshAgentSigner({ socketPath: agent.socket, keyId: keys.get('rsa-3072')!.keyId });
     await expect(rsa.sign('rsa-pss-sha512', Buffer.from('x'))).rejects.toMatchObject({
