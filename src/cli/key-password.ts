@@ -4,17 +4,23 @@ import { CliError } from './cli-error';
 
 /** The environment variable a key's passphrase can come from (kept out of the command line). */
 export const KEY_PASSWORD_ENV = 'KEYPAIR_AUTH_KEY_PASSWORD';
+/** Another name for KEY_PASSWORD_ENV, in ssh's words (read when KEY_PASSWORD_ENV is unset). */
+export const KEY_PASSPHRASE_ENV = 'KEYPAIR_AUTH_PASSPHRASE';
 
 /** The options every command that loads an encrypted private key takes. */
 export interface KeyPasswordOptions {
+  /** --password VALUE: refused (kept as an option only to say why and what to use). */
   password?: string;
   passwordFile?: string;
+  /** --passphrase-file: another name for --password-file. */
+  passphraseFile?: string;
 }
 
 /**
- * Adds --password-file and --password to a command that reads a private key. The
- * passphrase can also come from $KEYPAIR_AUTH_KEY_PASSWORD; --password is kept for
- * scripts, but any local user can read a command line (ps, /proc/PID/cmdline).
+ * Adds --password-file (and its other name --passphrase-file) to a command that reads a
+ * private key. The passphrase can also come from $KEYPAIR_AUTH_KEY_PASSWORD
+ * ($KEYPAIR_AUTH_PASSPHRASE). `--password VALUE` is refused, not read: any local user can
+ * read a command line (ps, /proc/PID/cmdline), and shells keep it in their history.
  */
 export function addKeyPasswordOptions(command: Command): Command {
   return command
@@ -22,22 +28,34 @@ export function addKeyPasswordOptions(command: Command): Command {
       '--password-file <file>',
       `read the passphrase of an encrypted key from this file (its first line); or set $${KEY_PASSWORD_ENV}`,
     )
+    .addOption(new Option('--password <passphrase>').hideHelp())
     .addOption(
       new Option(
-        '--password <passphrase>',
-        'passphrase of an encrypted key, on the command line: other local users can see it (ps, /proc); ' +
-          `prefer --password-file or $${KEY_PASSWORD_ENV}`,
+        '--passphrase-file <file>',
+        `the same as --password-file (for OpenSSH keys too); $${KEY_PASSPHRASE_ENV} is the same as $${KEY_PASSWORD_ENV}`,
       ).conflicts('passwordFile'),
     );
 }
 
-/** The passphrase: --password-file, else --password, else $KEYPAIR_AUTH_KEY_PASSWORD, else none. */
+/**
+ * The passphrase: --password-file (or --passphrase-file), else
+ * $KEYPAIR_AUTH_KEY_PASSWORD (or $KEYPAIR_AUTH_PASSPHRASE), else none. One mechanism for
+ * every key format; the second names are ssh's word for it.
+ */
 export function keyPassword(
   options: KeyPasswordOptions,
   env: NodeJS.ProcessEnv = process.env,
 ): string | undefined {
-  if (options.passwordFile !== undefined) {
-    const file = options.passwordFile;
+  if (options.password !== undefined)
+    throw new CliError(
+      '--password is not accepted: a passphrase on the command line can be read by every local user (ps, ' +
+        `/proc) and stays in your shell history. Put it in a file only you can read and pass --passphrase-file FILE, ` +
+        `or set $${KEY_PASSPHRASE_ENV}.`,
+    );
+  const fileOption = options.passwordFile !== undefined ? '--password-file' : '--passphrase-file';
+  const passFile = options.passwordFile ?? options.passphraseFile;
+  if (passFile !== undefined) {
+    const file = passFile;
     let text: string;
     let mode: number;
     try {
@@ -49,8 +67,8 @@ export function keyPassword(
       const code = (error as NodeJS.ErrnoException).code;
       throw new CliError(
         code === 'ENOENT'
-          ? `there is no file ${file}: --password-file takes a file holding the key's passphrase.`
-          : `cannot read the passphrase from ${file} (${code ?? 'unreadable'}): --password-file takes a readable file.`,
+          ? `there is no file ${file}: ${fileOption} takes a file holding the key's passphrase.`
+          : `cannot read the passphrase from ${file} (${code ?? 'unreadable'}): ${fileOption} takes a readable file.`,
       );
     }
     // Like ssh with a private key: a passphrase other users can read protects nothing.
@@ -64,7 +82,6 @@ export function keyPassword(
       throw new CliError(`${file} is empty: put the key's passphrase on its first line.`);
     return passphrase;
   }
-  if (options.password !== undefined) return options.password;
-  const fromEnv = env[KEY_PASSWORD_ENV];
+  const fromEnv = env[KEY_PASSWORD_ENV] || env[KEY_PASSPHRASE_ENV];
   return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
 }

@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { createSignedFetch } from '../client/signed-fetch';
 import type { KeyAlgorithm } from '../keys/key-algorithm';
 import {
-  existingFile,
   headerArgument,
   httpMethodArgument,
   httpUrlArgument,
@@ -10,14 +9,11 @@ import {
   keyIdArgument,
 } from './cli-arguments';
 import type { CliIo } from './cli-io';
-import { defaultKeyId, KEY_ID_OPTION_HELP } from './default-key-id';
-import { addKeyPasswordOptions, KeyPasswordOptions, keyPassword } from './key-password';
+import { KEY_ID_OPTION_HELP } from './default-key-id';
+import { addKeySourceOptions, KeySourceOptions, resolveKeySource } from './key-source';
 import { reportingFetch } from './network-error';
-import { loadPrivateKeyFile } from './private-key-file';
 
-interface RequestOptions extends KeyPasswordOptions {
-  key: string;
-  keyId?: string;
+interface RequestOptions extends KeySourceOptions {
   data?: string;
   header?: string[];
   cavage?: boolean;
@@ -54,11 +50,6 @@ export function addRequestCommand(program: Command, io: CliIo): void {
     )
     .argument('<method>', 'HTTP method: GET, POST, PUT, PATCH, DELETE, …', httpMethodArgument)
     .argument('<url>', 'absolute http:// or https:// URL', httpUrlArgument)
-    .requiredOption(
-      '--key <file>',
-      'private key file (PEM)',
-      existingFile('a private key (NAME.key from keygen)'),
-    )
     .option('--key-id <id>', KEY_ID_OPTION_HELP, keyIdArgument)
     .option('-d, --data <body>', 'request body (sent with Content-Type: application/json unless -H sets one)')
     .option('-H, --header <header>', 'extra header "Name: value" (repeatable)', headerArgument)
@@ -70,18 +61,17 @@ export function addRequestCommand(program: Command, io: CliIo): void {
       "verify the response signature with the server's JWK Set at this URL",
       httpUrlArgument,
     );
-  addKeyPasswordOptions(command).action(async (method: string, url: string, opts: RequestOptions) => {
+  addKeySourceOptions(command).action(async (method: string, url: string, opts: RequestOptions) => {
     const headers: Record<string, string> = {};
     for (const line of opts.header ?? []) {
       const colon = line.indexOf(':');
       headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
     }
     if (opts.data !== undefined) headers['content-type'] ??= 'application/json';
-    const privateKey = loadPrivateKeyFile(opts.key, keyPassword(opts), (line) => io.err(line));
-    const keyId = opts.keyId ?? defaultKeyId(privateKey);
+    const { signer, privateKey, keyId } = await resolveKeySource(opts, io);
     const signedFetch = createSignedFetch({
       keyId,
-      privateKey,
+      ...(privateKey ? { privateKey } : { signer }),
       algorithm: opts.alg,
       format: opts.cavage ? 'cavage' : 'rfc9421',
       verifyResponses: opts.verifyWith ? { jwksUrl: opts.verifyWith } : undefined,

@@ -4,7 +4,6 @@ import { TokenClient, TokenRequestError } from '../client/token-client';
 import type { KeyAlgorithm } from '../keys/key-algorithm';
 import {
   commaList,
-  existingFile,
   httpUrlArgument,
   keyAlgorithmArgument,
   keyIdArgument,
@@ -12,24 +11,17 @@ import {
 } from './cli-arguments';
 import { CliError } from './cli-error';
 import type { CliIo } from './cli-io';
-import { addKeyPasswordOptions, KeyPasswordOptions, keyPassword } from './key-password';
-import { defaultKeyId, KEY_ID_OPTION_HELP } from './default-key-id';
+import { KEY_ID_OPTION_HELP } from './default-key-id';
+import { addKeySourceOptions, KeySourceOptions, resolveKeySource } from './key-source';
 import { reportingFetch } from './network-error';
-import { loadPrivateKeyFile } from './private-key-file';
 import { redactUrl } from '../client/redact-url';
 
-const PRIVATE_KEY_FILE = 'a private key (NAME.key from keygen)';
-
-interface TokenOptions extends KeyPasswordOptions {
-  key: string;
+interface TokenOptions extends KeySourceOptions {
   username: string;
-  keyId?: string;
   alg?: KeyAlgorithm;
 }
 
-interface LoginOptions extends KeyPasswordOptions {
-  key: string;
-  keyId?: string;
+interface LoginOptions extends KeySourceOptions {
   url: string;
   roles?: string[];
   signedRequest?: boolean;
@@ -57,17 +49,16 @@ export function addTokenCommands(program: Command, io: CliIo): void {
   const token = program
     .command('token')
     .description('Print an Authorization header value (JWT <token>) for the asymmetric-JWT strategy.')
-    .requiredOption('--key <file>', 'private key file (PEM)', existingFile(PRIVATE_KEY_FILE))
     .requiredOption('--username <username>', 'the user the key belongs to', usernameArgument)
     .option('--key-id <id>', KEY_ID_OPTION_HELP, keyIdArgument)
     .option('--alg <algorithm>', 'algorithm the key was registered with (RSA keys)', keyAlgorithmArgument);
-  addKeyPasswordOptions(token).action(async (opts: TokenOptions) => {
-    const privateKey = loadPrivateKeyFile(opts.key, keyPassword(opts), (line) => io.err(line));
+  addKeySourceOptions(token).action(async (opts: TokenOptions) => {
+    const { signer, privateKey, keyId } = await resolveKeySource(opts, io);
     io.out(
       await createAuthHeader({
         username: opts.username,
-        privateKey,
-        keyId: opts.keyId ?? defaultKeyId(privateKey),
+        ...(privateKey ? { privateKey } : { signer }),
+        keyId,
         algorithm: opts.alg,
       }),
     );
@@ -78,19 +69,22 @@ export function addTokenCommands(program: Command, io: CliIo): void {
     .description(
       'Prove a key to a server (challenge-response, or a signed request) and print the access and refresh tokens as JSON.',
     )
-    .requiredOption('--key <file>', 'private key file (PEM)', existingFile(PRIVATE_KEY_FILE))
     .option('--key-id <id>', KEY_ID_OPTION_HELP, keyIdArgument)
     .requiredOption('--url <base>', 'base URL of the API, e.g. http://127.0.0.1:3000', httpUrlArgument)
     .option('--roles <roles>', "comma-separated roles to ask for (default: all of the key's)", commaList)
     .option('--signed-request', 'prove the key with an RFC 9421 signed token request instead of a challenge')
     .option('--dpop', 'bind the tokens to the key (DPoP, RFC 9449)')
     .option('--alg <algorithm>', 'algorithm the key is registered with (RSA keys)', keyAlgorithmArgument);
-  addKeyPasswordOptions(login).action(async (opts: LoginOptions) => {
-    const privateKey = loadPrivateKeyFile(opts.key, keyPassword(opts), (line) => io.err(line));
+  addKeySourceOptions(login).action(async (opts: LoginOptions) => {
+    if (opts.agent && opts.dpop)
+      throw new CliError(
+        '--dpop signs each call with the private key in this process, so it does not work with --agent: use --key.',
+      );
+    const { signer, privateKey, keyId } = await resolveKeySource(opts, io);
     const client = new TokenClient({
       baseUrl: opts.url,
-      keyId: opts.keyId ?? defaultKeyId(privateKey),
-      privateKey,
+      keyId,
+      ...(privateKey ? { privateKey } : { signer }),
       algorithm: opts.alg,
       roles: opts.roles,
       login: opts.signedRequest ? 'signed-request' : 'challenge',

@@ -3,14 +3,18 @@ import { readFileSync } from 'node:fs';
 import { SignJWT } from 'jose';
 import { defaultAlgorithmFor, jwsAlgorithmOf, KeyAlgorithm } from '../keys/key-algorithm';
 import { loadPrivateKey, publicKeyFromPrivate } from '../keys/formats/private-key-loader';
+import type { KeySigner } from './key-signer';
 
 export interface CreateAuthHeaderOptions {
   username: string;
-  /** A private KeyObject or PEM text. */
+  /** A private KeyObject, PEM text, or an OpenSSH private key (`-----BEGIN OPENSSH PRIVATE KEY-----`). */
   privateKey?: KeyObject | string;
-  /** Path of a PEM private key file (instead of privateKey). */
+  /** Path of a private key file (instead of privateKey): PEM, or OpenSSH such as ~/.ssh/id_ed25519. */
   keyFile?: string;
+  /** The passphrase of an encrypted key (PKCS#8 or OpenSSH). */
   keyPassword?: string;
+  /** Sign with this instead of a private key, e.g. createSshAgentSigner() (the key stays in the agent). */
+  signer?: KeySigner;
   /** The registered keyId. Default: the hex SHA-256 of the public key PEM, as asymmetric_jwt_auth sends. */
   keyId?: string;
   /** Only for RSA keys registered with another algorithm than rsa-v1_5-sha256. */
@@ -19,16 +23,26 @@ export interface CreateAuthHeaderOptions {
   time?: number;
 }
 
-/** Loads the private key of the options, from `privateKey` or `keyFile`. */
+/**
+ * Loads the private key of the options, from `privateKey` or `keyFile`, PEM or OpenSSH
+ * (loadPrivateKey: OpenSshKeyError on a missing or wrong passphrase or an unsupported
+ * OpenSSH key type).
+ */
 export function resolvePrivateKey(options: {
   privateKey?: KeyObject | string;
   keyFile?: string;
   keyPassword?: string;
 }): KeyObject {
   if (options.privateKey instanceof KeyObject) return options.privateKey;
-  if (typeof options.privateKey === 'string') return loadPrivateKey(options.privateKey, options.keyPassword);
-  if (options.keyFile) return loadPrivateKey(readFileSync(options.keyFile), options.keyPassword);
-  throw new TypeError('Pass privateKey (KeyObject or PEM) or keyFile.');
+  const text =
+    typeof options.privateKey === 'string'
+      ? options.privateKey
+      : options.keyFile
+        ? readFileSync(options.keyFile)
+        : undefined;
+  if (text === undefined)
+    throw new TypeError('Pass privateKey (KeyObject, PEM or OpenSSH text), keyFile, or a signer.');
+  return loadPrivateKey(text, options.keyPassword);
 }
 
 /**
@@ -38,8 +52,8 @@ export function resolvePrivateKey(options: {
  * `Token(username).create_auth_header(private_key)`.
  */
 export async function createAuthHeader(options: CreateAuthHeaderOptions): Promise<string> {
-  const privateKey = resolvePrivateKey(options);
-  const publicKey = publicKeyFromPrivate(privateKey);
+  const privateKey = options.signer ? undefined : resolvePrivateKey(options);
+  const publicKey = privateKey ? publicKeyFromPrivate(privateKey) : await options.signer!.publicKey();
   const algorithm = options.algorithm ?? defaultAlgorithmFor(publicKey);
   if (!algorithm) throw new TypeError('Unsupported key type: use Ed25519, ECDSA P-256/P-384 or RSA.');
   const kid =
@@ -47,12 +61,20 @@ export async function createAuthHeader(options: CreateAuthHeaderOptions): Promis
     createHash('sha256')
       .update(publicKey.export({ type: 'spki', format: 'pem' }))
       .digest('hex');
-  const token = await new SignJWT({
+  const claims = {
     username: options.username,
     time: options.time ?? Math.floor(Date.now() / 1000),
     nonce: randomBytes(16).toString('base64url'),
-  })
-    .setProtectedHeader({ alg: jwsAlgorithmOf(algorithm), kid })
-    .sign(privateKey);
-  return `JWT ${token}`;
+  };
+  const header = { alg: jwsAlgorithmOf(algorithm), kid };
+  if (privateKey) return `JWT ${await new SignJWT(claims).setProtectedHeader(header).sign(privateKey)}`;
+  // jose signs only with a key in this process; with a signer (an ssh-agent) the JWS
+  // compact form is assembled here: base64url(header).base64url(claims).base64url(signature).
+  const input = `${base64url(header)}.${base64url(claims)}`;
+  const signature = await options.signer!.sign(algorithm, Buffer.from(input, 'ascii'));
+  return `JWT ${input}.${signature.toString('base64url')}`;
+}
+
+function base64url(value: object): string {
+  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 }

@@ -1,8 +1,18 @@
 // Client SDK: `import { createAuthHeader } from 'nestjs-keypair-auth/client'`.
-// Depends only on node:crypto and jose; no server code, no database driver.
+// Depends only on node:crypto and jose; no server code, no database driver (ssh2 only on use).
 export { createAuthHeader, resolvePrivateKey } from './create-auth-header';
 export type { CreateAuthHeaderOptions } from './create-auth-header';
-export { signRequest } from './sign-request';
+export { signRequest, signRequestAsync } from './sign-request';
+// OpenSSH private keys and ssh-agent: need the optional peer ssh2 (npm install ssh2), loaded on use.
+export { keySignerFor } from './key-signer';
+export type { KeySigner } from './key-signer';
+export { createSshAgentSigner, SshAgentSigner } from './ssh-agent-signer';
+export type { SshAgentIdentity, SshAgentSignerOptions } from './ssh-agent-signer';
+export { SshAgentError } from './ssh-agent-error';
+export type { SshAgentErrorCode } from './ssh-agent-error';
+export { isOpenSshPrivateKey, parseOpenSshPrivateKey } from '../keys/formats/openssh-private-key';
+export { OpenSshKeyError } from '../keys/formats/openssh-key.error';
+export type { OpenSshKeyErrorCode } from '../keys/formats/openssh-key.error';
 export { createSignedFetch } from './signed-fetch';
 export type { SignedFetch, SignedFetchOptions } from './signed-fetch';
 export { ResponseVerificationError, serverKeysFromJwks, verifySignedResponse } from './verify-response';

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import {
-  cavageSigner,
   computeContentDigest,
+  ecdsaP1363ToDer,
   computeLegacyDigest,
   DigestAlgorithm,
   HttpMessageView,
@@ -12,6 +12,7 @@ import {
 import { defaultAlgorithmFor, KeyAlgorithm, signWithAlgorithm } from '../keys/key-algorithm';
 import { publicKeyFromPrivate } from '../keys/formats/private-key-loader';
 import { resolvePrivateKey } from './create-auth-header';
+import type { KeySigner } from './key-signer';
 
 export interface RequestToSign {
   method: string;
@@ -23,9 +24,17 @@ export interface RequestToSign {
 
 export interface SignRequestOptions {
   keyId: string;
+  /** A private KeyObject, PEM text, or an OpenSSH private key. */
   privateKey?: KeyObject | string;
+  /** Path of a private key file: PEM, or OpenSSH such as ~/.ssh/id_ed25519. */
   keyFile?: string;
+  /** The passphrase of an encrypted key (PKCS#8 or OpenSSH). */
   keyPassword?: string;
+  /**
+   * Sign with this instead of a private key, e.g. createSshAgentSigner() (the key stays in the
+   * agent). Signing is then asynchronous: use signRequestAsync (createSignedFetch does).
+   */
+  signer?: KeySigner;
   /** The algorithm the key is registered with (default: the key's default). */
   algorithm?: KeyAlgorithm;
   /** `rfc9421` (default) or `cavage` (draft-12, `Signature` header, hs2019). */
@@ -63,9 +72,53 @@ function lowerKeys(headers: Record<string, string> = {}): Record<string, string>
  * server, so what it signs is exactly what the server rebuilds.
  */
 export function signRequest(request: RequestToSign, options: SignRequestOptions): SignedRequest {
+  if (options.signer)
+    throw new TypeError('A signer (such as an ssh-agent) signs asynchronously: use signRequestAsync.');
   const privateKey = resolvePrivateKey(options);
   const algorithm = options.algorithm ?? defaultAlgorithmFor(publicKeyFromPrivate(privateKey));
   if (!algorithm) throw new TypeError('Unsupported key type: use Ed25519, ECDSA P-256/P-384 or RSA.');
+  return build(request, options, algorithm, (data) => signWithAlgorithm(algorithm, privateKey, data)).signed;
+}
+
+/**
+ * signRequest for a `signer` whose signatures arrive asynchronously (an ssh-agent); with a
+ * private key it gives the same result as signRequest.
+ */
+export async function signRequestAsync(
+  request: RequestToSign,
+  options: SignRequestOptions,
+): Promise<SignedRequest> {
+  if (!options.signer) return signRequest(request, options);
+  const signer = options.signer;
+  const algorithm = options.algorithm ?? defaultAlgorithmFor(await signer.publicKey());
+  if (!algorithm) throw new TypeError('Unsupported key type: use Ed25519, ECDSA P-256/P-384 or RSA.');
+  // The signers of the core are synchronous: a first pass builds the headers with an empty
+  // signature and keeps the exact bytes signed; the signature is then put in its place.
+  let signedBytes: Buffer | undefined;
+  const draft = build(request, options, algorithm, (data) => {
+    signedBytes = Buffer.from(data);
+    return Buffer.alloc(0);
+  });
+  if (signedBytes === undefined) throw new Error('nothing was signed');
+  const raw = await signer.sign(algorithm, signedBytes);
+  const headers = draft.signed.headers;
+  if (draft.format === 'cavage') {
+    const signature = algorithm.startsWith('ecdsa-') ? ecdsaP1363ToDer(raw) : raw;
+    if (!headers.signature.endsWith(',signature=""')) throw new Error('unexpected Cavage signature draft');
+    headers.signature = `${headers.signature.slice(0, -'""'.length)}"${signature.toString('base64')}"`;
+  } else {
+    headers.signature = `${draft.label}=:${raw.toString('base64')}:`;
+  }
+  return { headers };
+}
+
+/** Builds the signed headers, signing with `sign` (ECDSA r||s; Cavage turns it into DER). */
+function build(
+  request: RequestToSign,
+  options: SignRequestOptions,
+  algorithm: KeyAlgorithm,
+  sign: (data: Buffer) => Buffer,
+): { signed: SignedRequest; format: 'rfc9421' | 'cavage'; label: string } {
   const url = new URL(request.url);
   const headers = lowerKeys(request.headers);
   const body =
@@ -82,6 +135,7 @@ export function signRequest(request: RequestToSign, options: SignRequestOptions)
     target: `${url.pathname}${url.search}`,
     rawHeaders: Object.entries(headers).flat(),
   });
+  const label = options.label ?? 'sig1';
 
   if (options.format === 'cavage') {
     if (body !== undefined) headers.digest = computeLegacyDigest(body, options.digest ?? 'sha-256');
@@ -96,10 +150,13 @@ export function signRequest(request: RequestToSign, options: SignRequestOptions)
       keyId: options.keyId,
       algorithm: 'hs2019',
       headers: covered,
-      sign: cavageSigner(algorithm, privateKey),
+      sign: (data) => {
+        const raw = sign(data);
+        return raw.length > 0 && algorithm.startsWith('ecdsa-') ? ecdsaP1363ToDer(raw) : raw;
+      },
     });
     headers.signature = signed.signature;
-    return { headers };
+    return { signed: { headers }, format: 'cavage', label };
   }
 
   if (body !== undefined)
@@ -119,7 +176,7 @@ export function signRequest(request: RequestToSign, options: SignRequestOptions)
         ? options.nonce
         : randomBytes(16).toString('base64url');
   const signed = signRfc9421(view(), {
-    label: options.label ?? 'sig1',
+    label,
     components: components.map((name) => ({ name })),
     params: {
       created,
@@ -129,9 +186,9 @@ export function signRequest(request: RequestToSign, options: SignRequestOptions)
       ...(options.includeAlg ? { alg: algorithm } : {}),
       ...(options.tag !== undefined ? { tag: options.tag } : {}),
     },
-    sign: (base) => signWithAlgorithm(algorithm, privateKey, base),
+    sign,
   });
   headers['signature-input'] = signed.signatureInput;
   headers.signature = signed.signature;
-  return { headers };
+  return { signed: { headers }, format: 'rfc9421', label };
 }

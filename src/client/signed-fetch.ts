@@ -1,5 +1,5 @@
 import { redactUrl } from './redact-url';
-import { signRequest, SignRequestOptions } from './sign-request';
+import { signRequestAsync, SignRequestOptions } from './sign-request';
 import { RequestToBind, ServerKeys, serverKeysFromJwks, verifySignedResponse } from './verify-response';
 
 export interface SignedFetchOptions extends SignRequestOptions {
@@ -38,7 +38,10 @@ export function createSignedFetch(options: SignedFetchOptions): SignedFetch {
   return async (url, init = {}) => {
     const method = (init.method ?? 'GET').toUpperCase();
     const target = new URL(url);
-    const { headers } = signRequest({ method, url: target, headers: init.headers, body: init.body }, options);
+    const { headers } = await signRequestAsync(
+      { method, url: target, headers: init.headers, body: init.body },
+      options,
+    );
     const response = await doFetch(target, { method, headers, body: init.body });
     if (!options.verifyResponses) return response;
     const body = new Uint8Array(await response.arrayBuffer());

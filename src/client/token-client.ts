@@ -1,19 +1,28 @@
 import type { KeyObject } from 'node:crypto';
-import { defaultAlgorithmFor, KeyAlgorithm, signWithAlgorithm } from '../keys/key-algorithm';
+import { defaultAlgorithmFor, KeyAlgorithm } from '../keys/key-algorithm';
 import { publicKeyFromPrivate } from '../keys/formats/private-key-loader';
 import { challengeSigningInput } from '../tokens/challenge-signing-input';
 import { createDpopProof } from '../tokens/dpop-proof';
 import { resolvePrivateKey } from './create-auth-header';
-import { signRequest } from './sign-request';
+import { KeySigner, keySignerFor } from './key-signer';
+import { signRequestAsync } from './sign-request';
 
 export interface TokenClientOptions {
   /** The API's base URL, e.g. `https://api.example.com` (the token endpoints are under `/auth/`). */
   baseUrl: string | URL;
   /** The registered keyId of the key. */
   keyId: string;
+  /** A private KeyObject, PEM text, or an OpenSSH private key. */
   privateKey?: KeyObject | string;
+  /** Path of a private key file: PEM, or OpenSSH such as ~/.ssh/id_ed25519. */
   keyFile?: string;
+  /** The passphrase of an encrypted key (PKCS#8 or OpenSSH). */
   keyPassword?: string;
+  /**
+   * Prove the key with this instead of a private key, e.g. createSshAgentSigner() (the key
+   * stays in the agent). Not with `dpop: true`: DPoP proofs are signed with a private key.
+   */
+  signer?: KeySigner;
   /** The algorithm the key is registered with (default: the key's default; RSA: rsa-v1_5-sha256). */
   algorithm?: KeyAlgorithm;
   /** How the key is proven: sign a server challenge (default), or sign the token request itself (RFC 9421). */
@@ -66,18 +75,31 @@ const RENEWABLE = new Set([
  * with the same key, so a stolen access token is useless without the key.
  */
 export class TokenClient {
-  private readonly privateKey: KeyObject;
-  private readonly algorithm: KeyAlgorithm;
+  /** Undefined with a `signer`. */
+  private readonly privateKey: KeyObject | undefined;
+  private readonly signer: KeySigner;
+  private algorithm: KeyAlgorithm | undefined;
   private readonly base: string;
   private readonly doFetch: typeof fetch;
   private current: { set: TokenSet; expiresAt: number } | undefined;
   private renewing: Promise<string> | undefined;
 
   constructor(private readonly options: TokenClientOptions) {
-    this.privateKey = resolvePrivateKey(options);
-    const algorithm = options.algorithm ?? defaultAlgorithmFor(publicKeyFromPrivate(this.privateKey));
-    if (!algorithm) throw new TypeError('Unsupported key type: use Ed25519, ECDSA P-256/P-384 or RSA.');
-    this.algorithm = algorithm;
+    if (options.signer) {
+      if (options.dpop)
+        throw new TypeError(
+          'dpop: true needs the private key (DPoP proofs are signed in this process): pass privateKey or keyFile, not a signer.',
+        );
+      this.privateKey = undefined;
+      this.signer = options.signer;
+      this.algorithm = options.algorithm;
+    } else {
+      this.privateKey = resolvePrivateKey(options);
+      const algorithm = options.algorithm ?? defaultAlgorithmFor(publicKeyFromPrivate(this.privateKey));
+      if (!algorithm) throw new TypeError('Unsupported key type: use Ed25519, ECDSA P-256/P-384 or RSA.');
+      this.algorithm = algorithm;
+      this.signer = keySignerFor(this.privateKey);
+    }
     this.base = String(options.baseUrl).replace(/\/+$/, '');
     this.doFetch = options.fetch ?? fetch;
   }
@@ -93,17 +115,20 @@ export class TokenClient {
     const roles = this.options.roles ? { roles: this.options.roles } : {};
     let headers: Record<string, string> = { 'content-type': 'application/json' };
     let body: string;
+    const algorithm = await this.keyAlgorithm();
     if (this.options.login === 'signed-request') {
       body = JSON.stringify(roles);
-      headers = signRequest(
-        { method: 'POST', url, headers, body },
-        { keyId: this.options.keyId, privateKey: this.privateKey, algorithm: this.algorithm },
+      headers = (
+        await signRequestAsync(
+          { method: 'POST', url, headers, body },
+          { keyId: this.options.keyId, signer: this.signer, algorithm },
+        )
       ).headers;
     } else {
       const { challenge } = await this.post<{ challenge: string }>(`${this.base}/auth/challenge`, {
         keyId: this.options.keyId,
       });
-      const signature = signWithAlgorithm(this.algorithm, this.privateKey, challengeSigningInput(challenge));
+      const signature = await this.signer.sign(algorithm, challengeSigningInput(challenge));
       body = JSON.stringify({
         keyId: this.options.keyId,
         challenge,
@@ -201,10 +226,21 @@ export class TokenClient {
     return set;
   }
 
-  private proof(method: string, url: string | URL, accessToken?: string): Promise<string> {
+  /** The key's algorithm: given, or the default for the signer's public key. */
+  private async keyAlgorithm(): Promise<KeyAlgorithm> {
+    if (this.algorithm) return this.algorithm;
+    const algorithm = defaultAlgorithmFor(await this.signer.publicKey());
+    if (!algorithm) throw new TypeError('Unsupported key type: use Ed25519, ECDSA P-256/P-384 or RSA.');
+    this.algorithm = algorithm;
+    return algorithm;
+  }
+
+  private async proof(method: string, url: string | URL, accessToken?: string): Promise<string> {
+    if (!this.privateKey)
+      throw new TypeError('DPoP proofs need the private key: pass privateKey or keyFile.');
     return createDpopProof({
       privateKey: this.privateKey,
-      algorithm: this.algorithm,
+      algorithm: await this.keyAlgorithm(),
       method,
       url,
       accessToken,

@@ -268,7 +268,12 @@ const rows: Row[] = [
     says: /there is no file pass\.txt: --password-file takes a file holding the key's passphrase/,
   },
   {
-    name: 'both --password and --password-file',
+    name: 'G61: a passphrase on the command line (--password) is refused, naming --passphrase-file',
+    args: ['token', '--key', `${FIX}/alice.key`, '--username', 'alice', '--password', 's3cret-pw'],
+    says: /--password is not accepted: a passphrase on the command line can be read by every local user \(ps, \/proc\).*--passphrase-file FILE, or set \$KEYPAIR_AUTH_PASSPHRASE/,
+  },
+  {
+    name: '--password with --password-file is refused too, for the same reason',
     args: [
       'token',
       '--key',
@@ -280,7 +285,7 @@ const rows: Row[] = [
       '--password-file',
       'p',
     ],
-    says: /cannot be used with/,
+    says: /--password is not accepted/,
   },
   {
     name: 'RED CASE (red-team 2 F4): a --password-file others can read (0644)',

@@ -103,6 +103,28 @@ createAuthHeader({ username: 'alice', privateKey: pair.privateKeyPem }).then((h)
   });
 });
 
+describe('nestjs-keypair-auth/client without ssh2 (an optional peer)', () => {
+  it('loads and signs with PEM keys; an OpenSSH key or the agent names `npm install ssh2`', () => {
+    const { status, out, err } = run(
+      `const c = require(${JSON.stringify(join(DIST, 'client/index.js'))});
+const pem = c.generateKeyPair('ed25519').privateKeyPem;
+const key = '-----BEGIN OPENSSH PRIVATE KEY-----\\nb3BlbnNzaC1rZXktdjEAAAAA\\n-----END OPENSSH PRIVATE KEY-----\\n';
+c.createAuthHeader({ username: 'a', privateKey: pem }).then(async (h) => {
+  console.log(h.split(' ')[0]);
+  try { c.parseOpenSshPrivateKey(key); } catch (e) { console.log(e.code, e.message); }
+  try { await c.createSshAgentSigner({ socketPath: '/nonexistent' }).publicKey(); } catch (e) { console.log(e.code, e.message); }
+});`,
+      ['ssh2'],
+    );
+    expect({ status, err }).toEqual({ status: 0, err: '' });
+    expect(out.trim().split('\n')).toEqual([
+      'JWT',
+      'OPENSSH_SSH2_MISSING nestjs-keypair-auth needs ssh2 to read OpenSSH private keys, and it is not installed: npm install ssh2',
+      'AGENT_SSH2_MISSING nestjs-keypair-auth needs ssh2 to sign with ssh-agent, and it is not installed: npm install ssh2',
+    ]);
+  });
+});
+
 describe('nestjs-keypair-auth (server entry point)', () => {
   it('names the missing peer and the npm command that installs it, at import', () => {
     const { status, err } = run(`require(${JSON.stringify(join(DIST, 'index.js'))})`, [

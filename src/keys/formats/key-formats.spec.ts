@@ -15,6 +15,7 @@ import { signWithAlgorithm, verifyWithAlgorithm, type KeyAlgorithm } from '../ke
 import { KEY_FORMAT_ERROR_CODES, KeyFormatError, type KeyFormatErrorCode } from './key-format.error';
 import { generateKeyPair } from './key-generation';
 import { jwkThumbprint } from './jwk-public-key';
+import { OpenSshKeyError } from './openssh-key.error';
 import { loadPrivateKey, publicKeyFromPrivate } from './private-key-loader';
 import { parsePublicKey } from './public-key-parser';
 import { type ParsedPublicKey, type PublicJwkMembers } from './public-key.types';
@@ -691,11 +692,6 @@ describe('loadPrivateKey', () => {
   it.each<[string, () => unknown, KeyFormatErrorCode]>([
     ['a public key', () => spkiPem(PAIRS.ed25519.publicKey), 'KEY_FORMAT_INVALID'],
     [
-      'an OpenSSH private key',
-      () => '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----',
-      'KEY_FORMAT_INVALID',
-    ],
-    [
       'two keys',
       () =>
         `${PAIRS.ed25519.privateKey.export({ type: 'pkcs8', format: 'pem' })}${PAIRS.ed25519.privateKey.export({ type: 'pkcs8', format: 'pem' })}`,
@@ -736,6 +732,14 @@ describe('loadPrivateKey', () => {
     ],
   ])('refuses %s', (_what, make, code) => {
     expect(codeOf(() => loadPrivateKey(make() as never))).toBe(code);
+  });
+
+  it('hands an OpenSSH private key to the OpenSSH reader, which names what is wrong', () => {
+    const broken = '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----';
+    expect(() => loadPrivateKey(broken)).toThrow(OpenSshKeyError);
+    expect(() => loadPrivateKey(Buffer.from(broken))).toThrow(
+      expect.objectContaining({ code: 'OPENSSH_KEY_INVALID' }),
+    );
   });
 
   it('publicKeyFromPrivate refuses a public key', () => {
@@ -1060,7 +1064,7 @@ describe(`fuzzing parsePublicKey (${FUZZ_RUNS} runs per property)`, () => {
   );
 
   it(
-    'loadPrivateKey only throws KeyFormatError',
+    'loadPrivateKey only throws KeyFormatError (OpenSshKeyError for OpenSSH text)',
     () => {
       const privatePems = [
         PAIRS.ed25519.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
@@ -1075,7 +1079,7 @@ describe(`fuzzing parsePublicKey (${FUZZ_RUNS} runs per property)`, () => {
             try {
               loadPrivateKey(mutate(text, mutations), passphrase ?? undefined);
             } catch (error) {
-              if (!(error instanceof KeyFormatError)) throw error;
+              if (!(error instanceof KeyFormatError) && !(error instanceof OpenSshKeyError)) throw error;
             }
           },
         ),

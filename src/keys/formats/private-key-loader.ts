@@ -1,4 +1,4 @@
-/** Private keys as PEM: PKCS#8 (plain or encrypted), PKCS#1 and SEC1. */
+/** Private keys: PEM (PKCS#8 plain or encrypted, PKCS#1, SEC1) here; OpenSSH in openssh-private-key.ts. */
 import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto';
 import {
   asKeyFormatError,
@@ -14,26 +14,33 @@ import {
   unsupportedTypeName,
 } from './format-checks';
 import { MAX_KEY_INPUT_BYTES } from './key-limits';
+import { isOpenSshPrivateKey, parseOpenSshPrivateKey } from './openssh-private-key';
 import { parsePemEnvelope } from './pem-envelope';
 
 /**
- * Loads a private key from PEM: PKCS#8 (`PRIVATE KEY`), encrypted PKCS#8
+ * Loads a private key: PEM, that is PKCS#8 (`PRIVATE KEY`), encrypted PKCS#8
  * (`ENCRYPTED PRIVATE KEY`, needs `passphrase`), PKCS#1 (`RSA PRIVATE KEY`) or SEC1
- * (`EC PRIVATE KEY`). The key must be Ed25519, P-256, P-384 or RSA. Throws only
- * {@link KeyFormatError}.
+ * (`EC PRIVATE KEY`); or an OpenSSH private key (`-----BEGIN OPENSSH PRIVATE KEY-----`,
+ * ssh-keygen's default, read by the optional peer ssh2). The key must be Ed25519, P-256,
+ * P-384 or RSA. Throws {@link KeyFormatError}, or {@link OpenSshKeyError} for an OpenSSH key
+ * (a missing or wrong passphrase, a type that does not sign here, ssh2 not installed).
  */
 export function loadPrivateKey(input: string | Buffer, passphrase?: string): KeyObject {
+  if ((typeof input === 'string' || Buffer.isBuffer(input)) && isOpenSshPrivateKey(input)) {
+    if (passphrase !== undefined && typeof passphrase !== 'string')
+      throw invalid('The passphrase must be a string.');
+    return parseOpenSshPrivateKey(input, passphrase);
+  }
   try {
     return loadPrivate(input, passphrase);
   } catch (error) {
     throw asKeyFormatError(
       error,
-      'The private key could not be loaded; expected a PKCS#8, PKCS#1 or SEC1 PEM.',
+      'The private key could not be loaded; expected a PKCS#8, PKCS#1, SEC1 or OpenSSH private key.',
     );
   }
 }
 
-/** The public half of a private KeyObject. */
 export function publicKeyFromPrivate(privateKey: KeyObject): KeyObject {
   try {
     if (!(privateKey instanceof KeyObject) || privateKey.type !== 'private') {
@@ -61,13 +68,6 @@ function loadPrivate(input: unknown, passphrase: unknown): KeyObject {
   assertTextSize(text);
   text = text.replace(/^\uFEFF/, '').trim();
   if (text === '') throw invalid('The private key is empty.');
-  if (/BEGIN OPENSSH PRIVATE KEY/.test(text)) {
-    throw invalid(
-      'OpenSSH-format private keys are not supported. Convert a copy to PKCS#8 with ' +
-        '`cp <key> <copy> && ssh-keygen -p -m PKCS8 -f <copy>` (RSA and ECDSA), or create a new key with ' +
-        '`keypair-auth keygen --out <name>`.',
-    );
-  }
   if (PUTTY_PRIVATE.test(text)) {
     throw invalid(
       'PuTTY private keys are not supported; export the key from PuTTYgen as an OpenSSL (PEM) key.',
