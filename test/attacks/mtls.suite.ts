@@ -143,8 +143,13 @@ const apacheHeaders = (cert: IssuedCertificate, chain: [string, string][]) => [
 ];
 const whoamiVia = (app: TestApp, headers: string[]) =>
   send(`${app.server}/probe/whoami`, { headers, localAddress: '127.0.0.1' });
-const haproxyVerdict = (verdict: string, expect: { status: number; code: string }, why: string) => ({
-  name: `proxies/haproxy-verdict-${JSON.stringify(verdict)}`,
+const haproxyVerdict = (
+  slug: string,
+  verdict: string,
+  expect: { status: number; code: string },
+  why: string,
+) => ({
+  name: `proxies/haproxy-verdict-${slug}`,
   attack: `HAProxy's numeric ssl_c_verify read loosely: ${why}`,
   request: `X-SSL-Client-Verify: ${JSON.stringify(verdict)} with a valid certificate and chain`,
   expect,
@@ -194,16 +199,16 @@ export const PROXY_FORMATS_SUITE = attackSuite<ProxyFormatsEnv>({
     await env.pki.cleanup();
   },
   cases: [
-    haproxyVerdict('00', MALFORMED, 'a zero with a leading zero'),
-    haproxyVerdict('+0', MALFORMED, 'a signed zero'),
-    haproxyVerdict('-0', MALFORMED, 'a negative zero'),
-    haproxyVerdict('0x0', MALFORMED, 'a hexadecimal zero'),
-    haproxyVerdict('0.0', MALFORMED, 'a decimal zero'),
-    haproxyVerdict('0 0', MALFORMED, 'two zeros'),
-    haproxyVerdict('SUCCESS', MALFORMED, "nginx's word for success"),
-    haproxyVerdict('18446744073709551616', MALFORMED, 'a number that wraps to 0 in 64 bits'),
-    haproxyVerdict('20', { status: 401, code: 'CERT_VERIFY_FAILED' }, 'a verify error code'),
-    haproxyVerdict('', { status: 401, code: 'CERT_MISSING' }, 'an empty verdict (no TLS)'),
+    haproxyVerdict('leading-zero', '00', MALFORMED, 'a zero with a leading zero'),
+    haproxyVerdict('plus-zero', '+0', MALFORMED, 'a signed zero'),
+    haproxyVerdict('minus-zero', '-0', MALFORMED, 'a negative zero'),
+    haproxyVerdict('hex-zero', '0x0', MALFORMED, 'a hexadecimal zero'),
+    haproxyVerdict('decimal-zero', '0.0', MALFORMED, 'a decimal zero'),
+    haproxyVerdict('two-zeros', '0 0', MALFORMED, 'two zeros'),
+    haproxyVerdict('success-word', 'SUCCESS', MALFORMED, "nginx's word for success"),
+    haproxyVerdict('wraps-to-zero', '18446744073709551616', MALFORMED, 'a number that wraps to 0 in 64 bits'),
+    haproxyVerdict('error-20', '20', { status: 401, code: 'CERT_VERIFY_FAILED' }, 'a verify error code'),
+    haproxyVerdict('empty', '', { status: 401, code: 'CERT_MISSING' }, 'an empty verdict (no TLS)'),
     {
       name: 'proxies/haproxy-chain-rogue-anchor',
       attack: 'a certificate of another CA forwarded with its own root in the chain, hoping it anchors',
