@@ -1,6 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { encodeForwardedCertificate, IssuedCertificate, KeypairAuthModuleOptions } from '../../src';
+import {
+  CertificateRegistry,
+  encodeForwardedCertificate,
+  IssuedCertificate,
+  KeypairAuthModuleOptions,
+} from '../../src';
 import { haveService } from '../setup/services';
 import { startApache } from '../support/apache';
 import { createTestPki, send, SendResult, TestPki } from '../support/certificates';
@@ -280,3 +285,86 @@ for (const proxy of PROXIES) {
     },
   );
 }
+
+/**
+ * Without caBundle the app has only HAProxy's ssl_c_verify to go by: certificates registered
+ * by fingerprint (so mapping alone would accept them) are refused on the verdict HAProxy
+ * really sends in its lenient mode.
+ */
+(haveService('haproxy') ? describe : describe.skip).each(ADAPTERS)(
+  "HAProxy's own verdict, with no caBundle in the app (%s)",
+  (adapter: AdapterName) => {
+    let pki: TestPki;
+    let t: TestApp;
+    let running: RunningProxy | undefined;
+    let lenient: string;
+    const certs: Record<string, IssuedCertificate> = {};
+
+    beforeAll(async () => {
+      pki = await createTestPki();
+      certs.alice = await pki.issue('alice');
+      certs.untrusted = await pki.issueFromOtherCa('alice');
+      certs.serverAuthOnly = await pki.issue('server-only', { extendedKeyUsages: [OIDS.serverAuth] });
+      certs.noIntermediate = { ...certs.alice, chainPem: '' };
+      const rootPath = join(pki.dir, 'root.pem');
+      await writeFile(rootPath, pki.ca.rootPem);
+      const serverPem = join(pki.dir, 'haproxy-server.pem');
+      await writeFile(serverPem, pki.server.certPem + pki.server.chainPem + pki.server.keyPem, {
+        mode: 0o600,
+      });
+      t = await createTestApp({
+        adapter,
+        database: 'sqlite',
+        options: {
+          clientCertificate: {
+            format: 'haproxy',
+            trustedProxies: ['127.0.0.2'],
+            verifyHeader: 'x-ssl-client-verify',
+            mapping: { by: 'fingerprint' },
+          },
+        },
+      });
+      const alice = await t.addUser('alice', ['reader']);
+      const registry = t.app.get(CertificateRegistry);
+      for (const name of ['alice', 'untrusted', 'serverAuthOnly']) {
+        await registry.register(alice, certs[name].certPem, { label: name });
+      }
+      const [strictPort, lenientPort] = [await freePort(), await freePort()];
+      running = await startHaproxy({
+        servers: [
+          { port: strictPort, verify: 'required' },
+          { port: lenientPort, verify: 'lenient' },
+        ],
+        upstreamPort: Number(new URL(t.server).port),
+        source: '127.0.0.2',
+        serverPemPath: serverPem,
+        clientCaPath: rootPath,
+      });
+      lenient = `https://127.0.0.1:${lenientPort}`;
+    }, 60_000);
+
+    afterAll(async () => {
+      await running?.stop();
+      await t?.close();
+      await pki?.cleanup();
+    });
+
+    it('accepts a registered certificate only when ssl_c_verify is 0', async () => {
+      const via = (client: IssuedCertificate) =>
+        outcomeOf(send(`${lenient}/probe/whoami`, { client, ca: pki.ca.rootPem }));
+      expect({
+        alice: await via(certs.alice),
+        untrusted: await via(certs.untrusted),
+        serverAuthOnly: await via(certs.serverAuthOnly),
+        noIntermediate: await via(certs.noIntermediate),
+      }).toEqual({
+        alice: 'alice',
+        untrusted: '401 CERT_VERIFY_FAILED',
+        serverAuthOnly: '401 CERT_VERIFY_FAILED',
+        noIntermediate: '401 CERT_VERIFY_FAILED',
+      });
+      const reasons = t.logs.entries.map((e) => String(e.message)).join('\n');
+      expect(reasons).toMatch(/ssl_c_verify=[1-9]/);
+    });
+  },
+);
