@@ -285,6 +285,14 @@ describe('forwarded certificate parsers', () => {
       ]);
     });
 
+    it('round-trips the encoder with a chain', () => {
+      const result = parse(options, encodeForwardedCertificate('haproxy', leaf, [intermediate, other]));
+      expect(result.chain.map((c) => c.fingerprint256)).toEqual([
+        intermediate.fingerprint256,
+        other.fingerprint256,
+      ]);
+    });
+
     it('refuses trailing bytes, a non-certificate, too many certificates, the leaf, two lines', () => {
       const der = (...parts: Buffer[]) => Buffer.concat(parts).toString('base64');
       for (const bad of [
@@ -335,6 +343,14 @@ describe('forwarded certificate parsers', () => {
       expect(createForwardedCertificateParser(options).headerNames).toEqual([
         'ssl_client_cert',
         ...[0, 1, 2, 3, 4].map((n) => `ssl_client_cert_chain_${n}`),
+      ]);
+    });
+
+    it('round-trips the encoder with a chain', () => {
+      const result = parse(options, encodeForwardedCertificate('apache', leaf, [intermediate, other]));
+      expect(result.chain.map((c) => c.fingerprint256)).toEqual([
+        intermediate.fingerprint256,
+        other.fingerprint256,
       ]);
     });
 
