@@ -7,9 +7,11 @@ import {
   KeypairAuthModuleOptions,
 } from '../../src';
 import { haveService } from '../setup/services';
+import { jwtHeader } from '../support/auth';
 import { startApache } from '../support/apache';
 import { createTestPki, send, SendResult, TestPki } from '../support/certificates';
 import { startHaproxy } from '../support/haproxy';
+import { testKey } from '../support/keys';
 import { freePort } from '../support/processes';
 import { RunningProxy } from '../support/proxy-process';
 import { ADAPTERS, AdapterName, createTestApp, TestApp } from '../support/test-app';
@@ -263,6 +265,17 @@ for (const proxy of PROXIES) {
         expect(await via(strict, certs.bob, forged)).toBe('bob');
         expect(await via(lenient, certs.bob, forged)).toBe('bob');
         expect(await via(lenient, undefined, forged)).toBe('401 CERT_MISSING');
+      });
+
+      it('a JWT client can share the lenient port without a certificate', async () => {
+        const key = testKey('ed25519', 3);
+        const alice = (await t.registry.directory.findByUsername('alice'))!;
+        const view = await t.registry.register(alice, key.publicPem);
+        const res = await send(`${lenient}/probe/whoami`, {
+          ca: pki.ca.rootPem,
+          headers: { authorization: await jwtHeader(key.privateKey, 'alice', view.keyId) },
+        });
+        expect([res.status, res.body.method]).toEqual([200, 'jwt']);
       });
 
       it('the same forged headers sent straight to the app are refused (400 CERT_HEADER_UNTRUSTED)', async () => {
