@@ -35,6 +35,46 @@ describe('clientCertificate options', () => {
     });
   });
 
+  it('reads the HAProxy verdict as ssl_c_verify numbers and the Apache/HAProxy chain only when named', () => {
+    const haproxy = validateClientCertificateOptions({
+      format: 'haproxy',
+      trustedProxies: ['10.0.0.7'],
+      verifyHeader: 'X-SSL-Client-Verify',
+      chainHeader: 'X-SSL-Client-Chain',
+    })!;
+    expect(haproxy).toMatchObject({
+      verifySyntax: 'haproxy',
+      headerNames: ['x-ssl-client-cert', 'x-ssl-client-chain', 'x-ssl-client-verify'],
+    });
+    expect(
+      validateClientCertificateOptions({ format: 'haproxy', trustedProxies: ['10.0.0.7'] }),
+    ).toMatchObject({
+      verifySyntax: 'haproxy',
+      verifyHeader: null,
+      headerNames: ['x-ssl-client-cert'],
+    });
+    const apache = validateClientCertificateOptions({
+      format: 'apache',
+      trustedProxies: ['10.0.0.6'],
+      chainHeader: 'ssl_client_cert_chain_',
+    })!;
+    expect(apache.verifySyntax).toBe('text');
+    expect(apache.headerNames).toEqual([
+      'ssl_client_cert',
+      ...[0, 1, 2, 3, 4].map((n) => `ssl_client_cert_chain_${n}`),
+      'ssl_client_verify',
+    ]);
+    for (const options of [
+      { format: 'apache', chainHeader: 'ssl_client_' },
+      { format: 'apache', chainHeader: 'ssl_client_v' },
+      { format: 'nginx', chainHeader: 'x-chain' },
+    ] as const) {
+      expect(() => validateClientCertificateOptions({ ...options, trustedProxies: ['10.0.0.6'] })).toThrow(
+        KeypairAuthConfigurationError,
+      );
+    }
+  });
+
   it('trusts exactly the configured proxies, by TCP peer address', () => {
     const resolved = validateClientCertificateOptions({
       format: 'nginx',

@@ -9,6 +9,7 @@ import {
   ForwardedCertificateFormat,
   ForwardedCertificateParser,
   loadCertificateBundle,
+  VerifyStatusSyntax,
 } from '../certificates';
 import { KeypairAuthConfigurationError as ConfigError } from '../errors/configuration.error';
 import { USERNAME_PATTERN } from '../keys/user-directory.interface';
@@ -68,12 +69,21 @@ export interface ClientCertificateOptions {
   trustedProxies?: string[];
   /** proxy: the certificate header, when your proxy uses another name than the format's default. */
   header?: string;
-  /** proxy, rfc9440: the chain header (default `client-cert-chain`); null ignores any chain. */
+  /**
+   * proxy: the certificates the client sent after its leaf, untrusted helpers for building a
+   * path to `caBundle` (never trust anchors). rfc9440: the chain header (default
+   * `client-cert-chain`). haproxy: the header with `%[ssl_c_chain_der,base64]` (no default).
+   * apache: the name before the number of the headers with `%{SSL_CLIENT_CERT_CHAIN_n}s`,
+   * n from 0 (e.g. `ssl_client_cert_chain_`; no default). At most 5 certificates.
+   * null ignores any chain. Other formats forward no chain.
+   */
   chainHeader?: string | null;
   /**
-   * proxy: the header carrying the proxy's verdict (`SUCCESS`, `NONE`, `FAILED:…`);
-   * anything but SUCCESS is refused. Default `x-ssl-client-verify` for nginx,
-   * `ssl_client_verify` for apache and legacy-subject-dn; none for the others. null: not read.
+   * proxy: the header carrying the proxy's verdict; anything but success is refused.
+   * nginx, apache, legacy-subject-dn: `SUCCESS`, `NONE`, `FAILED:…` (defaults
+   * `x-ssl-client-verify` for nginx, `ssl_client_verify` for apache and legacy-subject-dn).
+   * haproxy: `%[ssl_c_verify]`, where only exactly `0` passes (no default; name it, e.g.
+   * `x-ssl-client-verify`). None for the others. null: not read.
    */
   verifyHeader?: string | null;
   /** legacy-subject-dn: the header with the RFC 2253 subject DN (default `ssl_client_s_dn`). */
@@ -119,6 +129,8 @@ export interface ResolvedClientCertificateOptions {
   /** True when the TCP peer may send certificate headers. */
   readonly isTrustedPeer: (address: string | undefined) => boolean;
   readonly verifyHeader: string | null;
+  /** How the verdict is written: HAProxy's numeric ssl_c_verify for format haproxy, else text. */
+  readonly verifySyntax: VerifyStatusSyntax;
   readonly subjectDnHeader: string | null;
   /** Lowercased names of every header this configuration reads. */
   readonly headerNames: readonly string[];
@@ -264,6 +276,7 @@ export function validateClientCertificateOptions(raw: unknown): ResolvedClientCe
       trustedProxies: [],
       isTrustedPeer: () => false,
       verifyHeader: null,
+      verifySyntax: 'text',
       subjectDnHeader: null,
       headerNames: [],
     };
@@ -317,6 +330,7 @@ export function validateClientCertificateOptions(raw: unknown): ResolvedClientCe
       trustedProxies,
       isTrustedPeer: trust,
       verifyHeader,
+      verifySyntax: 'text',
       subjectDnHeader,
       headerNames: [subjectDnHeader, verifyHeader as string],
     };
@@ -338,6 +352,14 @@ export function validateClientCertificateOptions(raw: unknown): ResolvedClientCe
       `Check header/chainHeader/xfccSingleElement for format '${format}' (default header ${DEFAULT_CERTIFICATE_HEADERS[format as ForwardedCertificateFormat]}).`,
     );
   }
+  const chainPrefix =
+    format === 'apache' && typeof options.chainHeader === 'string' ? options.chainHeader : null;
+  if (chainPrefix !== null && verifyHeader?.startsWith(chainPrefix.toLowerCase())) {
+    fail(
+      `verifyHeader ${JSON.stringify(verifyHeader)} starts with chainHeader ${JSON.stringify(chainPrefix)}, which names the chain elements.`,
+      "Use a chainHeader of its own, e.g. 'ssl_client_cert_chain_'.",
+    );
+  }
   requireIssuerCheck(options, format as ForwardedCertificateFormat, verifyHeader, trustAnchors, mapping);
   return {
     ...common,
@@ -347,6 +369,7 @@ export function validateClientCertificateOptions(raw: unknown): ResolvedClientCe
     trustedProxies,
     isTrustedPeer: trust,
     verifyHeader,
+    verifySyntax: format === 'haproxy' ? 'haproxy' : 'text',
     subjectDnHeader: null,
     headerNames: verifyHeader === null ? [...parser.headerNames] : [...parser.headerNames, verifyHeader],
   };

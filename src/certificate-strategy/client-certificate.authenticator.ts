@@ -74,6 +74,7 @@ const KNOWN_CERTIFICATE_HEADER_PREFIXES = [
 ];
 const OTHER_CREDENTIAL_HEADERS = new Set(['authorization', 'signature', 'signature-input']);
 const NO_CERTIFICATE_VERDICTS = new Set(['NONE', '', '(null)']);
+const HAPROXY_NO_CERTIFICATE_VERDICTS = new Set(['0', '']);
 
 /** Node's TLS verification errors that have a code of their own. */
 const TLS_ERROR_CODES: Readonly<Record<string, AuthErrorCode>> = {
@@ -274,16 +275,13 @@ export class ClientCertificateAuthenticator {
    */
   private decodeForwarded(rawHeaders: readonly string[]): DecodedCertificate {
     const parser = this.options.parser!;
-    const [certificateHeader, chainHeader] = parser.headerNames;
-    const certificateLines = collectHeaderLines(rawHeaders, certificateHeader);
-    const chainLines = chainHeader === undefined ? [] : collectHeaderLines(rawHeaders, chainHeader);
-    const cacheable = certificateLines.length === 1 && chainLines.length <= 1;
-    const key = cacheable ? `${certificateLines[0]}\n${chainLines[0] ?? ''}` : '';
-    const hit = cacheable ? this.decodedByHeader.get(key) : undefined;
+    // Null for repeated or unexpected headers: those go to the parser, which refuses them.
+    const key = parser.cacheKey(rawHeaders);
+    const hit = key === null ? undefined : this.decodedByHeader.get(key);
     if (hit !== undefined) return hit;
     const { leaf, chain } = parser.parse(rawHeaders);
     const decoded = this.describe(leaf, chain);
-    if (cacheable) this.decodedByHeader.set(key, decoded);
+    if (key !== null) this.decodedByHeader.set(key, decoded);
     return decoded;
   }
 
@@ -341,7 +339,9 @@ export class ClientCertificateAuthenticator {
   ): ClientVerifyStatus | null {
     const header = this.options.verifyHeader;
     if (header === null) return null;
-    const status = withAuthErrors(() => parseClientVerifyStatus(rawHeaders, header));
+    const status = withAuthErrors(() =>
+      parseClientVerifyStatus(rawHeaders, header, this.options.verifySyntax),
+    );
     if (status.outcome === 'absent' && collectHeaderLines(rawHeaders, certificateHeader).length > 0) {
       throw authError(
         'CERT_VERIFY_FAILED',
@@ -461,7 +461,10 @@ export class ClientCertificateAuthenticator {
     if (certificate.some((line) => line.trim() !== '' && line.trim() !== '(null)')) return false;
     if (this.options.verifyHeader === null) return true;
     const verdict = collectHeaderLines(rawHeaders, this.options.verifyHeader);
-    return verdict.length === 0 || (verdict.length === 1 && NO_CERTIFICATE_VERDICTS.has(verdict[0].trim()));
+    // HAProxy's ssl_c_verify is 0 when no certificate was presented, as when one verified.
+    const none =
+      this.options.verifySyntax === 'haproxy' ? HAPROXY_NO_CERTIFICATE_VERDICTS : NO_CERTIFICATE_VERDICTS;
+    return verdict.length === 0 || (verdict.length === 1 && none.has(verdict[0].trim()));
   }
 
   /**

@@ -59,11 +59,24 @@ export function encodeForwardedCertificate(
       return [header, percentEncodeAscii(pem(leaf), PERCENT_SAFE_SETS.nginx)];
     case 'aws-alb':
       return [header, percentEncodeAscii(pem(leaf), PERCENT_SAFE_SETS.awsAlb)];
-    case 'apache':
+    case 'apache': {
       // mod_headers turns each LF into a space; the HTTP parser then drops the trailing one.
-      return [header, pem(leaf).replace(/\n/g, ' ').trimEnd()];
-    case 'haproxy':
-      return [header, leaf.raw.toString('base64')];
+      const apache = (cert: X509Certificate) => pem(cert).replace(/\n/g, ' ').trimEnd();
+      // One header per chain certificate: <chainHeader>0, <chainHeader>1, ...
+      const prefix = options.chainHeader ?? 'ssl_client_cert_chain_';
+      return [header, apache(leaf), ...chain.flatMap((cert, n) => [`${prefix}${n}`, apache(cert)])];
+    }
+    case 'haproxy': {
+      const headers = [header, leaf.raw.toString('base64')];
+      // %[ssl_c_chain_der,base64]: the DER certificates one after the other.
+      if (chain.length > 0) {
+        headers.push(
+          options.chainHeader ?? 'x-ssl-client-chain',
+          Buffer.concat(chain.map((cert) => cert.raw)).toString('base64'),
+        );
+      }
+      return headers;
+    }
     case 'envoy-xfcc': {
       const xfcc = options.xfcc ?? {};
       const pairs: [string, string][] = [];

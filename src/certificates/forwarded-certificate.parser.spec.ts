@@ -262,6 +262,142 @@ describe('forwarded certificate parsers', () => {
     });
   });
 
+  describe('haproxy chain (%[ssl_c_chain_der,base64])', () => {
+    const options = { format: 'haproxy', chainHeader: 'X-SSL-Client-Chain' } as const;
+    const headers = (chain: string) => [
+      ...encodeForwardedCertificate('haproxy', leaf),
+      'x-ssl-client-chain',
+      chain,
+    ];
+
+    it('reads DER certificates one after the other; empty means no chain', () => {
+      const two = Buffer.concat([intermediate.raw, other.raw]).toString('base64');
+      const result = parse(options, headers(two));
+      expect(result.chain.map((c) => c.fingerprint256)).toEqual([
+        intermediate.fingerprint256,
+        other.fingerprint256,
+      ]);
+      expect(parse(options, headers('')).chain).toEqual([]);
+      expect(parse(options, encodeForwardedCertificate('haproxy', leaf)).chain).toEqual([]);
+      expect(createForwardedCertificateParser(options).headerNames).toEqual([
+        'x-ssl-client-cert',
+        'x-ssl-client-chain',
+      ]);
+    });
+
+    it('round-trips the encoder with a chain', () => {
+      const result = parse(options, encodeForwardedCertificate('haproxy', leaf, [intermediate, other]));
+      expect(result.chain.map((c) => c.fingerprint256)).toEqual([
+        intermediate.fingerprint256,
+        other.fingerprint256,
+      ]);
+    });
+
+    it('refuses trailing bytes, a non-certificate, too many certificates, the leaf, two lines', () => {
+      const der = (...parts: Buffer[]) => Buffer.concat(parts).toString('base64');
+      for (const bad of [
+        der(intermediate.raw, Buffer.from([0, 0])),
+        der(intermediate.raw.subarray(0, intermediate.raw.length - 1)),
+        der(Buffer.from([0x30, 0x00])),
+        der(...Array<Buffer>(6).fill(intermediate.raw)),
+        der(leaf.raw),
+        intermediate.raw.toString('base64url'),
+      ]) {
+        expectCode(() => parse(options, headers(bad)), 'CERT_HEADER_MALFORMED');
+      }
+      expect(parse(options, headers(der(...Array<Buffer>(5).fill(intermediate.raw)))).chain).toHaveLength(5);
+      expectCode(
+        () => parse(options, [...headers(der(intermediate.raw)), 'x-ssl-client-chain', der(other.raw)]),
+        'CERT_HEADER_DUPLICATED',
+      );
+      expectCode(
+        () => parse(options, ['x-ssl-client-chain', der(intermediate.raw)]),
+        'CERT_HEADER_MALFORMED',
+      );
+    });
+  });
+
+  describe('apache chain (SSL_CLIENT_CERT_CHAIN_n)', () => {
+    const options = { format: 'apache', chainHeader: 'SSL_CLIENT_CERT_CHAIN_' } as const;
+    const pem = (cert: X509Certificate) => encodePem(cert.raw, 'CERTIFICATE').replace(/\n/g, ' ').trimEnd();
+    const headers = (...chain: [string, string][]) => [
+      ...encodeForwardedCertificate('apache', leaf),
+      ...chain.flat(),
+    ];
+
+    it('reads the numbered headers from 0 until the first (null), empty or absent one', () => {
+      const result = parse(
+        options,
+        headers(
+          ['SSL_CLIENT_CERT_CHAIN_0', pem(intermediate)],
+          ['ssl_client_cert_chain_1', pem(other)],
+          ['SSL_CLIENT_CERT_CHAIN_2', '(null)'],
+          ['SSL_CLIENT_CERT_CHAIN_3', ''],
+        ),
+      );
+      expect(result.chain.map((c) => c.fingerprint256)).toEqual([
+        intermediate.fingerprint256,
+        other.fingerprint256,
+      ]);
+      expect(parse(options, headers(['SSL_CLIENT_CERT_CHAIN_0', '(null)'])).chain).toEqual([]);
+      expect(createForwardedCertificateParser(options).headerNames).toEqual([
+        'ssl_client_cert',
+        ...[0, 1, 2, 3, 4].map((n) => `ssl_client_cert_chain_${n}`),
+      ]);
+    });
+
+    it('round-trips the encoder with a chain', () => {
+      const result = parse(options, encodeForwardedCertificate('apache', leaf, [intermediate, other]));
+      expect(result.chain.map((c) => c.fingerprint256)).toEqual([
+        intermediate.fingerprint256,
+        other.fingerprint256,
+      ]);
+    });
+
+    it('refuses a gap, a number past the limit, a leading zero, another name, two certificates, the leaf', () => {
+      const bad: [string, string][][] = [
+        [
+          ['SSL_CLIENT_CERT_CHAIN_0', '(null)'],
+          ['SSL_CLIENT_CERT_CHAIN_1', pem(intermediate)],
+        ],
+        [['SSL_CLIENT_CERT_CHAIN_5', pem(intermediate)]],
+        [['SSL_CLIENT_CERT_CHAIN_5', '(null)']],
+        [['SSL_CLIENT_CERT_CHAIN_01', pem(intermediate)]],
+        [['SSL_CLIENT_CERT_CHAIN_x', pem(intermediate)]],
+        [['SSL_CLIENT_CERT_CHAIN_', pem(intermediate)]],
+        [['SSL_CLIENT_CERT_CHAIN_0', `${pem(intermediate)} ${pem(other)}`]],
+        [['SSL_CLIENT_CERT_CHAIN_0', pem(leaf)]],
+      ];
+      for (const chain of bad) expectCode(() => parse(options, headers(...chain)), 'CERT_HEADER_MALFORMED');
+      expectCode(
+        () =>
+          parse(
+            options,
+            headers(['SSL_CLIENT_CERT_CHAIN_0', pem(intermediate)], ['SSL_CLIENT_CERT_CHAIN_0', pem(other)]),
+          ),
+        'CERT_HEADER_DUPLICATED',
+      );
+    });
+
+    it('has a cache key that changes with any chain element and is null for repeated headers', () => {
+      const parser = createForwardedCertificateParser(options);
+      const a = parser.cacheKey(headers(['SSL_CLIENT_CERT_CHAIN_0', pem(intermediate)]));
+      const b = parser.cacheKey(headers(['SSL_CLIENT_CERT_CHAIN_0', pem(other)]));
+      expect(a).not.toBeNull();
+      expect(a).not.toBe(b);
+      expect(parser.cacheKey(headers(['SSL_CLIENT_CERT_CHAIN_0', pem(intermediate)]))).toBe(a);
+      expect(
+        parser.cacheKey(
+          headers(
+            ['SSL_CLIENT_CERT_CHAIN_0', pem(intermediate)],
+            ['SSL_CLIENT_CERT_CHAIN_0', pem(intermediate)],
+          ),
+        ),
+      ).toBeNull();
+      expect(parser.cacheKey(headers(['SSL_CLIENT_CERT_CHAIN_9', pem(intermediate)]))).toBeNull();
+    });
+  });
+
   describe('envoy-xfcc', () => {
     const hash = (cert: X509Certificate) => createHash('sha256').update(cert.raw).digest('hex');
     const docsElement =
@@ -363,6 +499,9 @@ describe('forwarded certificate parsers', () => {
         { format: 'guess' as ForwardedCertificateFormat },
         { format: 'nginx', header: 'bad header' },
         { format: 'nginx', chainHeader: 'x-chain' },
+        { format: 'aws-alb', chainHeader: 'x-chain' },
+        { format: 'apache', chainHeader: 'ssl_client_' },
+        { format: 'haproxy', chainHeader: 'x-ssl-client-cert' },
         { format: 'rfc9440', chainHeader: 'client-cert' },
         { format: 'nginx', xfccSingleElement: true },
         { format: 'nginx', maxHeaderLength: 0 },

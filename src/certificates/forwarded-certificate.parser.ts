@@ -2,6 +2,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { isArrayBuffer } from 'node:util/types';
 import { parseItem, parseList } from 'structured-headers';
 import { decodeCertificateDer, decodePemCertificates } from './certificate-decoding';
+import { DER_TAG, readTlv } from './der';
 import { CertificateError, quoteForMessage, withCertificateErrors } from './certificate-error';
 import {
   checkedHeaderValue,
@@ -38,7 +39,12 @@ export interface ForwardedCertificateParserOptions {
   readonly format: ForwardedCertificateFormat;
   /** Header that carries the certificate. Defaults: see DEFAULT_CERTIFICATE_HEADERS. */
   readonly header?: string;
-  /** rfc9440 only: the chain header (default client-cert-chain); null ignores any chain. */
+  /**
+   * The chain: rfc9440 `Client-Cert-Chain` (default client-cert-chain); haproxy, one header
+   * with `%[ssl_c_chain_der,base64]`; apache, the name before the number of headers
+   * numbered from 0 (`ssl_client_cert_chain_` reads ssl_client_cert_chain_0, _1, ...).
+   * Default none for haproxy and apache; null ignores any chain. Other formats: not allowed.
+   */
   readonly chainHeader?: string | null;
   /** Longest accepted header line, in characters. Default 16384. */
   readonly maxHeaderLength?: number;
@@ -59,6 +65,11 @@ export interface ForwardedCertificateParser {
   readonly headerNames: readonly string[];
   /** Decodes from Node's `req.rawHeaders` (Fastify: `request.raw.rawHeaders`). Throws CertificateError only. */
   parse(rawHeaders: readonly string[]): ForwardedCertificate;
+  /**
+   * A string that is equal for two requests exactly when parse would see the same
+   * header values, or null when parse must run (repeated or unexpected headers).
+   */
+  cacheKey(rawHeaders: readonly string[]): string | null;
 }
 
 export const DEFAULT_CERTIFICATE_HEADERS: Readonly<Record<ForwardedCertificateFormat, string>> = {
@@ -72,9 +83,18 @@ export const DEFAULT_CERTIFICATE_HEADERS: Readonly<Record<ForwardedCertificateFo
 export const DEFAULT_RFC9440_CHAIN_HEADER = 'client-cert-chain';
 export const DEFAULT_MAX_CHAIN_LENGTH = 5;
 
+/** How the chain arrives: not at all, in one header, or one certificate per numbered header. */
+type ChainKind = 'none' | 'single' | 'numbered';
+const CHAIN_KINDS: Readonly<Partial<Record<ForwardedCertificateFormat, ChainKind>>> = {
+  rfc9440: 'single',
+  haproxy: 'single',
+  apache: 'numbered',
+};
+
 interface DecodeContext {
   readonly header: string;
   readonly chainHeader: string | null;
+  readonly chainKind: ChainKind;
   readonly maxHeaderLength: number;
   readonly maxChainLength: number;
   readonly xfccSingleElement: boolean;
@@ -82,7 +102,10 @@ interface DecodeContext {
 
 interface HeaderInput {
   readonly certLines: readonly string[];
+  /** single: the lines of the chain header. */
   readonly chainLines: readonly string[];
+  /** numbered: the lines of each numbered header, by number (all below maxChainLength). */
+  readonly numberedLines: readonly (readonly string[])[];
 }
 
 type Decoder = (input: HeaderInput, context: DecodeContext) => ForwardedCertificate;
@@ -190,8 +213,44 @@ const decodeApache: Decoder = (input, context) => {
   const value = requiredValue(input, context);
   if (value === '(null)') throw missing(context);
   const [leaf] = decodePemCertificates(value, { separator: ' ', minBlocks: 1, maxBlocks: 1 });
-  return { leaf, chain: [] };
+  return { leaf, chain: withoutLeaf(leaf, apacheChain(input, context), context) };
 };
+
+/**
+ * mod_ssl's SSL_CLIENT_CERT_CHAIN_n, one header per n (`RequestHeader set
+ * <prefix>n "%{SSL_CLIENT_CERT_CHAIN_n}s"`), each one PEM certificate in the
+ * mod_headers form. The chain is the certificates the client sent after its leaf,
+ * so it ends at the first header that is absent, empty or "(null)" (mod_headers'
+ * value for an element that does not exist); a certificate after that end is a
+ * header the proxy did not set, and is refused.
+ */
+function apacheChain(input: HeaderInput, context: DecodeContext): X509Certificate[] {
+  const chain: X509Certificate[] = [];
+  let ended = false;
+  input.numberedLines.forEach((lines, n) => {
+    const name = `${context.chainHeader}${n}`;
+    const value = singleHeaderValue(lines, name, context.maxHeaderLength);
+    if (value === undefined || value === '' || value === '(null)') {
+      ended = true;
+      return;
+    }
+    if (ended) throw malformed(context, `${name} follows a chain element that is not set`);
+    chain.push(...decodePemCertificates(value, { separator: ' ', minBlocks: 1, maxBlocks: 1 }));
+  });
+  return chain;
+}
+
+/** A chain that repeats the leaf is not what a proxy sends. */
+function withoutLeaf(
+  leaf: X509Certificate,
+  chain: X509Certificate[],
+  context: DecodeContext,
+): X509Certificate[] {
+  if (chain.some((cert) => cert.raw.equals(leaf.raw))) {
+    throw malformed(context, 'chain repeats the leaf certificate');
+  }
+  return chain;
+}
 
 /**
  * HAProxy `http-request set-header <name> %[ssl_c_der,base64]`: canonical
@@ -203,8 +262,38 @@ const decodeHaproxy: Decoder = (input, context) => {
   const der = withCertificateErrors('CERT_HEADER_MALFORMED', `${context.header}: not canonical base64`, () =>
     decodeBase64Strict(value),
   );
-  return { leaf: decodeCertificateDer(der), chain: [] };
+  const leaf = decodeCertificateDer(der);
+  return { leaf, chain: withoutLeaf(leaf, haproxyChain(input, context), context) };
 };
+
+/**
+ * HAProxy `%[ssl_c_chain_der,base64]` (HAProxy 2.2+): the certificates the client
+ * sent after its leaf, as DER certificates one after the other, in canonical base64.
+ * Empty when there are none. Each certificate must be exactly one DER SEQUENCE; the
+ * bytes must end where the last one ends.
+ */
+function haproxyChain(input: HeaderInput, context: DecodeContext): X509Certificate[] {
+  if (context.chainHeader === null || input.chainLines.length === 0) return [];
+  const name = context.chainHeader;
+  const value = singleHeaderValue(input.chainLines, name, context.maxHeaderLength);
+  if (value === undefined || value === '') return [];
+  const bytes = withCertificateErrors('CERT_HEADER_MALFORMED', `${name}: not canonical base64`, () =>
+    decodeBase64Strict(value),
+  );
+  const chain: X509Certificate[] = [];
+  for (let offset = 0; offset < bytes.length;) {
+    if (chain.length === context.maxChainLength) {
+      throw malformed(context, `chain has more than ${context.maxChainLength} certificates`);
+    }
+    const tlv = withCertificateErrors('CERT_HEADER_MALFORMED', `${name}: not DER certificates`, () =>
+      readTlv(bytes, offset),
+    );
+    if (tlv.tag !== DER_TAG.SEQUENCE) throw malformed(context, `${name}: not DER certificates`);
+    chain.push(decodeCertificateDer(bytes.subarray(offset, tlv.end)));
+    offset = tlv.end;
+  }
+  return chain;
+}
 
 /**
  * Envoy XFCC: the LAST element is the one the nearest Envoy (the trusted
@@ -305,16 +394,27 @@ function buildParser(options: ForwardedCertificateParserOptions): ForwardedCerti
     );
   }
   const header = (options.header ?? DEFAULT_CERTIFICATE_HEADERS[format]).toLowerCase();
-  const chainHeader =
-    format === 'rfc9440' && options.chainHeader !== null
-      ? (options.chainHeader ?? DEFAULT_RFC9440_CHAIN_HEADER).toLowerCase()
-      : null;
-  if (options.chainHeader != null && format !== 'rfc9440') {
+  const possibleChain = CHAIN_KINDS[format] ?? 'none';
+  if (options.chainHeader != null && possibleChain === 'none') {
     throw new CertificateError(
       'CERT_CONFIG_INVALID',
-      `chainHeader is only meaningful for rfc9440, not ${format}`,
+      `chainHeader is only meaningful for rfc9440, haproxy and apache, not ${format}`,
     );
   }
+  if (
+    options.chainHeader !== undefined &&
+    options.chainHeader !== null &&
+    typeof options.chainHeader !== 'string'
+  ) {
+    throw new CertificateError('CERT_CONFIG_INVALID', 'chainHeader must be a header name or null');
+  }
+  const chainHeader =
+    options.chainHeader === null
+      ? null
+      : ((
+          options.chainHeader ?? (format === 'rfc9440' ? DEFAULT_RFC9440_CHAIN_HEADER : null)
+        )?.toLowerCase() ?? null);
+  const chainKind: ChainKind = chainHeader === null ? 'none' : possibleChain;
   for (const name of chainHeader === null ? [header] : [header, chainHeader]) {
     if (!HEADER_NAME.test(name)) {
       throw new CertificateError('CERT_CONFIG_INVALID', `invalid header name ${quoteForMessage(name)}`);
@@ -323,12 +423,20 @@ function buildParser(options: ForwardedCertificateParserOptions): ForwardedCerti
   if (header === chainHeader) {
     throw new CertificateError('CERT_CONFIG_INVALID', 'header and chainHeader must differ');
   }
+  // Every header that starts with an Apache chain prefix is read as a chain element.
+  if (chainKind === 'numbered' && header.startsWith(chainHeader as string)) {
+    throw new CertificateError(
+      'CERT_CONFIG_INVALID',
+      `header ${quoteForMessage(header)} starts with chainHeader ${quoteForMessage(chainHeader as string)}, which names the chain elements`,
+    );
+  }
   if (options.xfccSingleElement !== undefined && format !== 'envoy-xfcc') {
     throw new CertificateError('CERT_CONFIG_INVALID', 'xfccSingleElement is only meaningful for envoy-xfcc');
   }
   const context: DecodeContext = {
     header,
     chainHeader,
+    chainKind,
     maxHeaderLength: checkPositiveInteger(
       options.maxHeaderLength ?? DEFAULT_MAX_HEADER_LENGTH,
       'maxHeaderLength',
@@ -340,24 +448,66 @@ function buildParser(options: ForwardedCertificateParserOptions): ForwardedCerti
     xfccSingleElement: options.xfccSingleElement ?? false,
   };
   const decode = DECODERS[format];
+  const chainNames =
+    chainKind === 'none'
+      ? []
+      : chainKind === 'single'
+        ? [chainHeader as string]
+        : Array.from({ length: context.maxChainLength }, (_, n) => `${chainHeader}${n}`);
+  const collect = (rawHeaders: readonly string[]): HeaderInput => {
+    const certLines = collectHeaderLines(rawHeaders, header);
+    const chainLines = chainKind === 'single' ? collectHeaderLines(rawHeaders, chainHeader as string) : [];
+    const numberedLines = chainKind === 'numbered' ? collectNumbered(rawHeaders, context) : [];
+    if (certLines.length === 0 && (chainLines.length > 0 || numberedLines.some((l) => l.length > 0))) {
+      throw malformed(context, `${chainHeader} is present without ${header}`);
+    }
+    return { certLines, chainLines, numberedLines };
+  };
   return {
     format,
-    headerNames: chainHeader === null ? [header] : [header, chainHeader],
+    headerNames: [header, ...chainNames],
     parse(rawHeaders: readonly string[]): ForwardedCertificate {
-      return withCertificateErrors(
-        'CERT_HEADER_MALFORMED',
-        `${header}: undecodable certificate header`,
-        () => {
-          const certLines = collectHeaderLines(rawHeaders, header);
-          const chainLines = chainHeader === null ? [] : collectHeaderLines(rawHeaders, chainHeader);
-          if (certLines.length === 0 && chainLines.length > 0) {
-            throw malformed(context, `${chainHeader} is present without ${header}`);
-          }
-          return decode({ certLines, chainLines }, context);
-        },
+      return withCertificateErrors('CERT_HEADER_MALFORMED', `${header}: undecodable certificate header`, () =>
+        decode(collect(rawHeaders), context),
       );
     },
+    cacheKey(rawHeaders: readonly string[]): string | null {
+      let input: HeaderInput;
+      try {
+        input = collect(rawHeaders);
+      } catch {
+        return null;
+      }
+      const all = [input.certLines, input.chainLines, ...input.numberedLines];
+      if (input.certLines.length !== 1 || all.some((lines) => lines.length > 1)) return null;
+      return JSON.stringify(all);
+    },
   };
+}
+
+/**
+ * The lines of each numbered chain header, by number. Every header whose name starts
+ * with the prefix must be the prefix and a number below maxChainLength, written without
+ * a leading zero: another name there (`_01`, `_5` of a 5-element limit, `_x`) was not
+ * set by the proxy configuration this parser was built for.
+ */
+function collectNumbered(rawHeaders: readonly string[], context: DecodeContext): string[][] {
+  const prefix = context.chainHeader as string;
+  const lines: string[][] = Array.from({ length: context.maxChainLength }, () => []);
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = String(rawHeaders[i]).toLowerCase();
+    if (!name.startsWith(prefix)) continue;
+    const suffix = name.slice(prefix.length);
+    if (!/^(0|[1-9][0-9]{0,8})$/.test(suffix)) {
+      throw malformed(context, `unexpected chain header ${quoteForMessage(name)}`);
+    }
+    const n = Number(suffix);
+    if (n >= context.maxChainLength) {
+      throw malformed(context, `chain has more than ${context.maxChainLength} certificates`);
+    }
+    lines[n].push(rawHeaders[i + 1]);
+  }
+  return lines;
 }
 
 /** One-shot form of createForwardedCertificateParser(options).parse(rawHeaders). */

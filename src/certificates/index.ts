@@ -27,6 +27,8 @@ export {
   parseClientVerifyLines,
   parseClientVerifyStatus,
   DEFAULT_VERIFY_HEADER,
+  VERIFY_STATUS_SYNTAXES,
+  type VerifyStatusSyntax,
   type ClientVerifyOutcome,
   type ClientVerifyStatus,
 } from './verify-status.parser';

@@ -112,8 +112,14 @@ describe('parsers never throw anything but CertificateError (fast-check)', () =>
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   describe.each(FORWARDED_CERTIFICATE_FORMATS.map((format) => [format]))('%s', (format) => {
+    // Apache and HAProxy read their chain headers too (the names the encoder writes).
+    const chainHeader = { apache: 'ssl_client_cert_chain_', haproxy: 'x-ssl-client-chain' }[format as string];
     const parser = () =>
-      createForwardedCertificateParser({ format, xfccSingleElement: format === 'envoy-xfcc' || undefined });
+      createForwardedCertificateParser({
+        format,
+        xfccSingleElement: format === 'envoy-xfcc' || undefined,
+        chainHeader,
+      });
 
     it('random header values', () => {
       const p = parser();
@@ -168,6 +174,30 @@ describe('parsers never throw anything but CertificateError (fast-check)', () =>
         ),
       ),
       fuzzParams('verify-status', RUNS),
+    );
+  });
+
+  it('HAProxy verification status: success only for exactly "0"', () => {
+    const values = fc.oneof(
+      anyText,
+      fc.stringMatching(/^[ +\-0]{0,3}[0-9]{0,12}[ .x]?[0-9]?$/),
+      fc.constantFrom('0', '00', '+0', '-0', '0x0', '', '20', ' 0', '0 '),
+    );
+    fc.assert(
+      fc.property(fc.array(values, { maxLength: 3 }), (lines) => {
+        let outcome = 'threw';
+        const onlyOurs = onlyCertificateErrors(() => {
+          outcome = parseClientVerifyStatus(
+            lines.flatMap((line) => ['x-ssl-client-verify', line]),
+            'x-ssl-client-verify',
+            'haproxy',
+          ).outcome;
+        });
+        // Spaces and tabs around the value are HTTP whitespace (trimmed), never part of it.
+        const success = lines.length === 1 && lines[0].replace(/^[ \t]+|[ \t]+$/g, '') === '0';
+        return onlyOurs && (outcome === 'success') === success;
+      }),
+      fuzzParams('verify-status/haproxy', RUNS),
     );
   });
 

@@ -32,6 +32,56 @@ describe('client verification status', () => {
     expect(assertionCode(status(value))).toBe(code);
   });
 
+  describe('haproxy syntax (%[ssl_c_verify])', () => {
+    const haproxy = (...values: string[]): ClientVerifyStatus =>
+      parseClientVerifyStatus(
+        values.flatMap((value) => ['X-SSL-Client-Verify', value]),
+        'x-ssl-client-verify',
+        'haproxy',
+      );
+
+    it.each([
+      ['0', { outcome: 'success' }, 'ok'],
+      ['20', { outcome: 'failed', reason: 'ssl_c_verify=20' }, 'CERT_VERIFY_FAILED'],
+      ['1', { outcome: 'failed', reason: 'ssl_c_verify=1' }, 'CERT_VERIFY_FAILED'],
+      ['999999999', { outcome: 'failed', reason: 'ssl_c_verify=999999999' }, 'CERT_VERIFY_FAILED'],
+      ['', { outcome: 'empty' }, 'CERT_MISSING'],
+    ] as const)('maps %j', (value, expected, code) => {
+      expect(haproxy(value)).toEqual(expected);
+      expect(assertionCode(haproxy(value))).toBe(code);
+    });
+
+    it.each([
+      '00',
+      '+0',
+      '-0',
+      '-1',
+      '0x0',
+      '0.0',
+      '0e0',
+      '0 0',
+      '\u0660',
+      '１',
+      'SUCCESS',
+      'NONE',
+      '(null)',
+      '1000000000',
+      '18446744073709551616',
+      '020',
+    ])('refuses %j as malformed', (value) => {
+      expect(() => haproxy(value)).toThrow(expect.objectContaining({ code: 'CERT_HEADER_MALFORMED' }));
+    });
+
+    it('refuses two verdicts and reads an absent header as absent', () => {
+      expect(() => haproxy('0', '0')).toThrow(expect.objectContaining({ code: 'CERT_HEADER_DUPLICATED' }));
+      expect(parseClientVerifyStatus(['Host', 'x'], 'x-ssl-client-verify', 'haproxy')).toEqual({
+        outcome: 'absent',
+      });
+      // The text syntax does not read HAProxy's numbers.
+      expect(() => status('0')).toThrow(expect.objectContaining({ code: 'CERT_HEADER_MALFORMED' }));
+    });
+  });
+
   it('distinguishes an absent header', () => {
     expect(parseClientVerifyStatus(['Host', 'x'])).toEqual({ outcome: 'absent' });
     expect(assertionCode({ outcome: 'absent' })).toBe('CERT_MISSING');

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { ClientCertificateAuthenticator, IssuedCertificate, revoke } from '../../src';
 import { createTestPki, send, TestPki } from '../support/certificates';
 import { hostileChain, HostileChain } from '../support/hostile-chain';
@@ -103,6 +104,212 @@ export const MTLS_SUITE = attackSuite<MtlsEnv>({
         await env.t.app.get(ClientCertificateAuthenticator).reloadCrl();
         return bearer();
       },
+    },
+  ],
+});
+
+interface ProxyFormatsEnv {
+  readonly pki: TestPki;
+  /** format 'haproxy', verdict from %[ssl_c_verify], chain from %[ssl_c_chain_der,base64]. */
+  readonly t: TestApp;
+  /** format 'apache', chain from SSL_CLIENT_CERT_CHAIN_0..n. */
+  readonly apache: TestApp;
+  /** CN=alice from our CA; caBundle holds only our root, so the intermediate must come from the chain. */
+  readonly alice: IssuedCertificate;
+  /** CN=alice from another CA, with that CA's intermediate and root. */
+  readonly rogue: IssuedCertificate;
+}
+
+const HAPROXY_CHAIN = 'x-ssl-client-chain';
+const APACHE_CHAIN = 'ssl_client_cert_chain_';
+const derOf = (pem: string) => new X509Certificate(pem).raw;
+/** What HAProxy sends for %[ssl_c_der,base64], %[ssl_c_chain_der,base64] and %[ssl_c_verify]. */
+const haproxyHeaders = (cert: IssuedCertificate, verify: string, chainPems: string[] = [cert.chainPem]) => [
+  'x-ssl-client-cert',
+  cert.certificate.raw.toString('base64'),
+  HAPROXY_CHAIN,
+  Buffer.concat(chainPems.map(derOf)).toString('base64'),
+  'x-ssl-client-verify',
+  verify,
+];
+/** What Apache mod_headers sends for "%{SSL_CLIENT_CERT}s": the PEM with its newlines as spaces. */
+const apachePem = (pem: string) => pem.replace(/\n/g, ' ').trimEnd();
+const apacheHeaders = (cert: IssuedCertificate, chain: [string, string][]) => [
+  'SSL_CLIENT_CERT',
+  apachePem(cert.certPem),
+  'SSL_CLIENT_VERIFY',
+  'SUCCESS',
+  ...chain.flat(),
+];
+const whoamiVia = (app: TestApp, headers: string[]) =>
+  send(`${app.server}/probe/whoami`, { headers, localAddress: '127.0.0.1' });
+const haproxyVerdict = (
+  slug: string,
+  verdict: string,
+  expect: { status: number; code: string },
+  why: string,
+) => ({
+  name: `proxies/haproxy-verdict-${slug}`,
+  attack: `HAProxy's numeric ssl_c_verify read loosely: ${why}`,
+  request: `X-SSL-Client-Verify: ${JSON.stringify(verdict)} with a valid certificate and chain`,
+  expect,
+  run: (env: ProxyFormatsEnv) => whoamiVia(env.t, haproxyHeaders(env.alice, verdict)),
+});
+const MALFORMED = { status: 400, code: 'CERT_HEADER_MALFORMED' };
+
+/**
+ * Formats whose verdict or chain is read in a proxy-specific way: HAProxy's numeric
+ * verdict (only "0" passes) and its DER chain, Apache's numbered chain headers. caBundle
+ * holds only the root: a forwarded intermediate helps build the path, never anchors it.
+ */
+export const PROXY_FORMATS_SUITE = attackSuite<ProxyFormatsEnv>({
+  name: 'haproxy and apache verdicts and chains',
+  setup: async (adapter: AdapterName) => {
+    const pki = await createTestPki();
+    const common = {
+      trustedProxies: ['127.0.0.1'],
+      caBundle: pki.ca.rootPem,
+      mapping: [{ by: 'fingerprint' as const }, { by: 'subject-cn' as const }],
+    };
+    const haproxy = await createTestApp({
+      adapter,
+      database: 'sqlite',
+      options: {
+        clientCertificate: {
+          ...common,
+          format: 'haproxy',
+          verifyHeader: 'x-ssl-client-verify',
+          chainHeader: HAPROXY_CHAIN,
+        },
+      },
+    });
+    const apache = await createTestApp({
+      adapter,
+      database: 'sqlite',
+      options: { clientCertificate: { ...common, format: 'apache', chainHeader: APACHE_CHAIN } },
+    });
+    for (const app of [haproxy, apache]) await app.addUser('alice', ['reader']);
+    const alice = await pki.issue('alice');
+    const rogue = await pki.issueFromOtherCa('alice');
+    return { pki, t: haproxy, apache, alice, rogue };
+  },
+  teardown: async (env) => {
+    await env.t.close();
+    await env.apache.close();
+    await env.pki.cleanup();
+  },
+  cases: [
+    haproxyVerdict('leading-zero', '00', MALFORMED, 'a zero with a leading zero'),
+    haproxyVerdict('plus-zero', '+0', MALFORMED, 'a signed zero'),
+    haproxyVerdict('minus-zero', '-0', MALFORMED, 'a negative zero'),
+    haproxyVerdict('hex-zero', '0x0', MALFORMED, 'a hexadecimal zero'),
+    haproxyVerdict('decimal-zero', '0.0', MALFORMED, 'a decimal zero'),
+    haproxyVerdict('two-zeros', '0 0', MALFORMED, 'two zeros'),
+    haproxyVerdict('success-word', 'SUCCESS', MALFORMED, "nginx's word for success"),
+    haproxyVerdict('wraps-to-zero', '18446744073709551616', MALFORMED, 'a number that wraps to 0 in 64 bits'),
+    haproxyVerdict('error-20', '20', { status: 401, code: 'CERT_VERIFY_FAILED' }, 'a verify error code'),
+    haproxyVerdict('empty', '', { status: 401, code: 'CERT_MISSING' }, 'an empty verdict (no TLS)'),
+    {
+      name: 'proxies/haproxy-chain-rogue-anchor',
+      attack: 'a certificate of another CA forwarded with its own root in the chain, hoping it anchors',
+      request: 'X-SSL-Client-Chain: other intermediate + other root (DER), verdict 0',
+      expect: { status: 401, code: 'CERT_UNTRUSTED' },
+      run: (env) =>
+        whoamiVia(
+          env.t,
+          haproxyHeaders(env.rogue, '0', [env.pki.otherCa.intermediatePem, env.pki.otherCa.rootPem]),
+        ),
+    },
+    {
+      name: 'proxies/haproxy-chain-too-long',
+      attack: 'a forwarded DER chain of six certificates, to make path building work harder',
+      request: 'X-SSL-Client-Chain: the intermediate six times',
+      expect: MALFORMED,
+      run: (env) => whoamiVia(env.t, haproxyHeaders(env.alice, '0', Array(6).fill(env.alice.chainPem))),
+    },
+    {
+      name: 'proxies/haproxy-chain-trailing-bytes',
+      attack: 'bytes after the last DER certificate of the chain',
+      request: 'X-SSL-Client-Chain: base64(intermediate DER + 00 00)',
+      expect: MALFORMED,
+      run: (env) => {
+        const headers = haproxyHeaders(env.alice, '0');
+        headers[3] = Buffer.concat([derOf(env.alice.chainPem), Buffer.from([0, 0])]).toString('base64');
+        return whoamiVia(env.t, headers);
+      },
+    },
+    {
+      name: 'proxies/apache-chain-rogue-anchor',
+      attack: 'a certificate of another CA forwarded with its own root as a chain element',
+      request: 'SSL_CLIENT_CERT_CHAIN_0/1: other intermediate, other root',
+      expect: { status: 401, code: 'CERT_UNTRUSTED' },
+      run: (env) =>
+        whoamiVia(
+          env.apache,
+          apacheHeaders(env.rogue, [
+            [`${APACHE_CHAIN}0`, apachePem(env.pki.otherCa.intermediatePem)],
+            [`${APACHE_CHAIN}1`, apachePem(env.pki.otherCa.rootPem)],
+          ]),
+        ),
+    },
+    {
+      name: 'proxies/apache-chain-too-long',
+      attack: 'more numbered chain headers than the chain limit (5)',
+      request: 'SSL_CLIENT_CERT_CHAIN_0..5: the intermediate six times',
+      expect: MALFORMED,
+      run: (env) =>
+        whoamiVia(
+          env.apache,
+          apacheHeaders(
+            env.alice,
+            [0, 1, 2, 3, 4, 5].map((i): [string, string] => [
+              `${APACHE_CHAIN}${i}`,
+              apachePem(env.alice.chainPem),
+            ]),
+          ),
+        ),
+    },
+    {
+      name: 'proxies/apache-chain-gap',
+      attack: 'a chain element after an empty one: a header the proxy did not set',
+      request: 'SSL_CLIENT_CERT_CHAIN_0: (null), SSL_CLIENT_CERT_CHAIN_1: the intermediate',
+      expect: MALFORMED,
+      run: (env) =>
+        whoamiVia(
+          env.apache,
+          apacheHeaders(env.alice, [
+            [`${APACHE_CHAIN}0`, '(null)'],
+            [`${APACHE_CHAIN}1`, apachePem(env.alice.chainPem)],
+          ]),
+        ),
+    },
+    {
+      name: 'proxies/apache-chain-index-leading-zero',
+      attack: 'a chain header numbered 01, which a loose reader would take for 1',
+      request: 'SSL_CLIENT_CERT_CHAIN_0 and SSL_CLIENT_CERT_CHAIN_01',
+      expect: MALFORMED,
+      run: (env) =>
+        whoamiVia(
+          env.apache,
+          apacheHeaders(env.alice, [
+            [`${APACHE_CHAIN}0`, apachePem(env.alice.chainPem)],
+            [`${APACHE_CHAIN}01`, apachePem(env.alice.chainPem)],
+          ]),
+        ),
+    },
+    {
+      name: 'proxies/apache-chain-duplicated-element',
+      attack: 'the same chain element twice, one from the client',
+      request: 'SSL_CLIENT_CERT_CHAIN_0 twice',
+      expect: { status: 400, code: 'CERT_HEADER_DUPLICATED' },
+      run: (env) =>
+        whoamiVia(
+          env.apache,
+          apacheHeaders(env.alice, [
+            [`${APACHE_CHAIN}0`, apachePem(env.alice.chainPem)],
+            [`${APACHE_CHAIN}0`, apachePem(env.pki.otherCa.rootPem)],
+          ]),
+        ),
     },
   ],
 });

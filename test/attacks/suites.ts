@@ -1,6 +1,6 @@
 import type { AttackSuite } from './attack-suite';
 import { KEY_CACHE_SUITE } from './key-cache.suite';
-import { MTLS_SUITE } from './mtls.suite';
+import { MTLS_SUITE, PROXY_FORMATS_SUITE } from './mtls.suite';
 import { ORIGIN_SUITE } from './origin.suite';
 import { PASSPORT_SUITE } from './passport.suite';
 import { REPLAY_STORE_SUITE } from './replay-store.suite';
@@ -17,6 +17,7 @@ export const ATTACK_SUITES: AttackSuite<unknown>[] = [
   PASSPORT_SUITE,
   REPLAY_STORE_SUITE,
   MTLS_SUITE,
+  PROXY_FORMATS_SUITE,
   REQUEST_TARGET_SUITE,
   KEY_CACHE_SUITE,
 ];

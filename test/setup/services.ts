@@ -63,11 +63,42 @@ export function nginxBinary(): string | null {
   return null;
 }
 
-export type ServiceName = 'postgres' | 'redis' | 'python' | 'nginx';
+/** The first candidate that runs with `versionFlag`, as nginxBinary does. */
+function firstRunnable(candidates: (string | undefined)[], versionFlag: string): string | null {
+  for (const candidate of candidates) {
+    if (!candidate) continue;
+    try {
+      execFileSync(candidate, [versionFlag], { stdio: 'ignore', timeout: 10_000 });
+      return candidate;
+    } catch {
+      // try the next one
+    }
+  }
+  return null;
+}
+
+/** Apache httpd (Debian's apache2) for the client-certificate e2e tests; KPA_APACHE overrides it. */
+export function apacheBinary(): string | null {
+  return firstRunnable([process.env.KPA_APACHE, '/usr/sbin/apache2', '/usr/sbin/httpd'], '-v');
+}
+
+/** HAProxy (Debian's haproxy) for the client-certificate e2e tests; KPA_HAPROXY overrides it. */
+export function haproxyBinary(): string | null {
+  return firstRunnable([process.env.KPA_HAPROXY, 'haproxy', '/usr/sbin/haproxy'], '-v');
+}
+
+export type ServiceName = 'postgres' | 'redis' | 'python' | 'nginx' | 'apache' | 'haproxy';
 
 export async function probeServices(): Promise<Record<ServiceName, boolean>> {
   const [postgres, redis] = await Promise.all([postgresUsable(), tcpOpen('127.0.0.1', 6379)]);
-  return { postgres, redis, python: pythonJwtUsable(), nginx: nginxBinary() !== null };
+  return {
+    postgres,
+    redis,
+    python: pythonJwtUsable(),
+    nginx: nginxBinary() !== null,
+    apache: apacheBinary() !== null,
+    haproxy: haproxyBinary() !== null,
+  };
 }
 
 /** True when the global setup found the service; tests use it to decide whether to run. */
