@@ -12,6 +12,7 @@ describe('validateOptions', () => {
       audience: null,
       requireRequestBinding: false,
       maxKeysPerUsernameLookup: 10,
+      allowPssOnRsaKeys: false,
     });
     expect(o.keyCache).toEqual({
       max: 10_000,
