@@ -210,15 +210,18 @@ function refusedAlgReason(key: RegisteredKey, alg: string, allowPss: boolean): s
   } else if (key.algorithm === 'rsa-pss-sha512') {
     fix = 'the key is registered as rsa-pss-sha512: sign with PS512';
   } else if (/^PS/.test(alg) && isRsaFamilyKey(key)) {
-    fix = 'set jwt.allowPssOnRsaKeys: true, or register the key with --alg rsa-pss-sha512 (PS512)';
+    fix = 'set jwt.allowPssOnRsaKeys: true, or use a key registered with --alg rsa-pss-sha512 (PS512)';
   } else {
     const exact =
       alg === 'PS512'
-        ? '--alg rsa-pss-sha512, or '
+        ? '--alg rsa-pss-sha512 or '
         : /^RS(256|512)$/.test(alg)
-          ? `--alg rsa-v1_5-sha${alg.slice(2)}, or `
+          ? `--alg rsa-v1_5-sha${alg.slice(2)} or `
           : '';
-    fix = `sign with ${accepted.join(' or ')}, or register the key again with ${exact}no algorithm (RS256/RS384/RS512)`;
+    // The same public key cannot be registered twice: the fix is the client's alg, or another key.
+    fix =
+      `sign with ${accepted.join(' or ')}, or use a key registered with ${exact}no algorithm (RS256/RS384/RS512); ` +
+      'older keys: docs/jwt.md#algorithms-by-key-type';
   }
   return `key ${key.keyId} is ${what} (accepts ${accepted.join(', ')}); the token used ${alg}: ${fix}`;
 }

@@ -98,7 +98,7 @@ describe.each(ADAPTERS)('Cavage signatures by third-party signers, on %s', (adap
     await expect(joyentGet(p384, 'p384')).rejects.toThrow(/SHA384 is not a supported hash algorithm/);
   });
 
-  it('http-message-signatures signs with P-384 as ecdsa-sha384 (r||s): 200', async () => {
+  it('http-message-signatures signs with P-384 as ecdsa-sha384 (IEEE P1363, not DER): 200', async () => {
     const url = `${t.server}/probe/whoami`;
     const signed = await cavage.signMessage(
       {
