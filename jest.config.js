@@ -6,8 +6,8 @@ module.exports = {
   transform: {
     '^.+\\.(t|j)s$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }],
   },
-  // jose 6 ships ESM only: let ts-jest turn it into CommonJS for Jest's module system.
-  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
+  // jose 6 and dpop (test only) ship ESM only: let ts-jest turn it into CommonJS for Jest's module system.
+  transformIgnorePatterns: ['/node_modules/(?!(jose|dpop)/)'],
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
   testTimeout: 30000,
 };

@@ -22,6 +22,11 @@ export interface JwtStrategyOptions {
   requireRequestBinding?: boolean;
   /** Most keys tried for a token that names a user but no `kid` (default 10). */
   maxKeysPerUsernameLookup?: number;
+  /**
+   * Let an RSA key registered without an algorithm also accept PS256/PS384/PS512 tokens
+   * (default false: RS256/RS384/RS512 only). Keys registered with an algorithm stay pinned.
+   */
+  allowPssOnRsaKeys?: boolean;
 }
 
 export interface HttpSignatureOptions {

@@ -9,6 +9,7 @@ import { KeypairAuthInit1732320000000 } from '../migrations/1732320000000-keypai
 import { KeypairAuthClientCertificates1733000000000 } from '../migrations/1733000000000-keypair-auth-client-certificates';
 import { KeypairAuthIdempotency1734000000000 } from '../migrations/1734000000000-keypair-auth-idempotency';
 import { KeypairAuthTokens1734100000000 } from '../migrations/1734100000000-keypair-auth-tokens';
+import { KeypairAuthKeyAlgorithmDefaulted1734200000000 } from '../migrations/1734200000000-keypair-auth-key-algorithm-defaulted';
 import { DEFAULT_DATABASE_URL, parseDatabaseUrl } from './database-url';
 import { NonceRecord } from '../stores/nonce.entity';
 import { RefreshTokenRecord } from '../tokens/refresh-token.entity';
@@ -31,6 +32,7 @@ export const KEYPAIR_AUTH_MIGRATIONS = [
   KeypairAuthClientCertificates1733000000000,
   KeypairAuthIdempotency1734000000000,
   KeypairAuthTokens1734100000000,
+  KeypairAuthKeyAlgorithmDefaulted1734200000000,
 ];
 
 export { DEFAULT_DATABASE_URL } from './database-url';

@@ -2,7 +2,13 @@ import type { JWTPayload } from 'jose';
 import { SecurityContext } from '../context/security-context';
 import { authError } from '../errors/keypair-auth.exception';
 import { assertKeyUsable } from '../keys/credential-checks';
-import { jwsAlgorithmOf, keyAlgorithmFromJws, verifyWithAlgorithm } from '../keys/key-algorithm';
+import {
+  isJwsAlgorithm,
+  isRsaFamilyKey,
+  jwsAlgorithmsOfKey,
+  keyFitsJws,
+  verifyJws,
+} from '../keys/key-algorithm';
 import type { KeyRegistry } from '../keys/key-registry';
 import { MAX_KEY_ID_LENGTH, RegisteredKey } from '../keys/registered-key';
 import type { ReplayStore } from '../stores/replay-store.interface';
@@ -14,6 +20,8 @@ export interface AsymmetricJwtSettings {
   audience: readonly string[] | null;
   requireRequestBinding: boolean;
   maxKeysPerUsernameLookup: number;
+  /** A key registered without an algorithm also accepts PS256/PS384/PS512 (default false). */
+  allowPssOnRsaKeys?: boolean;
 }
 
 /** What the JWT authenticator needs of a request. */
@@ -58,22 +66,27 @@ export class AsymmetricJwtAuthenticator {
     const jws = parseCompactJws(token);
     const { header, payload } = jws;
     const alg = header.alg;
-    const algorithm = typeof alg === 'string' ? keyAlgorithmFromJws(alg) : undefined;
-    if (!algorithm)
+    // `none`, HS* and names we do not know are refused before any lookup, alike for every key.
+    if (!isJwsAlgorithm(alg))
       throw authError('ALGORITHM_NOT_ALLOWED', `alg ${JSON.stringify(String(alg).slice(0, 20))}`);
 
     const claims = this.checkClaims(payload, request, now);
     // A key in the cache is used without a promise; anything else goes through the lookup.
     const cached = typeof header.kid === 'string' ? this.registry.cachedKey(header.kid) : undefined;
     const candidates = cached ? [cached] : await this.candidateKeys(header.kid, claims.username);
-    const matching = candidates.filter((k) => jwsAlgorithmOf(k.algorithm) === jwsAlgorithmOf(algorithm));
+    const allowPss = this.settings.allowPssOnRsaKeys === true;
+    const matching = candidates.filter((k) => jwsAlgorithmsOfKey(k, allowPss).includes(alg));
     if (matching.length === 0) {
-      // Either no key, or the key is pinned to another algorithm: the caller sees the same answer.
-      throw authError('KEY_UNKNOWN_OR_SIGNATURE_INVALID', `no key of ${claims.username} for alg ${alg}`);
+      // Either no key, or the key does not accept this alg: the caller sees the same answer;
+      // the log says how to fix it.
+      throw authError(
+        'KEY_UNKNOWN_OR_SIGNATURE_INVALID',
+        candidates.length === 0
+          ? `no key of ${claims.username} for alg ${alg}`
+          : refusedAlgReason(candidates[0], alg, allowPss),
+      );
     }
-    const key = matching.find((k) =>
-      verifyWithAlgorithm(k.algorithm, k.keyObject, jws.signingInput, jws.signature),
-    );
+    const key = matching.find((k) => verifyJws(alg, k.keyObject, jws.signingInput, jws.signature));
     if (!key)
       throw authError('KEY_UNKNOWN_OR_SIGNATURE_INVALID', `signature does not verify for ${claims.username}`);
 
@@ -185,6 +198,32 @@ export class AsymmetricJwtAuthenticator {
     const { keys } = await this.registry.findKeysOfUsername(username, this.settings.maxKeysPerUsernameLookup);
     return keys;
   }
+}
+
+/** The log line for a known key that does not accept the token's alg: what it accepts, and the fix. */
+function refusedAlgReason(key: RegisteredKey, alg: string, allowPss: boolean): string {
+  const accepted = jwsAlgorithmsOfKey(key, allowPss);
+  const what = isRsaFamilyKey(key) ? 'registered without an algorithm' : `pinned to ${key.algorithm}`;
+  let fix: string;
+  if (!keyFitsJws(key.keyObject, alg)) {
+    fix = `${alg} is for another key type or curve; sign with ${accepted.join(' or ')}`;
+  } else if (key.algorithm === 'rsa-pss-sha512') {
+    fix = 'the key is registered as rsa-pss-sha512: sign with PS512';
+  } else if (/^PS/.test(alg) && isRsaFamilyKey(key)) {
+    fix = 'set jwt.allowPssOnRsaKeys: true, or use a key registered with --alg rsa-pss-sha512 (PS512)';
+  } else {
+    const exact =
+      alg === 'PS512'
+        ? '--alg rsa-pss-sha512 or '
+        : /^RS(256|512)$/.test(alg)
+          ? `--alg rsa-v1_5-sha${alg.slice(2)} or `
+          : '';
+    // The same public key cannot be registered twice: the fix is the client's alg, or another key.
+    fix =
+      `sign with ${accepted.join(' or ')}, or use a key registered with ${exact}no algorithm (RS256/RS384/RS512); ` +
+      'older keys: docs/jwt.md#algorithms-by-key-type';
+  }
+  return `key ${key.keyId} is ${what} (accepts ${accepted.join(', ')}); the token used ${alg}: ${fix}`;
 }
 
 // eslint-disable-next-line no-control-regex -- matching control characters is the point: they are refused.

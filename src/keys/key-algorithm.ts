@@ -119,3 +119,113 @@ export function verifyHmacSha256(secret: Uint8Array, data: Uint8Array, signature
   const expected = hmacSha256(secret, data);
   return expected.length === signature.length && timingSafeEqual(expected, signature);
 }
+
+/*
+ * JWS algorithms (RFC 7518, plus RFC 8037's EdDSA and the fully-specified Ed25519
+ * of RFC 9864). A token's `alg` is looked up here only to refuse what is not an
+ * asymmetric signature at all (`none`, HS*) before any key lookup; whether the
+ * key in hand accepts it is jwsAlgorithmsOfKey's decision, from the stored key.
+ */
+interface JwsSpec {
+  readonly keyType: 'ed25519' | 'ec' | 'rsa';
+  readonly digest: string | null;
+  readonly curve?: 'prime256v1' | 'secp384r1';
+  /** RSASSA-PSS with MGF1 of the same digest and a salt as long as the digest (RFC 7518 §3.5). */
+  readonly pssSalt?: number;
+}
+
+const JWS_SPECS: Readonly<Record<string, JwsSpec>> = {
+  EdDSA: { keyType: 'ed25519', digest: null },
+  Ed25519: { keyType: 'ed25519', digest: null },
+  ES256: { keyType: 'ec', digest: 'sha256', curve: 'prime256v1' },
+  ES384: { keyType: 'ec', digest: 'sha384', curve: 'secp384r1' },
+  RS256: { keyType: 'rsa', digest: 'sha256' },
+  RS384: { keyType: 'rsa', digest: 'sha384' },
+  RS512: { keyType: 'rsa', digest: 'sha512' },
+  PS256: { keyType: 'rsa', digest: 'sha256', pssSalt: 32 },
+  PS384: { keyType: 'rsa', digest: 'sha384', pssSalt: 48 },
+  PS512: { keyType: 'rsa', digest: 'sha512', pssSalt: 64 },
+};
+
+/** The RSA PKCS#1 v1.5 JWS algorithms a key registered without an algorithm accepts. */
+export const RSA_V1_5_JWS = ['RS256', 'RS384', 'RS512'] as const;
+/** The RSASSA-PSS JWS algorithms (on such a key only with `jwt.allowPssOnRsaKeys`). */
+export const RSA_PSS_JWS = ['PS256', 'PS384', 'PS512'] as const;
+
+/** True for an asymmetric JWS `alg` this library can verify (never `none` or HS*). */
+export function isJwsAlgorithm(value: unknown): value is string {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(JWS_SPECS, value);
+}
+
+/** True when the key object is of the type (and curve) a JWS algorithm needs. */
+export function keyFitsJws(key: KeyObject, jws: string): boolean {
+  if (!isJwsAlgorithm(jws)) return false;
+  const spec = JWS_SPECS[jws];
+  const type = key.asymmetricKeyType;
+  if (spec.keyType === 'rsa') return type === 'rsa' || (spec.pssSalt !== undefined && type === 'rsa-pss');
+  if (type !== spec.keyType) return false;
+  return spec.curve === undefined || key.asymmetricKeyDetails?.namedCurve === spec.curve;
+}
+
+/** What the algorithm rules need of a registered key. */
+export interface AlgorithmOfKey {
+  readonly algorithm: KeyAlgorithm;
+  /**
+   * True only for a key registered without an algorithm (no `--alg`, no JWK `alg`):
+   * an RSA one then accepts the PKCS#1 v1.5 family. Undefined (keys registered before
+   * the flag existed) counts as pinned.
+   */
+  readonly algorithmDefaulted?: boolean;
+  readonly keyObject: KeyObject;
+}
+
+/**
+ * True for an RSA key whose algorithm was defaulted (rsa-v1_5-sha256 not chosen by
+ * anyone): the digest of PKCS#1 v1.5 may then follow the client's name (RS256/384/512,
+ * Cavage rsa-sha256/rsa-sha512). A pinned key keeps exactly its one algorithm.
+ */
+export function isRsaFamilyKey(key: AlgorithmOfKey): boolean {
+  return (
+    key.algorithmDefaulted === true &&
+    key.algorithm === 'rsa-v1_5-sha256' &&
+    key.keyObject.asymmetricKeyType === 'rsa'
+  );
+}
+
+/**
+ * The JWS algorithms a registered key accepts: its pinned one (EdDSA keys also under
+ * the name Ed25519); for an RSA key registered without an algorithm RS256, RS384 and
+ * RS512, plus PS256/PS384/PS512 when `allowPss` (the `jwt.allowPssOnRsaKeys` option).
+ */
+export function jwsAlgorithmsOfKey(key: AlgorithmOfKey, allowPss: boolean): readonly string[] {
+  if (isRsaFamilyKey(key)) return allowPss ? [...RSA_V1_5_JWS, ...RSA_PSS_JWS] : RSA_V1_5_JWS;
+  if (key.algorithm === 'ed25519') return ['EdDSA', 'Ed25519'];
+  return [jwsAlgorithmOf(key.algorithm)];
+}
+
+/**
+ * Verifies a JWS signature (ECDSA as r||s) with the named JWS algorithm. The caller
+ * has already checked that the key accepts it (jwsAlgorithmsOfKey); this checks the key
+ * type once more and returns false, never throws.
+ */
+export function verifyJws(jws: string, key: KeyObject, data: Uint8Array, signature: Uint8Array): boolean {
+  if (!keyFitsJws(key, jws)) return false;
+  const spec = JWS_SPECS[jws];
+  try {
+    if (spec.keyType === 'ec')
+      return verify(spec.digest, data, { key, dsaEncoding: 'ieee-p1363' }, signature);
+    if (spec.pssSalt !== undefined) {
+      return verify(
+        spec.digest,
+        data,
+        { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: spec.pssSalt },
+        signature,
+      );
+    }
+    if (spec.keyType === 'rsa')
+      return verify(spec.digest, data, { key, padding: constants.RSA_PKCS1_PADDING }, signature);
+    return verify(null, data, key, signature);
+  } catch {
+    return false;
+  }
+}

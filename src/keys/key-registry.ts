@@ -200,6 +200,7 @@ export class KeyRegistry {
       keyId,
       userId: user.id,
       algorithm: parsed.algorithm,
+      algorithmDefaulted: reg.algorithm === undefined && !hasJwkAlg(input),
       publicKeyPem: parsed.spkiPem,
       jwk: { ...parsed.jwk } as Record<string, string>,
       fingerprint: parsed.thumbprint,
@@ -294,6 +295,23 @@ function duplicateKey(): KeypairRequestException {
   );
 }
 
+/**
+ * Whether the key was given as a JWK that names its `alg`: that pins the algorithm
+ * just as `--alg` does (RFC 7517 §4.4: the algorithm intended for use with the key).
+ * A JWK can come as an object or as JSON text.
+ */
+function hasJwkAlg(input: string | Record<string, unknown>): boolean {
+  if (typeof input !== 'string') return Object.prototype.hasOwnProperty.call(input, 'alg');
+  const text = input.trim();
+  if (!text.startsWith('{')) return false;
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === 'object' && Object.prototype.hasOwnProperty.call(value, 'alg');
+  } catch {
+    return true; // not JSON after all (parsePublicKey accepted it): count it as pinned, the safe side
+  }
+}
+
 function overSizeCap(row: PublicKey): boolean {
   return row.jwk.kty === 'RSA' && Buffer.from(row.jwk.n ?? '', 'base64url').length * 8 > MAX_RSA_BITS;
 }
@@ -303,6 +321,7 @@ function toRegisteredKey(row: PublicKey): RegisteredKey {
     keyId: row.keyId,
     userId: row.userId,
     algorithm: row.algorithm,
+    algorithmDefaulted: row.algorithmDefaulted === true,
     keyObject: createPublicKey(row.publicKeyPem),
     roles: row.roles ? Object.freeze([...row.roles]) : null,
     fingerprint: row.fingerprint,

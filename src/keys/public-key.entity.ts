@@ -31,6 +31,14 @@ export class PublicKey {
   @Column({ type: 'varchar', length: 32 })
   algorithm!: KeyAlgorithm;
 
+  /**
+   * True when nobody chose the algorithm (no `--alg`, no JWK `alg`): an RSA key then
+   * accepts RS256/RS384/RS512 (JWT) and rsa-sha256/rsa-sha512 (Cavage). Keys registered
+   * before this column existed are false: pinned, as they were.
+   */
+  @Column({ type: 'boolean', default: false })
+  algorithmDefaulted!: boolean;
+
   /** Canonical SPKI PEM. */
   @Column({ type: 'text' })
   publicKeyPem!: string;

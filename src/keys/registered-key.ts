@@ -15,6 +15,12 @@ export interface RegisteredKey {
   readonly keyId: string;
   readonly userId: string;
   readonly algorithm: KeyAlgorithm;
+  /**
+   * True when the algorithm was defaulted at registration (no `--alg`, no JWK `alg`):
+   * an RSA key then accepts the PKCS#1 v1.5 family (see isRsaFamilyKey). Absent or
+   * false: the algorithm is pinned.
+   */
+  readonly algorithmDefaulted?: boolean;
   readonly keyObject: KeyObject;
   readonly roles: readonly string[] | null;
   readonly fingerprint: string;

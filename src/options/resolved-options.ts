@@ -22,6 +22,7 @@ export interface ResolvedKeypairAuthOptions {
     audience: readonly string[] | null;
     requireRequestBinding: boolean;
     maxKeysPerUsernameLookup: number;
+    allowPssOnRsaKeys: boolean;
   };
   /** Configured `scheme://authority`, or null to take it from the connection and Host header. */
   origin: string | null;

@@ -12,6 +12,7 @@ describe('validateOptions', () => {
       audience: null,
       requireRequestBinding: false,
       maxKeysPerUsernameLookup: 10,
+      allowPssOnRsaKeys: false,
     });
     expect(o.keyCache).toEqual({
       max: 10_000,
@@ -35,6 +36,8 @@ describe('validateOptions', () => {
     [{ jwt: { maxLifetime: 10 } }, /unknown option jwt\.maxLifetime/],
     [{ jwt: { maxLifetimeSeconds: 7200 } }, /jwt\.maxLifetimeSeconds must be a number from 1 to 3600/],
     [{ jwt: { audience: [] } }, /jwt\.audience must be a non-empty string/],
+    [{ jwt: { allowPssOnRsaKeys: 'yes' } }, /jwt\.allowPssOnRsaKeys must be true or false/],
+    [{ jwt: { allowPSSOnRsaKeys: true } }, /unknown option jwt\.allowPSSOnRsaKeys.*allowPssOnRsaKeys/],
     [{ origin: 'https://api.example.com/v1' }, /origin must be a scheme and authority.*no path/],
     [{ origin: 'ftp://x' }, /origin must be a scheme and authority/],
     [{ replayStore: {} }, /replayStore must implement claim/],
@@ -43,6 +46,11 @@ describe('validateOptions', () => {
     const run = () => validateOptions(options as unknown as KeypairAuthModuleOptions);
     expect(run).toThrow(KeypairAuthConfigurationError);
     expect(run).toThrow(message);
+  });
+
+  it('jwt.allowPssOnRsaKeys is off unless set to true', () => {
+    expect(validateOptions({}).jwt.allowPssOnRsaKeys).toBe(false);
+    expect(validateOptions({ jwt: { allowPssOnRsaKeys: true } }).jwt.allowPssOnRsaKeys).toBe(true);
   });
 
   it('normalises origin', () => {

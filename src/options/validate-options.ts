@@ -115,6 +115,7 @@ export function validateOptions(raw: KeypairAuthModuleOptions = {}): ResolvedKey
     'audience',
     'requireRequestBinding',
     'maxKeysPerUsernameLookup',
+    'allowPssOnRsaKeys',
   ]);
   const audience = jwt.audience === undefined ? null : [jwt.audience].flat();
   if (audience && (audience.length === 0 || audience.some((a) => typeof a !== 'string' || a.length === 0))) {
@@ -182,6 +183,7 @@ export function validateOptions(raw: KeypairAuthModuleOptions = {}): ResolvedKey
         100,
         'keys',
       ),
+      allowPssOnRsaKeys: bool('jwt.allowPssOnRsaKeys', jwt.allowPssOnRsaKeys, false),
     },
     httpSignature,
     responseSigning: validateResponseSigningOptions(raw.responseSigning),

@@ -22,7 +22,7 @@ import {
 import { CavageSignatureParams } from '../http-signatures/cavage/cavage-header.parser';
 import { coverageName } from '../http-signatures/rfc9421/component-identifier';
 import { assertKeyUsable } from '../keys/credential-checks';
-import { isKeyAlgorithm, verifyHmacSha256, verifyWithAlgorithm } from '../keys/key-algorithm';
+import { isKeyAlgorithm, isRsaFamilyKey, verifyHmacSha256, verifyWithAlgorithm } from '../keys/key-algorithm';
 import type { KeyRegistry } from '../keys/key-registry';
 import { MAX_KEY_ID_LENGTH } from '../keys/registered-key';
 import type { ReplayStore } from '../stores/replay-store.interface';
@@ -223,9 +223,14 @@ export class HttpSignatureAuthenticator {
     if (!key) throw authError('KEY_UNKNOWN_OR_SIGNATURE_INVALID', 'unknown keyId');
     let cavageAlgorithm: ReturnType<typeof resolveCavageAlgorithm>;
     try {
-      cavageAlgorithm = resolveCavageAlgorithm(algorithm, key.algorithm);
+      cavageAlgorithm = resolveCavageAlgorithm(algorithm, key.algorithm, isRsaFamilyKey(key));
     } catch {
-      throw authError('KEY_UNKNOWN_OR_SIGNATURE_INVALID', `algorithm ${algorithm} differs from the key's`);
+      // Answered like a bad signature; the log names what the key takes.
+      throw authError(
+        'KEY_UNKNOWN_OR_SIGNATURE_INVALID',
+        `algorithm ${algorithm} differs from key ${key.keyId}'s (${key.algorithm}${isRsaFamilyKey(key) ? ', registered without an algorithm: rsa-sha256 or rsa-sha512' : ''}): ` +
+          `send algorithm="hs2019" or the key's own name, or register the key with the algorithm the client uses`,
+      );
     }
     if (!verifyCavageBytes(cavageAlgorithm, key.keyObject, signed, params.signature))
       throw authError('KEY_UNKNOWN_OR_SIGNATURE_INVALID', `signature of ${key.keyId} does not verify`);

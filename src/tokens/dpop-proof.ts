@@ -1,13 +1,28 @@
 import { createHash, KeyObject, randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { defaultAlgorithmFor, jwsAlgorithmOf, KEY_ALGORITHMS, KeyAlgorithm } from '../keys/key-algorithm';
+import { defaultAlgorithmFor, jwsAlgorithmOf, KeyAlgorithm } from '../keys/key-algorithm';
 import { publicKeyFromPrivate } from '../keys/formats/private-key-loader';
 
 // The DPoP (RFC 9449) pieces both sides need: the client builds proofs with them,
 // the server (dpop.verifier.ts) checks proofs against the same definitions.
 
-/** The JWS algorithms a DPoP proof may use here: those a registered key can be pinned to. */
-export const DPOP_ALGORITHMS: readonly string[] = [...new Set(KEY_ALGORITHMS.map(jwsAlgorithmOf))];
+/**
+ * The JWS algorithms a DPoP proof may use here. A proof's key is not a registered key,
+ * so nothing pins it: any asymmetric algorithm that fits the proof's `jwk` (RSA of 2048+
+ * bits with a bounded exponent). `Ed25519` (RFC 9864) is accepted as an alias of EdDSA.
+ */
+export const DPOP_ALGORITHMS: readonly string[] = [
+  'EdDSA',
+  'ES256',
+  'ES384',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'Ed25519',
+];
 
 /** `ath`: base64url SHA-256 of the ASCII access token (RFC 9449 §4.2). */
 export function accessTokenHash(accessToken: string): string {

@@ -2,9 +2,9 @@ import { createPublicKey, KeyObject, timingSafeEqual } from 'node:crypto';
 import { calculateJwkThumbprint, decodeProtectedHeader, JWK, jwtVerify, JWTPayload } from 'jose';
 import { authError } from '../errors/keypair-auth.exception';
 import { headerValues } from '../http/auth-request';
-import { keyAlgorithmFromJws, keyMatchesAlgorithm } from '../keys/key-algorithm';
+import { isJwsAlgorithm, keyFitsJws } from '../keys/key-algorithm';
 import type { ReplayStore } from '../stores/replay-store.interface';
-import { accessTokenHash, comparableHtu } from './dpop-proof';
+import { accessTokenHash, comparableHtu, DPOP_ALGORITHMS } from './dpop-proof';
 import { MAX_RSA_BITS, MAX_RSA_PUBLIC_EXPONENT } from '../keys/formats/key-limits';
 
 export interface DpopSettings {
@@ -71,17 +71,19 @@ export class DpopVerifier {
     if (typeof header.typ !== 'string' || header.typ.toLowerCase() !== 'dpop+jwt') {
       throw authError('DPOP_PROOF_INVALID', 'DPoP proof typ is not dpop+jwt');
     }
-    const algorithm = typeof header.alg === 'string' ? keyAlgorithmFromJws(header.alg) : undefined;
-    if (!algorithm)
+    // Any asymmetric JWS alg we verify (DPOP_ALGORITHMS: PS* and RS* on RSA keys of 2048+
+    // bits and a bounded exponent, ES256/ES384, EdDSA and its alias Ed25519); never none/HS*.
+    const algorithm = header.alg;
+    if (!isJwsAlgorithm(algorithm) || !DPOP_ALGORITHMS.includes(algorithm))
       throw authError('DPOP_PROOF_INVALID', `DPoP proof alg ${String(header.alg).slice(0, 20)}`);
     const { key, jwk } = publicKeyOf(header.jwk);
-    if (!keyMatchesAlgorithm(key, algorithm)) {
+    if (!keyFitsJws(key, algorithm)) {
       throw authError('DPOP_PROOF_INVALID', `DPoP proof alg ${header.alg} does not fit its jwk`);
     }
 
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(proof, key, { algorithms: [header.alg as string], typ: 'dpop+jwt' }));
+      ({ payload } = await jwtVerify(proof, key, { algorithms: [algorithm], typ: 'dpop+jwt' }));
     } catch {
       throw authError('DPOP_PROOF_INVALID', 'DPoP proof signature or claims do not verify');
     }

@@ -1,4 +1,5 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { algorithmKey } from './algorithm-keys';
 import type { AttackCase } from './attack-harness';
 import type { AttackEnv } from './attack-env';
 import { nonce, now, seedClaims, sign, unsecured } from '../support/tokens';
@@ -112,6 +113,38 @@ export const JWT_CASES: Case[] = [
     expect: { status: 401, code: 'KEY_UNKNOWN_OR_SIGNATURE_INVALID' },
     run: async (env) =>
       whoami(env, await env.jwt(env.keys.p256, { alg: 'ES256', kid: 'alice-rsa' }, seedClaims('alice'))),
+  },
+  {
+    name: 'jwt/ps256-on-default-rsa-key',
+    attack:
+      "PS256 by alice's RSA key registered without an algorithm (RS family only; PSS needs jwt.allowPssOnRsaKeys)",
+    request: 'JWT {alg:"PS256",kid:"alice-rsa"}, a real PSS signature',
+    expect: { status: 401, code: 'KEY_UNKNOWN_OR_SIGNATURE_INVALID' },
+    run: async (env) =>
+      whoami(env, await env.jwt(env.keys.rsa, { alg: 'PS256', kid: 'alice-rsa' }, seedClaims('alice'))),
+  },
+  {
+    name: 'jwt/rs512-on-pinned-rsa-key',
+    attack: 'RS512 by an RSA key registered with the explicit algorithm rsa-v1_5-sha256 (a pinned key pins)',
+    request: 'JWT {alg:"RS512",kid:"alice-rsa-pinned"}, a real RS512 signature',
+    expect: { status: 401, code: 'KEY_UNKNOWN_OR_SIGNATURE_INVALID' },
+    run: async (env) => {
+      const key = await algorithmKey(env, 'alice-rsa-pinned');
+      return whoami(env, await env.jwt(key, { alg: 'RS512', kid: 'alice-rsa-pinned' }, seedClaims('alice')));
+    },
+  },
+  {
+    name: 'jwt/es256-on-p384-key',
+    attack: "ES256 naming alice's P-384 key (a curve other than the key's)",
+    request: 'JWT {alg:"ES256",kid:"alice-p384"} signed by her P-256 key',
+    expect: { status: 401, code: 'KEY_UNKNOWN_OR_SIGNATURE_INVALID' },
+    run: async (env) => {
+      await algorithmKey(env, 'alice-p384');
+      return whoami(
+        env,
+        await env.jwt(env.keys.p256, { alg: 'ES256', kid: 'alice-p384' }, seedClaims('alice')),
+      );
+    },
   },
   {
     name: 'jwt/kid-path-traversal',

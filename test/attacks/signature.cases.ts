@@ -1,6 +1,7 @@
 import { createHmac, sign } from 'node:crypto';
 import { seedClaims } from '../support/tokens';
 import type { SignRequestOptions } from '../../src/client';
+import { algorithmKey } from './algorithm-keys';
 import type { AttackCase } from './attack-harness';
 import type { AttackEnv } from './attack-env';
 
@@ -537,6 +538,51 @@ export const CAVAGE_CASES: Case[] = [
         format: 'cavage',
       });
       return get(env, { ...headers, signature: headers.signature.replace('hs2019', 'rsa-sha256') });
+    },
+  },
+  {
+    name: 'cavage/ecdsa-sha256-on-p384-key',
+    attack: 'algorithm="ecdsa-sha256" for a P-384 key (a name that disagrees with the stored key)',
+    request: 'Signature: keyId="alice-p384",algorithm="ecdsa-sha256",... signed by that key',
+    expect: { status: 401, code: 'KEY_UNKNOWN_OR_SIGNATURE_INVALID' },
+    run: async (env) => {
+      const key = await algorithmKey(env, 'alice-p384');
+      const headers = env.signed('GET', '/probe/whoami', key, { keyId: 'alice-p384', format: 'cavage' });
+      return get(env, { ...headers, signature: headers.signature.replace('hs2019', 'ecdsa-sha256') });
+    },
+  },
+  {
+    name: 'cavage/ed25519-sha512-on-rsa-key',
+    attack: 'algorithm="ed25519-sha512" for an RSA key',
+    request: 'Signature: keyId="alice-rsa",algorithm="ed25519-sha512",... signed by that key',
+    expect: { status: 401, code: 'KEY_UNKNOWN_OR_SIGNATURE_INVALID' },
+    run: (env) => {
+      const headers = env.signed('GET', '/probe/whoami', env.keys.rsa, {
+        keyId: 'alice-rsa',
+        format: 'cavage',
+      });
+      return get(env, {
+        ...headers,
+        signature: headers.signature.replace(/algorithm="[^"]*"/, 'algorithm="ed25519-sha512"'),
+      });
+    },
+  },
+  {
+    name: 'cavage/rsa-sha512-on-pinned-rsa-key',
+    attack:
+      'algorithm="rsa-sha512", a real SHA-512 signature, for a key registered with rsa-v1_5-sha256 (pinned)',
+    request: 'Signature: keyId="alice-rsa-pinned",algorithm="rsa-sha512",...',
+    expect: { status: 401, code: 'KEY_UNKNOWN_OR_SIGNATURE_INVALID' },
+    run: async (env) => {
+      const key = await algorithmKey(env, 'alice-rsa-pinned');
+      const headers = env.signed('GET', '/probe/whoami', key, {
+        keyId: 'alice-rsa-pinned',
+        format: 'cavage',
+        algorithm: 'rsa-v1_5-sha512',
+      });
+      // The SDK names hs2019; the signature itself is SHA-512, so name it as a legacy signer would.
+      if (!headers.signature.includes('algorithm="hs2019"')) throw new Error(headers.signature);
+      return get(env, { ...headers, signature: headers.signature.replace('hs2019', 'rsa-sha512') });
     },
   },
   {

@@ -3,6 +3,7 @@ import request from 'supertest';
 import { KeyAlgorithm } from '../../src';
 import { DEBIAN_PYTHON, haveService } from '../setup/services';
 import { createTestApp, TestApp } from '../support/test-app';
+import { DATABASES } from '../support/test-database';
 
 /**
  * Tokens made by another implementation: PyJWT (Debian's python3-jwt) signs the
@@ -66,4 +67,90 @@ describeIfPython('tokens signed by PyJWT (asymmetric_jwt_auth format)', () => {
       expect([again.status, again.body.code]).toEqual([401, 'REPLAYED']);
     },
   );
+});
+
+/**
+ * One RSA key registered WITHOUT an algorithm (the default): PyJWT signs with RS256,
+ * RS384 and RS512 under it, all accepted. PS256 is refused unless the app sets
+ * `jwt.allowPssOnRsaKeys`; an ES256 token naming the RSA key's kid is always refused,
+ * with the answer of an unknown key.
+ */
+const PYTHON_RSA_FAMILY = String.raw`
+import hashlib, json, secrets, time, jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+other = ec.generate_private_key(ec.SECP256R1())
+pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+kid = hashlib.sha256(pem).hexdigest()
+def priv(k):
+    return k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+def token(alg, k):
+    claims = {"username": "pyrsa", "time": int(time.time()), "nonce": secrets.token_urlsafe(16)}
+    return jwt.encode(claims, priv(k), algorithm=alg, headers={"kid": kid})
+out = {"pem": pem.decode(), "tokens": {}}
+for app in ["default", "pss"]:
+    out["tokens"][app] = {alg: token(alg, key) for alg in ["RS256", "RS384", "RS512", "PS256", "PS512"]}
+    out["tokens"][app]["ES256"] = token("ES256", other)
+print(json.dumps(out))
+`;
+
+describeIfPython('PyJWT tokens under an RSA key registered without an algorithm', () => {
+  const apps: Record<'default' | 'pss', TestApp> = {} as never;
+  let made: { pem: string; tokens: Record<'default' | 'pss', Record<string, string>> };
+
+  beforeAll(async () => {
+    made = JSON.parse(
+      execFileSync(DEBIAN_PYTHON, ['-c', PYTHON_RSA_FAMILY], { encoding: 'utf8' }),
+    ) as typeof made;
+    apps.default = await createTestApp({ adapter: 'express', database: 'sqlite' });
+    // The second app on PostgreSQL when it runs: the algorithmDefaulted migration on both databases.
+    apps.pss = await createTestApp({
+      adapter: 'express',
+      database: DATABASES.includes('postgres') ? 'postgres' : 'sqlite',
+      options: { jwt: { allowPssOnRsaKeys: true } },
+    });
+    for (const app of Object.values(apps)) {
+      const view = await app.registry.register(await app.addUser('pyrsa', ['reader']), made.pem);
+      expect(view.algorithm).toBe('rsa-v1_5-sha256');
+    }
+  });
+  afterAll(async () => {
+    await apps.default?.close();
+    await apps.pss?.close();
+  });
+
+  // Nest's static logger is the last app's: read the failures both captured.
+  const loggedReasons = () =>
+    [...apps.default.logs.failures(), ...apps.pss.logs.failures()].map((f) => f.reason);
+  const call = (app: 'default' | 'pss', alg: string) =>
+    request(apps[app].server).get('/probe/whoami').set('Authorization', `JWT ${made.tokens[app][alg]}`);
+
+  it.each(['RS256', 'RS384', 'RS512'])('PyJWT algorithm=%s on a default RSA key gives 200', async (alg) => {
+    const res = await call('default', alg);
+    expect([res.status, res.body.username]).toEqual([200, 'pyrsa']);
+  });
+
+  it('PS256 and PS512 on a default RSA key are 401 without jwt.allowPssOnRsaKeys, 200 with it', async () => {
+    for (const alg of ['PS256', 'PS512']) {
+      const refused = await call('default', alg);
+      expect([alg, refused.status, refused.body.code]).toEqual([
+        alg,
+        401,
+        'KEY_UNKNOWN_OR_SIGNATURE_INVALID',
+      ]);
+      const accepted = await call('pss', alg);
+      expect([alg, accepted.status, accepted.body.username]).toEqual([alg, 200, 'pyrsa']);
+    }
+  });
+
+  it('ES256 naming the RSA key is 401 like an unknown key, with or without the option', async () => {
+    for (const app of ['default', 'pss'] as const) {
+      const res = await call(app, 'ES256');
+      expect([res.status, res.body.code]).toEqual([401, 'KEY_UNKNOWN_OR_SIGNATURE_INVALID']);
+    }
+    expect(
+      loggedReasons().filter((r) => /the token used ES256: ES256 is for another key type or curve/.test(r)),
+    ).toHaveLength(2);
+  });
 });

@@ -189,11 +189,37 @@ describe('Cavage algorithms', () => {
     expect(resolveCavageAlgorithm(undefined, 'rsa-pss-sha512')).toBe('rsa-pss-sha512');
     expect(cavageAlgorithmName('rsa-v1_5-sha256')).toBe('rsa-sha256');
     expect(cavageAlgorithmName('ed25519')).toBe('hs2019');
+    expect(cavageAlgorithmName('ecdsa-p384-sha384')).toBe('hs2019');
+  });
+
+  it('takes the names signers in use send for Ed25519 and P-384', () => {
+    expect(resolveCavageAlgorithm('ed25519-sha512', 'ed25519')).toBe('ed25519');
+    expect(resolveCavageAlgorithm('Ed25519', 'ed25519')).toBe('ed25519');
+    expect(resolveCavageAlgorithm('ecdsa-sha384', 'ecdsa-p384-sha384')).toBe('ecdsa-p384-sha384');
+  });
+
+  it('lets the name pick the PKCS#1 v1.5 digest only for an RSA key registered without an algorithm', () => {
+    expect(resolveCavageAlgorithm('rsa-sha512', 'rsa-v1_5-sha256', true)).toBe('rsa-v1_5-sha512');
+    expect(resolveCavageAlgorithm('rsa-sha256', 'rsa-v1_5-sha256', true)).toBe('rsa-v1_5-sha256');
+    expect(resolveCavageAlgorithm('hs2019', 'rsa-v1_5-sha256', true)).toBe('rsa-v1_5-sha256');
+    expectCode('SIGNATURE_ALGORITHM_UNSUPPORTED', () =>
+      resolveCavageAlgorithm('rsa-sha512', 'rsa-v1_5-sha256'),
+    );
+    expectCode('SIGNATURE_ALGORITHM_UNSUPPORTED', () =>
+      resolveCavageAlgorithm('ecdsa-sha256', 'rsa-v1_5-sha256', true),
+    );
+    expectCode('SIGNATURE_ALGORITHM_UNSUPPORTED', () =>
+      resolveCavageAlgorithm('rsa-sha256', 'rsa-pss-sha512', true),
+    );
   });
 
   it.each([
     ['rsa-sha256', 'ed25519'],
     ['ecdsa-sha256', 'ecdsa-p384-sha384'],
+    ['ecdsa-sha384', 'ecdsa-p256-sha256'],
+    ['ed25519-sha512', 'rsa-v1_5-sha256'],
+    ['ed25519', 'ecdsa-p256-sha256'],
+    ['ecdsa-sha384', 'ed25519'],
     ['hmac-sha256', 'rsa-v1_5-sha256'],
     ['rsa-sha1', 'rsa-v1_5-sha256'],
     ['toString', 'rsa-v1_5-sha256'],

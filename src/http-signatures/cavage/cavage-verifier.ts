@@ -10,6 +10,8 @@ export interface CavageVerifyOptions extends CavageSigningStringOptions {
   readonly key: KeyObject;
   /** The algorithm registered for the key; the algorithm parameter must agree with it. */
   readonly keyAlgorithm: KeyAlgorithm;
+  /** The key was registered without an algorithm: rsa-sha256 and rsa-sha512 both fit it. */
+  readonly rsaFamily?: boolean;
 }
 
 const ECDSA_SIZE: Partial<Record<KeyAlgorithm, number>> = {
@@ -42,7 +44,7 @@ export function verifyCavageSignature(
   params: CavageSignatureParams,
   options: CavageVerifyOptions,
 ): boolean {
-  const algorithm = resolveCavageAlgorithm(params.algorithm, options.keyAlgorithm);
+  const algorithm = resolveCavageAlgorithm(params.algorithm, options.keyAlgorithm, options.rsaFamily);
   const data = Buffer.from(buildCavageSigningString(view, params, options), 'latin1');
   return verifyCavageBytes(algorithm, options.key, data, params.signature);
 }
