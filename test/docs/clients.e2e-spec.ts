@@ -168,9 +168,28 @@ describe('docs/clients.md', () => {
     );
   });
 
-  // The other helper's Cavage names and DPoP PS256 switch these on at merge.
-  it.todo('http-signature with an Ed25519 key (algorithm="ed25519-sha512"): enabled when Cavage names land');
-  it.todo('dpop with a PS256 proof key: enabled when DPoP PS256 lands');
+  it('http-signature with an Ed25519 key (it sends algorithm="ed25519-sha512") is accepted (200), another key refused', async () => {
+    expect(await run('http-signature', 'ed', KEYS.ed.keyId)).toEqual({
+      status: 200,
+      body: expect.objectContaining({
+        username: 'alice',
+        keyId: KEYS.ed.keyId,
+        method: 'http-signature-cavage',
+      }),
+    });
+    expect((await run('http-signature', 'ed-unregistered', KEYS.ed.keyId)).status).toBe(401);
+  });
+
+  it("dpop with a PS256 proof key (the page's snippet, ES256 swapped for PS256) works end to end", async () => {
+    const toPs256 = (code: string) => {
+      expect(code).toContain("DPoP.generateKeyPair('ES256')");
+      return code.replace("DPoP.generateKeyPair('ES256')", "DPoP.generateKeyPair('PS256')");
+    };
+    expect(await run('dpop', 'ed', KEYS.ed.keyId, toPs256)).toEqual({
+      status: 200,
+      body: expect.objectContaining({ username: 'alice', method: 'access-token' }),
+    });
+  });
 
   describe('the caveats, reproduced with the packages', () => {
     const get = (headers: Record<string, string>, target = url()) => fetch(target, { headers }).then(asRun);
