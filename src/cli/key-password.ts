@@ -28,7 +28,12 @@ export function addKeyPasswordOptions(command: Command): Command {
       '--password-file <file>',
       `read the passphrase of an encrypted key from this file (its first line); or set $${KEY_PASSWORD_ENV}`,
     )
-    .addOption(new Option('--password <passphrase>').hideHelp())
+    .addOption(
+      new Option(
+        '--password <passphrase>',
+        'refused: a passphrase on the command line can be read by every local user; use --passphrase-file',
+      ).hideHelp(),
+    )
     .addOption(
       new Option(
         '--passphrase-file <file>',
