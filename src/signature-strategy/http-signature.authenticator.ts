@@ -149,8 +149,12 @@ export class HttpSignatureAuthenticator {
       throw authError('ALGORITHM_NOT_ALLOWED', `alg ${JSON.stringify(params.alg.slice(0, 30))}`);
     }
     if (params.alg === 'hmac-sha256' && !hmac) {
-      // A public key used as an HMAC secret never gets here.
-      throw authError('ALGORITHM_NOT_ALLOWED', 'hmac-sha256 is only accepted for configured shared secrets');
+      // A public key used as an HMAC secret never gets here. The answer is the one a configured
+      // shared secret gets for a wrong signature, so nobody learns which keyids are secrets.
+      throw authError(
+        'KEY_UNKNOWN_OR_SIGNATURE_INVALID',
+        `hmac-sha256 under keyid ${keyid}, which is not a configured shared secret (httpSignature.hmacKeys)`,
+      );
     }
     const base = core(() => buildSignatureBase(view, entry));
     if (hmac) {

@@ -150,9 +150,22 @@ function publicKeyOf(value: unknown): { key: KeyObject; jwk: JWK } {
     if (publicExponent === undefined || publicExponent > MAX_RSA_PUBLIC_EXPONENT) {
       throw authError('DPOP_PROOF_INVALID', 'DPoP proof RSA public exponent above 2^32 - 1');
     }
+    // e = 1 makes the PKCS#1 encoding of any input its own signature (anyone can make proofs);
+    // an even e or an even modulus is no RSA key. The bounds of registered keys (KEY_TOO_WEAK).
+    if (publicExponent < 3n || publicExponent % 2n === 0n || !oddModulus(jwk.n)) {
+      throw authError(
+        'DPOP_PROOF_INVALID',
+        `DPoP proof RSA public exponent ${publicExponent} or modulus is not RSA`,
+      );
+    }
   }
   // The thumbprint is computed over the key as parsed, not over what the client wrote.
   return { key, jwk: key.export({ format: 'jwk' }) as JWK };
+}
+
+function oddModulus(n: unknown): boolean {
+  const bytes = typeof n === 'string' ? Buffer.from(n, 'base64url') : Buffer.alloc(0);
+  return bytes.length > 0 && (bytes[bytes.length - 1] & 1) === 1;
 }
 
 function safeEqual(a: Buffer, b: Buffer): boolean {

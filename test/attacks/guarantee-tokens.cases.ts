@@ -1,4 +1,4 @@
-import { createHmac, generateKeyPairSync, KeyObject, randomBytes, sign } from 'node:crypto';
+import { createHash, createHmac, generateKeyPairSync, KeyObject, randomBytes, sign } from 'node:crypto';
 import { challengeSigningInput, signWithAlgorithm, User } from '../../src';
 import type { SendResult } from '../support/certificates';
 import { type AttackCase, loggedReason } from './attack-harness';
@@ -175,6 +175,34 @@ export const GUARANTEE_TOKEN_CASES: Case[] = [
       return login(env, 'alice-ed', env.keys.ed.privateKey, { DPoP: proof }).then(
         loggedReason(env, 'RSA public exponent'),
       );
+    },
+  },
+  {
+    name: 'token/dpop-proof-rsa-exponent-1',
+    attack:
+      'a DPoP proof whose jwk is an RSA key with e = 1: its "signature" is the PKCS#1 v1.5 encoding of the signing input itself, so anyone can make proofs for it and the binding proves nothing (red-team 5 RED2-F2)',
+    request:
+      'POST /auth/token, DPoP: {alg:"RS256",jwk:{kty:"RSA",n:<2048 bits>,e:"AQ"}}, signature = EMSA-PKCS1-v1_5(input)',
+    expect: { status: 401, code: 'DPOP_PROOF_INVALID' },
+    run: async (env) => {
+      const n = randomBytes(256);
+      n[0] |= 0x80;
+      n[n.length - 1] |= 1;
+      const jwk = { kty: 'RSA', n: n.toString('base64url'), e: 'AQ' };
+      // EMSA-PKCS1-v1_5 (RFC 8017 §9.2) of SHA-256: with e = 1 this is the valid signature.
+      const forge = (input: Buffer) => {
+        const prefix = Buffer.from('3031300d060960864801650304020105000420', 'hex');
+        const t = Buffer.concat([prefix, createHash('sha256').update(input).digest()]);
+        return Buffer.concat([
+          Buffer.from([0, 1]),
+          Buffer.alloc(256 - t.length - 3, 0xff),
+          Buffer.from([0]),
+          t,
+        ]);
+      };
+      return login(env, 'alice-ed', env.keys.ed.privateKey, {
+        DPoP: proofFor(env, 'RS256', jwk, forge),
+      }).then(loggedReason(env, 'RSA public exponent'));
     },
   },
   {

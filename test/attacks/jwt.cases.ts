@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { checkPrimeSync, generateKeyPairSync, generatePrimeSync, randomBytes } from 'node:crypto';
 import { algorithmKey } from './algorithm-keys';
 import type { AttackCase } from './attack-harness';
 import type { AttackEnv } from './attack-env';
@@ -7,6 +7,30 @@ import { nonce, now, seedClaims, sign, unsecured } from '../support/tokens';
 type Case = AttackCase<AttackEnv>;
 
 const ED = { alg: 'EdDSA', kid: 'alice-ed' };
+
+const toBase64url = (n: bigint) =>
+  Buffer.from(n.toString(16).padStart(Math.ceil(n.toString(16).length / 2) * 2, '0'), 'hex').toString(
+    'base64url',
+  );
+const prime = (bits: number) => generatePrimeSync(bits, { bigint: true });
+function nextPrime(from: bigint): bigint {
+  let candidate = from + 2n;
+  while (!checkPrimeSync(candidate)) candidate += 2n;
+  return candidate;
+}
+/** RSA moduli of 2048 bits that a stranger factors at once (or that are not a product at all). */
+const WEAK_RSA_MODULI: [string, () => bigint][] = [
+  ['prime', () => prime(2048)],
+  ['square', () => prime(1024) ** 2n],
+  ['small-factor', () => 3n * prime(2047)],
+  [
+    'close-primes',
+    () => {
+      const p = prime(1024);
+      return p * nextPrime(p);
+    },
+  ],
+];
 const whoami = (env: AttackEnv, authorization: string) =>
   env.send('/probe/whoami', { headers: { authorization } });
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
@@ -334,6 +358,23 @@ export const ESCALATION_CASES: Case[] = [
         },
       }),
   },
+  ...WEAK_RSA_MODULI.map(([what, modulus]): Case => ({
+    name: `keys/rsa-modulus-${what}`,
+    attack: `alice registers an RSA key whose modulus anyone can factor (${what}): every signature under it could be forged from the public key alone (red-team 5 R4)`,
+    request: `POST /keys {publicKey: JWK {kty:"RSA", n: <${what}>, e: 65537}}, JWT {kid:"alice-ed"}`,
+    expect: { status: 400, code: 'KEY_TOO_WEAK' },
+    run: async (env) =>
+      env.send('/keys', {
+        method: 'POST',
+        headers: {
+          authorization: await env.jwt(env.keys.ed, ED, seedClaims('alice')),
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({
+          publicKey: JSON.stringify({ kty: 'RSA', n: toBase64url(modulus()), e: 'AQAB' }),
+        }),
+      }),
+  })),
   {
     name: 'roles/self-service-key-escalation',
     attack: 'the reader-limited key registers a new key of its own with roles [admin]',

@@ -120,6 +120,23 @@ const CASES: AttackCase<OriginEnv>[] = [
     run: (env) =>
       replayHere(env, '/probe/whoami', capturedFromOtherService(env, '/probe/whoami', { format: 'cavage' })),
   },
+  ...(['nobody', 'alice-ed', 'svc-hmac'] as const).map((keyId): AttackCase<OriginEnv> => ({
+    name: `rfc9421/oracle-hmac-alg-keyid-${keyId}`,
+    attack:
+      'learn which keyids are HMAC shared secrets: alg="hmac-sha256" with a made-up signature must get one answer, whatever the keyid (red-team 5 RED2-F1)',
+    request: `Signature-Input ...;keyid="${keyId}";alg="hmac-sha256", Signature: 32 random bytes`,
+    expect: { status: 401, code: 'KEY_UNKNOWN_OR_SIGNATURE_INVALID' },
+    run: (env) => {
+      const params = `("@method" "@authority" "@path");created=${Math.floor(Date.now() / 1000)};keyid="${keyId}";alg="hmac-sha256"`;
+      return send(`${env.t.server}/probe/whoami`, {
+        headers: {
+          host: new URL(THIS_ORIGIN).host,
+          'signature-input': `sig1=${params}`,
+          signature: `sig1=:${randomBytes(32).toString('base64')}:`,
+        },
+      });
+    },
+  })),
   {
     name: 'rfc9421/oracle-hmac-keyid-other-alg',
     attack:

@@ -33,6 +33,7 @@ import { DEFAULT_MIN_RSA_BITS, MAX_RSA_BITS, MAX_RSA_PUBLIC_EXPONENT } from './k
 import { jwkThumbprint, membersFromJwk } from './jwk-public-key';
 import { parseOpenSshPublicKey } from './openssh-public-key';
 import { membersFromPem } from './pem-public-key';
+import { weakRsaModulus, type WeakModulus } from './rsa-modulus-checks';
 import type { ParsedPublicKey, ParsePublicKeyOptions, PublicJwk, PublicJwkMembers } from './public-key.types';
 
 /**
@@ -186,8 +187,23 @@ function checkRsa(members: { n: string; e: string }, policy: Policy): number {
       `RSA keys must be at least ${policy.minRsaBits} bits; this one has ${bits}. ${rsaHint()}`,
     );
   }
+  const weak = weakRsaModulus(BigInt(`0x${n.toString('hex')}`));
+  if (weak !== undefined) {
+    throw fail(
+      'KEY_TOO_WEAK',
+      `This RSA modulus can be factored from the public key alone (${WEAK_MODULUS_REASONS[weak]}), so anyone ` +
+        `could sign as its owner. It was not made by a sound key generator. ${rsaHint()}`,
+    );
+  }
   return bits;
 }
+
+const WEAK_MODULUS_REASONS: Record<WeakModulus, string> = {
+  prime: 'it is a prime, not a product of two primes',
+  square: 'it is the square of a prime',
+  'small-factor': 'it has a small prime factor',
+  'close-primes': 'its two primes are so close that Fermat factorisation finds them',
+};
 
 function rsaHint(): string {
   return 'Generate a new key with `keypair-auth keygen --type rsa --out <name>` (or --type ed25519).';

@@ -1,0 +1,68 @@
+/**
+ * Checks that an RSA modulus cannot be factored from the public key alone. A key that
+ * fails one lets anyone compute the private exponent and sign as its owner, like the
+ * small-order Ed25519 points that ed25519-point.ts refuses.
+ *
+ * Why hand-written: node:crypto checks nothing of a public modulus beyond parsing, and no
+ * maintained npm library does these checks (the reference is the Python tool badkeys, whose
+ * checks for prime moduli, small factors and Fermat-close primes these follow). They run
+ * once, at registration, on a modulus of at most 8192 bits (MAX_RSA_BITS): a few ms.
+ */
+import { checkPrimeSync } from 'node:crypto';
+
+/** Why a modulus is factorable, or undefined when none of the checks finds a way. */
+export type WeakModulus = 'prime' | 'square' | 'small-factor' | 'close-primes';
+
+/** Primes below this bound are tried as factors (all at once, through one gcd). */
+const SMALL_FACTOR_BOUND = 1 << 16;
+/** Fermat steps: primes closer than about 28 * n^(1/4) (sqrt(8 * steps) * n^(1/4)) are found, as badkeys does. */
+const FERMAT_STEPS = 100;
+
+let smallPrimeProduct: bigint | undefined;
+
+export function weakRsaModulus(n: bigint): WeakModulus | undefined {
+  if (hasSmallFactor(n)) return 'small-factor';
+  if (checkPrimeSync(n)) return 'prime';
+  const root = isqrt(n);
+  if (root * root === n) return 'square';
+  // Fermat: n = a^2 - b^2 = (a - b)(a + b), with a just above sqrt(n) when p and q are close.
+  let a = root + 1n;
+  for (let step = 0; step < FERMAT_STEPS; step++, a++) {
+    const b2 = a * a - n;
+    const b = isqrt(b2);
+    if (b * b === b2) return 'close-primes';
+  }
+  return undefined;
+}
+
+function hasSmallFactor(n: bigint): boolean {
+  smallPrimeProduct ??= productOfPrimesBelow(SMALL_FACTOR_BOUND);
+  return gcd(n, smallPrimeProduct) !== 1n;
+}
+
+function productOfPrimesBelow(bound: number): bigint {
+  const composite = new Uint8Array(bound);
+  let product = 1n;
+  for (let i = 2; i < bound; i++) {
+    if (composite[i]) continue;
+    product *= BigInt(i);
+    for (let j = i * i; j < bound; j += i) composite[j] = 1;
+  }
+  return product;
+}
+
+function gcd(a: bigint, b: bigint): bigint {
+  while (b !== 0n) [a, b] = [b, a % b];
+  return a;
+}
+
+/** floor(sqrt(n)) for n >= 0, by Newton's method from a power of two above the root. */
+export function isqrt(n: bigint): bigint {
+  if (n < 2n) return n;
+  let x = 1n << BigInt(Math.ceil(n.toString(2).length / 2));
+  for (;;) {
+    const y = (x + n / x) >> 1n;
+    if (y >= x) return x;
+    x = y;
+  }
+}
