@@ -348,6 +348,46 @@ describeWithOpenSsh('OpenSSH keys and ssh-agent with the CLI, against the demo',
     expect([named.code, named.stderr]).toEqual([0, '']);
   });
 
+  it('RED CASE (red-team 5 R7a, R7b): an aes256-gcm key with a wrong passphrase says so; a chacha20-poly1305 key names the ssh-keygen command that fixes it, and that command works', async () => {
+    const gcm = sshKeygen(dir, 'gcm', ['-t', 'ed25519', '-Z', 'aes256-gcm@openssh.com'], PASSPHRASE).file;
+    const wrong = await cli(['token', '--key', gcm, '--username', 'alice'], {
+      KEYPAIR_AUTH_PASSPHRASE: 'not it',
+    });
+    expect([wrong.code, wrong.stderr]).toEqual([
+      1,
+      `error: the passphrase does not decrypt ${gcm}; nothing was signed. Check it (ssh-keygen -y -f ${gcm} asks for it and prints the public key when it is right).\n`,
+    ]);
+    const right = await cli(['token', '--key', gcm, '--username', 'alice'], {
+      KEYPAIR_AUTH_PASSPHRASE: PASSPHRASE,
+    });
+    expect(right.code).toBe(0);
+    const chacha = sshKeygen(
+      dir,
+      'chacha',
+      ['-t', 'ed25519', '-Z', 'chacha20-poly1305@openssh.com'],
+      PASSPHRASE,
+    ).file;
+    const refused = await cli(['token', '--key', chacha, '--username', 'alice'], {
+      KEYPAIR_AUTH_PASSPHRASE: PASSPHRASE,
+    });
+    expect([refused.code, refused.stdout, refused.stderr]).toEqual([
+      1,
+      '',
+      `error: cannot use ${chacha} as --key: This OpenSSH private key is encrypted with chacha20-poly1305@openssh.com, which ssh2 (the library that reads OpenSSH keys here) cannot decrypt: re-encrypt it with a cipher it reads, keeping the passphrase: ssh-keygen -p -Z aes256-ctr -f ${chacha} (or sign through ssh-agent, which reads it).\n`,
+    ]);
+    execFileSync(
+      'ssh-keygen',
+      ['-q', '-p', '-P', PASSPHRASE, '-N', PASSPHRASE, '-Z', 'aes256-ctr', '-f', chacha],
+      {
+        stdio: 'ignore',
+      },
+    );
+    const fixed = await cli(['token', '--key', chacha, '--username', 'alice'], {
+      KEYPAIR_AUTH_PASSPHRASE: PASSPHRASE,
+    });
+    expect([fixed.code, fixed.stdout]).toEqual([0, expect.stringMatching(/^JWT /)]);
+  });
+
   it('--key "~/.ssh/id_ed25519" (quoted, so the shell leaves ~ alone) is read from the home directory', async () => {
     const home = join(dir, 'home');
     mkdirSync(join(home, '.ssh'), { recursive: true });
