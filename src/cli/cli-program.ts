@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { addCertificateCommands } from './certificate-commands';
 import { CliError } from './cli-error';
 import { CliIo, consoleIo } from './cli-io';
+import { redactCommanderEcho } from './commander-echo';
 import { packageVersion } from './cli-version';
 import { addKeyCommands } from './key-commands';
 import { addKeygenCommand } from './keygen-command';
@@ -23,7 +24,12 @@ export function buildCli(io: CliIo = consoleIo): Command {
     .version(packageVersion(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help for a command')
     .helpCommand('help [command]', 'show help for a command')
-    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .configureOutput({
+      writeOut: (s) => io.out(s.trimEnd()),
+      writeErr: (s) => io.err(s.trimEnd()),
+      // Commander echoes argv values in some errors; a secret typed there is not printed back.
+      outputError: (s, write) => write(redactCommanderEcho(s)),
+    })
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
 

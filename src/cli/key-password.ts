@@ -1,5 +1,6 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { type Command, Option } from 'commander';
+import { KeyFileError, readKeyFile } from '../client/key-file';
 import { CliError } from './cli-error';
 
 /** The environment variable a key's passphrase can come from (kept out of the command line). */
@@ -43,6 +44,19 @@ export function addKeyPasswordOptions(command: Command): Command {
 }
 
 /**
+ * Refuses --password VALUE, whatever else the command was given (--agent too): the value
+ * is already in the process list and the shell history; the message says what to use.
+ */
+export function refusePasswordOption(options: KeyPasswordOptions): void {
+  if (options.password !== undefined)
+    throw new CliError(
+      '--password is not accepted: a passphrase on the command line can be read by every local user (ps, ' +
+        `/proc) and stays in your shell history. Put it in a file only you can read and pass --passphrase-file FILE, ` +
+        `or set $${KEY_PASSPHRASE_ENV}.`,
+    );
+}
+
+/**
  * The passphrase: --password-file (or --passphrase-file), else
  * $KEYPAIR_AUTH_KEY_PASSWORD (or $KEYPAIR_AUTH_PASSPHRASE), else none. One mechanism for
  * every key format; the second names are ssh's word for it.
@@ -51,12 +65,7 @@ export function keyPassword(
   options: KeyPasswordOptions,
   env: NodeJS.ProcessEnv = process.env,
 ): string | undefined {
-  if (options.password !== undefined)
-    throw new CliError(
-      '--password is not accepted: a passphrase on the command line can be read by every local user (ps, ' +
-        `/proc) and stays in your shell history. Put it in a file only you can read and pass --passphrase-file FILE, ` +
-        `or set $${KEY_PASSPHRASE_ENV}.`,
-    );
+  refusePasswordOption(options);
   const fileOption = options.passwordFile !== undefined ? '--password-file' : '--passphrase-file';
   const passFile = options.passwordFile ?? options.passphraseFile;
   if (passFile !== undefined) {
@@ -64,16 +73,20 @@ export function keyPassword(
     let text: string;
     let mode: number;
     try {
-      const stat = statSync(file);
-      if (!stat.isFile()) throw Object.assign(new Error(), { code: 'EISDIR' });
-      mode = stat.mode & 0o777;
-      text = readFileSync(file, 'utf8');
+      text = readKeyFile(file).toString('utf8');
+      mode = statSync(file).mode & 0o777;
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
+      // The name is not repeated: a passphrase typed where the file name goes would be printed.
+      const code = error instanceof KeyFileError ? error.code : 'KEY_FILE_UNREADABLE';
       throw new CliError(
-        code === 'ENOENT'
-          ? `there is no file ${file}: ${fileOption} takes a file holding the key's passphrase.`
-          : `cannot read the passphrase from ${file} (${code ?? 'unreadable'}): ${fileOption} takes a readable file.`,
+        code === 'KEY_FILE_MISSING'
+          ? `${fileOption} names no file that exists (the name is not repeated here, in case it was the passphrase itself): ` +
+              `it takes the path of a file holding the key's passphrase on its first line, or set $${KEY_PASSPHRASE_ENV}.`
+          : code === 'KEY_FILE_NOT_REGULAR'
+            ? `${fileOption} does not name a regular file (a directory, FIFO or device): give the path of a file holding the key's passphrase, or set $${KEY_PASSPHRASE_ENV}.`
+            : code === 'KEY_FILE_TOO_LARGE'
+              ? `${fileOption} names a file over 64 KB: give a file holding only the key's passphrase.`
+              : `cannot read the file ${fileOption} names (check its permissions): it takes a readable file holding the key's passphrase, or set $${KEY_PASSPHRASE_ENV}.`,
       );
     }
     // Like ssh with a private key: a passphrase other users can read protects nothing.

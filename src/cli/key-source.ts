@@ -1,8 +1,9 @@
 import type { KeyObject } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import { readKeyFile } from '../client/key-file';
 import { keySignerFor, type KeySigner } from '../client/key-signer';
 import { SshAgentError } from '../client/ssh-agent-error';
 import { createSshAgentSigner } from '../client/ssh-agent-signer';
@@ -10,7 +11,7 @@ import { parsePublicKey } from '../keys/formats/public-key-parser';
 import { CliError } from './cli-error';
 import type { CliIo } from './cli-io';
 import { defaultKeyId } from './default-key-id';
-import { addKeyPasswordOptions, KeyPasswordOptions, keyPassword } from './key-password';
+import { addKeyPasswordOptions, KeyPasswordOptions, keyPassword, refusePasswordOption } from './key-password';
 import { loadPrivateKeyFile } from './private-key-file';
 
 /** The options of a command that signs: --key FILE, or --agent (with --key choosing the agent key). */
@@ -80,6 +81,8 @@ function publicKeyFileFor(file: string): string {
 
 /** The signer and keyId of --key / --agent; errors in the CLI's terms, no stack. */
 export async function resolveKeySource(opts: KeySourceOptions, io: CliIo): Promise<KeySource> {
+  // Before anything else, --agent or not: the value is on the command line already.
+  refusePasswordOption(opts);
   if (!opts.agent) {
     if (opts.key === undefined)
       throw new CliError('give --key FILE (a private key file) or --agent (sign through ssh-agent).');
@@ -90,7 +93,8 @@ export async function resolveKeySource(opts: KeySourceOptions, io: CliIo): Promi
   if (opts.key !== undefined) {
     const file = publicKeyFileFor(opts.key);
     try {
-      publicKey = parsePublicKey(readFileSync(file, 'utf8')).spkiPem;
+      // A regular file of at most 64 KB only: a FIFO named FILE.pub would block the CLI.
+      publicKey = parsePublicKey(readKeyFile(file).toString('utf8')).spkiPem;
     } catch (error) {
       throw new CliError(`cannot read the public key ${file} for --agent: ${(error as Error).message}`);
     }

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { KeyFileError, readKeyFile } from '../client/key-file';
 import { loadPrivateKey } from '../keys/formats/private-key-loader';
 import { KeyFormatError } from '../keys/formats/key-format.error';
 import { OpenSshKeyError } from '../keys/formats/openssh-key.error';
@@ -18,7 +19,7 @@ export function loadPrivateKeyFile(
   warn: (line: string) => void,
 ): KeyObject {
   try {
-    const text = readFileSync(file);
+    const text = readKeyFile(file);
     const key = loadPrivateKey(text, password);
     const mode = statSync(file).mode & 0o777;
     if (mode & 0o044)
@@ -29,6 +30,7 @@ export function loadPrivateKeyFile(
     return key;
   } catch (error) {
     if (error instanceof OpenSshKeyError) throw openSshError(file, error);
+    if (error instanceof KeyFileError) throw new CliError(`cannot use ${file} as --key: ${error.message}`);
     if (!(error instanceof KeyFormatError)) throw error;
     if (error.message.startsWith('This is a public key'))
       throw new CliError(
@@ -57,6 +59,8 @@ function openSshError(file: string, error: OpenSshKeyError): CliError {
       );
     case 'OPENSSH_SSH2_MISSING':
       return new CliError(error.message);
+    case 'OPENSSH_CIPHER_UNSUPPORTED':
+      return new CliError(`cannot use ${file} as --key: ${error.message.replace('KEYFILE', file)}`);
     default:
       return new CliError(`cannot use ${file} as --key: ${error.message}`);
   }

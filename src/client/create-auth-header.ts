@@ -1,8 +1,8 @@
 import { createHash, KeyObject, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { SignJWT } from 'jose';
 import { defaultAlgorithmFor, jwsAlgorithmOf, KeyAlgorithm } from '../keys/key-algorithm';
 import { loadPrivateKey, publicKeyFromPrivate } from '../keys/formats/private-key-loader';
+import { readKeyFile } from './key-file';
 import type { KeySigner } from './key-signer';
 
 export interface CreateAuthHeaderOptions {
@@ -26,7 +26,8 @@ export interface CreateAuthHeaderOptions {
 /**
  * Loads the private key of the options, from `privateKey` or `keyFile`, PEM or OpenSSH
  * (loadPrivateKey: OpenSshKeyError on a missing or wrong passphrase or an unsupported
- * OpenSSH key type).
+ * OpenSSH key type). `keyFile` is read only if it is a regular file of at most 64 KB
+ * (KeyFileError otherwise): a FIFO or a device at that path would block the event loop.
  */
 export function resolvePrivateKey(options: {
   privateKey?: KeyObject | string;
@@ -38,7 +39,7 @@ export function resolvePrivateKey(options: {
     typeof options.privateKey === 'string'
       ? options.privateKey
       : options.keyFile
-        ? readFileSync(options.keyFile)
+        ? readKeyFile(options.keyFile)
         : undefined;
   if (text === undefined)
     throw new TypeError('Pass privateKey (KeyObject, PEM or OpenSSH text), keyFile, or a signer.');

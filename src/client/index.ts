@@ -2,6 +2,8 @@
 // Depends only on node:crypto and jose; no server code, no database driver (ssh2 only on use).
 export { createAuthHeader, resolvePrivateKey } from './create-auth-header';
 export type { CreateAuthHeaderOptions } from './create-auth-header';
+export { KeyFileError, MAX_KEY_FILE_BYTES } from './key-file';
+export type { KeyFileErrorCode } from './key-file';
 export { signRequest, signRequestAsync } from './sign-request';
 // OpenSSH private keys and ssh-agent: need the optional peer ssh2 (npm install ssh2), loaded on use.
 export { keySignerFor } from './key-signer';

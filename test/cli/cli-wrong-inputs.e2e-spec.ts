@@ -265,7 +265,57 @@ const rows: Row[] = [
   {
     name: 'a --password-file that does not exist',
     args: ['token', '--key', `${FIX}/alice.key`, '--username', 'alice', '--password-file', 'pass.txt'],
-    says: /there is no file pass\.txt: --password-file takes a file holding the key's passphrase/,
+    says: /--password-file names no file that exists .*: it takes the path of a file holding the key's passphrase on its first line, or set \$KEYPAIR_AUTH_PASSPHRASE/,
+  },
+  {
+    name: 'RED CASE (red-team 5 R1b): the passphrase typed where --passphrase-file wants the file name is not repeated',
+    args: ['token', '--key', `${FIX}/alice.key`, '--username', 'alice', '--passphrase-file', 's3cret-pw'],
+    says: /^error: --passphrase-file names no file that exists \(the name is not repeated here, in case it was the passphrase itself\)/,
+  },
+  {
+    name: 'RED CASE (red-team 5 R1b): a --passphrase-file that is a directory is refused without its name',
+    args: ['token', '--key', `${FIX}/alice.key`, '--username', 'alice', '--passphrase-file', 's3cret-pw'],
+    files: { 's3cret-pw/': '' },
+    says: /^error: --passphrase-file does not name a regular file \(a directory, FIFO or device\)/,
+  },
+  {
+    name: 'RED CASE (red-team 5 R1a): an unknown option written with its value (--passphrase=VALUE) is named without the value',
+    args: ['token', '--key', `${FIX}/alice.key`, '--username', 'alice', '--passphrase=s3cret-pw'],
+    says: /^error: unknown option '--passphrase=…'/,
+  },
+  {
+    name: 'RED CASE (red-team 5 R1a): an unknown short option with its value attached (-pVALUE) is named without the value',
+    args: ['token', '--key', `${FIX}/alice.key`, '--username', 'alice', '-ps3cret-pw'],
+    says: /^error: unknown option '-p…'/,
+  },
+  {
+    name: 'RED CASE (red-team 5 R1a): an invalid -H header is not echoed (it may carry a credential)',
+    args: [
+      'request',
+      'GET',
+      'http://127.0.0.1:9/',
+      '--key',
+      `${FIX}/alice.key`,
+      '-H',
+      'Authorization Bearer s3cret-pw',
+    ],
+    says: /^error: option '-H, --header <header>' argument '…' is invalid\. Write a header as "Name: value"/,
+  },
+  {
+    name: 'RED CASE (red-team 5 R1a): an invalid URL argument with a password in it is not echoed',
+    args: ['request', 'GET', 'ftp://bob:s3cret-pw@127.0.0.1/', '--key', `${FIX}/alice.key`],
+    says: /^error: command-argument value '…' is invalid for argument 'url'\. Write an absolute http:\/\/ or https:\/\/ URL/,
+  },
+  {
+    name: 'RED CASE (red-team 5 R1a): an invalid login --url with a password in it is not echoed',
+    args: ['login', '--url', 'ftp://bob:s3cret-pw@127.0.0.1/', '--key', `${FIX}/alice.key`],
+    says: /^error: option '--url <base>' argument '…' is invalid\. Write an absolute http:\/\/ or https:\/\/ URL/,
+  },
+  {
+    name: 'RED CASE (red-team 5 R2): --password is refused with --agent too',
+    args: ['token', '--agent', '--username', 'alice', '--password', 's3cret-pw'],
+    env: { SSH_AUTH_SOCK: '/nonexistent/agent.sock' },
+    says: /^error: --password is not accepted: a passphrase on the command line can be read by every local user/,
   },
   {
     name: 'G61: a passphrase on the command line (--password) is refused, naming --passphrase-file',

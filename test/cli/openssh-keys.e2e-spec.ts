@@ -1,6 +1,7 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
+import { createServer as netCreateServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DemoProcess, DIST_CLI, startDemo } from '../support/processes';
@@ -276,6 +277,115 @@ describeWithOpenSsh('OpenSSH keys and ssh-agent with the CLI, against the demo',
     ];
     expect(runs.map((r) => r.code)).toEqual([0, 0, 1, 0, 1]);
     for (const r of runs) expect(`${r.stdout}${r.stderr}`).not.toContain(PASSPHRASE.slice(0, 10));
+  });
+
+  it('RED CASE (red-team 5 R2): --password is refused with --agent too, and nothing is printed to stdout', async () => {
+    const r = await cli(['token', '--agent', '--username', 'alice', '--password', 'agent-s3cret'], {
+      SSH_AUTH_SOCK: soloAgent.socket,
+    });
+    expect([r.code, r.stdout]).toEqual([1, '']);
+    expect(r.stderr).toMatch(/^error: --password is not accepted: .*--passphrase-file FILE/);
+    expect(r.stderr).not.toContain('agent-s3cret');
+  });
+
+  it('RED CASE (red-team 5 R3): an ssh-agent that accepts the connection and never answers: token --agent fails after 10 s naming the step, and exits', async () => {
+    const silent = netCreateServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.on('data', () => undefined); // reads the request, never answers
+    });
+    const path = join(dir, 'silent.sock');
+    await new Promise<void>((ok) => silent.listen(path, ok));
+    try {
+      const started = Date.now();
+      const r = await cli(['token', '--agent', '--username', 'alice'], { SSH_AUTH_SOCK: path });
+      expect([r.code, r.stdout, r.stderr]).toEqual([
+        1,
+        '',
+        `error: --agent: the ssh-agent at ${path} did not answer within 10000 ms when asked to list its keys: is $SSH_AUTH_SOCK the socket of a running ssh-agent? Check it with ssh-add -l, or start one: eval "$(ssh-agent -s)".\n`,
+      ]);
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      silent.close();
+    }
+  }, 30_000);
+
+  it('RED CASE (red-team 5 R5): --agent --key FILE where FILE.pub is a FIFO is refused at once, not read', async () => {
+    const sub = join(dir, 'fifo-case');
+    mkdirSync(sub);
+    writeFileSync(join(sub, 'k'), 'not read with --agent\n', { mode: 0o600 });
+    execFileSync('mkfifo', [join(sub, 'k.pub')]);
+    const started = Date.now();
+    const r = await cli(['token', '--agent', '--key', join(sub, 'k'), '--username', 'alice'], {
+      SSH_AUTH_SOCK: soloAgent.socket,
+    });
+    expect([r.code, r.stdout]).toEqual([1, '']);
+    expect(r.stderr).toBe(
+      `error: cannot read the public key ${join(sub, 'k.pub')} for --agent: ${join(sub, 'k.pub')} is not a regular file (a directory, FIFO or device): give the path of the key file itself.\n`,
+    );
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('RED CASE (red-team 5 R6): --agent --key-id SHA256:… of a key the agent lacks is an error listing its keys, even when the agent holds one key', async () => {
+    const wanted = keys.get('ecdsa-p384')!;
+    const fingerprint = execFileSync('ssh-keygen', ['-lf', `${wanted.plain}.pub`], {
+      encoding: 'utf8',
+    }).split(' ')[1];
+    for (const keyId of [fingerprint, wanted.keyId]) {
+      const r = await cli(['token', '--agent', '--key-id', keyId, '--username', 'alice'], {
+        SSH_AUTH_SOCK: soloAgent.socket,
+      });
+      expect([r.code, r.stdout]).toEqual([1, '']);
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `^error: --agent: no key in the ssh-agent has the fingerprint ${keyId.replace(/[+/]/g, '\\$&')}: ssh-add that key, .* It holds: enc_ed25519@test SHA256:`,
+        ),
+      );
+    }
+    // A keyId that is a name, not a fingerprint, still picks the agent's only key.
+    const named = await cli(['token', '--agent', '--key-id', 'alice-laptop', '--username', 'alice'], {
+      SSH_AUTH_SOCK: soloAgent.socket,
+    });
+    expect([named.code, named.stderr]).toEqual([0, '']);
+  });
+
+  it('RED CASE (red-team 5 R7a, R7b): an aes256-gcm key with a wrong passphrase says so; a chacha20-poly1305 key names the ssh-keygen command that fixes it, and that command works', async () => {
+    const gcm = sshKeygen(dir, 'gcm', ['-t', 'ed25519', '-Z', 'aes256-gcm@openssh.com'], PASSPHRASE).file;
+    const wrong = await cli(['token', '--key', gcm, '--username', 'alice'], {
+      KEYPAIR_AUTH_PASSPHRASE: 'not it',
+    });
+    expect([wrong.code, wrong.stderr]).toEqual([
+      1,
+      `error: the passphrase does not decrypt ${gcm}; nothing was signed. Check it (ssh-keygen -y -f ${gcm} asks for it and prints the public key when it is right).\n`,
+    ]);
+    const right = await cli(['token', '--key', gcm, '--username', 'alice'], {
+      KEYPAIR_AUTH_PASSPHRASE: PASSPHRASE,
+    });
+    expect(right.code).toBe(0);
+    const chacha = sshKeygen(
+      dir,
+      'chacha',
+      ['-t', 'ed25519', '-Z', 'chacha20-poly1305@openssh.com'],
+      PASSPHRASE,
+    ).file;
+    const refused = await cli(['token', '--key', chacha, '--username', 'alice'], {
+      KEYPAIR_AUTH_PASSPHRASE: PASSPHRASE,
+    });
+    expect([refused.code, refused.stdout, refused.stderr]).toEqual([
+      1,
+      '',
+      `error: cannot use ${chacha} as --key: This OpenSSH private key is encrypted with chacha20-poly1305@openssh.com, which ssh2 (the library that reads OpenSSH keys here) cannot decrypt: re-encrypt it with a cipher it reads, keeping the passphrase: ssh-keygen -p -Z aes256-ctr -f ${chacha} (or sign through ssh-agent, which reads it).\n`,
+    ]);
+    execFileSync(
+      'ssh-keygen',
+      ['-q', '-p', '-P', PASSPHRASE, '-N', PASSPHRASE, '-Z', 'aes256-ctr', '-f', chacha],
+      {
+        stdio: 'ignore',
+      },
+    );
+    const fixed = await cli(['token', '--key', chacha, '--username', 'alice'], {
+      KEYPAIR_AUTH_PASSPHRASE: PASSPHRASE,
+    });
+    expect([fixed.code, fixed.stdout]).toEqual([0, expect.stringMatching(/^JWT /)]);
   });
 
   it('--key "~/.ssh/id_ed25519" (quoted, so the shell leaves ~ alone) is read from the home directory', async () => {

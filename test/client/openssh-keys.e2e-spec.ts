@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -7,10 +8,12 @@ import {
   createSignedFetch,
   createSshAgentSigner,
   createTokenClient,
+  KeyFileError,
   OpenSshKeyError,
   parseOpenSshPrivateKey,
   SshAgentError,
 } from '../../src/client';
+import { parsePublicKey } from '../../src/keys/formats/public-key-parser';
 import { DemoProcess, DIST_CLI, startDemo } from '../support/processes';
 import { describeWithOpenSsh, SSH_KEY_TYPES, SshAgent, sshKeygen, startSshAgent } from '../support/ssh-tools';
 
@@ -212,5 +215,157 @@ describeWithOpenSsh('client SDK with OpenSSH keys and ssh-agent, against the dem
     await expect(rsa.sign('rsa-pss-sha512', Buffer.from('x'))).rejects.toMatchObject({
       code: 'AGENT_ALGORITHM_UNSUPPORTED',
     });
+  });
+});
+
+describeWithOpenSsh('client SDK: an ssh-agent that does not answer, and key files that are not files', () => {
+  let dir: string;
+  const servers: Server[] = [];
+  const sockets: Socket[] = [];
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'kpa-agent-hang-'))));
+  afterAll(async () => {
+    sockets.forEach((s) => s.destroy());
+    await Promise.all(servers.map((s) => new Promise<void>((ok) => s.close(() => ok()))));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A fake agent on a socket of its own: `answer` gets each request (type byte) and writes what it wants. */
+  async function fakeAgent(name: string, answer: (type: number, socket: Socket) => void): Promise<string> {
+    const path = join(dir, `${name}.sock`);
+    const server = createServer((socket) => {
+      sockets.push(socket);
+      socket.on('error', () => undefined); // the client closing on us (ECONNRESET) is expected
+      socket.on('data', (data) => answer(data[4], socket));
+    });
+    servers.push(server);
+    await new Promise<void>((ok) => server.listen(path, ok));
+    return path;
+  }
+  const wire = (b: Buffer) =>
+    Buffer.concat([Buffer.from([0, 0, 0, 0].map((_, i) => (b.length >>> (24 - 8 * i)) & 255)), b]);
+  const settleWithin = <T>(p: Promise<T>, ms: number) =>
+    Promise.race([
+      p.then(
+        () => 'resolved',
+        (error: unknown) => error,
+      ),
+      new Promise((ok) => setTimeout(() => ok('still pending'), ms).unref()),
+    ]);
+
+  it('RED CASE (red-team 5 R3): an agent that never answers, or sends a truncated or huge answer, fails with AGENT_TIMEOUT / AGENT_ANSWER_TOO_LARGE naming the step, and its socket is closed', async () => {
+    const silent = await fakeAgent('silent', () => undefined);
+    const started = Date.now();
+    const listing = await settleWithin(
+      createSshAgentSigner({ socketPath: silent, timeoutMs: 300 }).identity(),
+      5_000,
+    );
+    expect(listing).toBeInstanceOf(SshAgentError);
+    expect(listing).toMatchObject({
+      code: 'AGENT_TIMEOUT',
+      message: `the ssh-agent at ${silent} did not answer within 300 ms when asked to list its keys: is $SSH_AUTH_SOCK the socket of a running ssh-agent? Check it with ssh-add -l, or start one: eval "$(ssh-agent -s)".`,
+    });
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(
+      await settleWithin(
+        createAuthHeader({
+          username: 'a',
+          keyId: 'k',
+          signer: createSshAgentSigner({ socketPath: silent, timeoutMs: 300 }),
+        }),
+        5_000,
+      ),
+    ).toMatchObject({ code: 'AGENT_TIMEOUT' });
+    // The fake agent's side of every connection was closed by the client.
+    await new Promise((ok) => setTimeout(ok, 100));
+    expect(sockets.filter((s) => !s.destroyed && !s.readableEnded)).toEqual([]);
+
+    // A length header announcing more than follows (truncated), and one announcing 4 GB.
+    const truncated = await fakeAgent('truncated', (_t, s) => s.write(Buffer.from([0, 0, 0, 100, 12, 0])));
+    expect(
+      await settleWithin(createSshAgentSigner({ socketPath: truncated, timeoutMs: 300 }).identity(), 5_000),
+    ).toMatchObject({
+      code: 'AGENT_TIMEOUT',
+    });
+    const huge = await fakeAgent('huge', (_t, s) => s.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 12])));
+    expect(await settleWithin(createSshAgentSigner({ socketPath: huge }).identity(), 5_000)).toMatchObject({
+      code: 'AGENT_ANSWER_TOO_LARGE',
+    });
+    const flood = await fakeAgent('flood', (_t, s) => {
+      s.write(Buffer.from([0, 0x10, 0, 0, 12]));
+      s.write(Buffer.alloc(300 * 1024));
+    });
+    expect(await settleWithin(createSshAgentSigner({ socketPath: flood }).identity(), 5_000)).toMatchObject({
+      code: 'AGENT_ANSWER_TOO_LARGE',
+    });
+
+    // An agent that lists a key and never answers the signature request.
+    const { file } = sshKeygen(dir, 'listed', ['-t', 'ed25519']);
+    const blob = Buffer.from(readFileSync(`${file}.pub`, 'utf8').split(' ')[1], 'base64');
+    const signHang = await fakeAgent('sign-hang', (type, s) => {
+      if (type === 11)
+        s.write(wire(Buffer.concat([Buffer.from([12, 0, 0, 0, 1]), wire(blob), wire(Buffer.from('c'))])));
+    });
+    const signer = createSshAgentSigner({ socketPath: signHang, timeoutMs: 300 });
+    expect((await signer.identity()).comment).toBe('c');
+    const signing = await settleWithin(createAuthHeader({ username: 'a', keyId: 'k', signer }), 5_000);
+    expect(signing).toMatchObject({
+      code: 'AGENT_TIMEOUT',
+      message: expect.stringMatching(
+        /did not answer within 300 ms when asked to sign with SHA256:[\w+/]{43}: is it waiting for a confirmation \(ssh-add -c\)/,
+      ),
+    });
+    for (const timeoutMs of [0, -1, 1.5, Number.NaN, 600_001])
+      expect(() => createSshAgentSigner({ timeoutMs })).toThrow(
+        /timeoutMs must be a whole number of milliseconds from 1 to 600000/,
+      );
+  }, 30_000);
+
+  it('RED CASE (red-team 5 R5): keyFile naming a FIFO, a directory or a file over 64 KB throws KeyFileError at once, without blocking', async () => {
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const big = join(dir, 'big');
+    writeFileSync(big, Buffer.alloc(65 * 1024, 65));
+    for (const [keyFile, code] of [
+      [fifo, 'KEY_FILE_NOT_REGULAR'],
+      [dir, 'KEY_FILE_NOT_REGULAR'],
+      [big, 'KEY_FILE_TOO_LARGE'],
+      [join(dir, 'none'), 'KEY_FILE_MISSING'],
+    ]) {
+      const started = Date.now();
+      await expect(createAuthHeader({ username: 'a', keyFile })).rejects.toMatchObject({
+        name: 'KeyFileError',
+        code,
+      });
+      expect(Date.now() - started).toBeLessThan(1_000);
+    }
+    await expect(createAuthHeader({ username: 'a', keyFile: fifo })).rejects.toBeInstanceOf(KeyFileError);
+  });
+
+  it('RED CASE (red-team 5 R6): a fingerprint keyId (SHA256:…, JWK thumbprint, hex SHA-256) of a key the agent lacks is AGENT_KEY_NOT_FOUND, even when the agent holds one key; a name picks that key', async () => {
+    const agent = await startSshAgent(dir, 'one-key');
+    try {
+      const held = sshKeygen(dir, 'held', ['-t', 'ed25519']);
+      agent.add(held.file);
+      const wanted = sshKeygen(dir, 'wanted', ['-t', 'ecdsa', '-b', '384']);
+      const wantedKey = parsePublicKey(wanted.pub);
+      const sshFingerprint = execFileSync('ssh-keygen', ['-lf', `${wanted.file}.pub`], {
+        encoding: 'utf8',
+      }).split(' ')[1];
+      for (const keyId of [sshFingerprint, wantedKey.thumbprint, wantedKey.pemSha256]) {
+        const signer = createSshAgentSigner({ socketPath: agent.socket, keyId });
+        await expect(createAuthHeader({ username: 'a', keyId, signer })).rejects.toMatchObject({
+          code: 'AGENT_KEY_NOT_FOUND',
+          message: expect.stringMatching(
+            new RegExp(
+              `^no key in the ssh-agent has the fingerprint ${keyId.replace(/[+/]/g, '\\$&')}: .* It holds: held@test SHA256:`,
+            ),
+          ),
+        });
+      }
+      const named = createSshAgentSigner({ socketPath: agent.socket, keyId: 'alice-laptop' });
+      expect((await named.identity()).comment).toBe('held@test');
+    } finally {
+      await agent.stop();
+    }
   });
 });

@@ -5,6 +5,8 @@
  * - `OPENSSH_PASSPHRASE_WRONG`: the passphrase given does not decrypt it.
  * - `OPENSSH_KEY_TYPE_UNSUPPORTED`: a key this module does not sign with (DSA, security-key
  *   `sk-*` keys, ECDSA P-521, RSA under 2048 bits).
+ * - `OPENSSH_CIPHER_UNSUPPORTED`: encrypted with a cipher ssh2 cannot decrypt
+ *   (chacha20-poly1305@openssh.com): `ssh-keygen -p -Z aes256-ctr -f KEYFILE` re-encrypts it.
  * - `OPENSSH_KEY_INVALID`: not a readable OpenSSH private key (truncated, damaged, several keys).
  * - `OPENSSH_SSH2_MISSING`: the optional peer `ssh2`, which reads these keys, is not installed.
  *
@@ -14,6 +16,7 @@ export type OpenSshKeyErrorCode =
   | 'OPENSSH_PASSPHRASE_REQUIRED'
   | 'OPENSSH_PASSPHRASE_WRONG'
   | 'OPENSSH_KEY_TYPE_UNSUPPORTED'
+  | 'OPENSSH_CIPHER_UNSUPPORTED'
   | 'OPENSSH_KEY_INVALID'
   | 'OPENSSH_SSH2_MISSING';
 

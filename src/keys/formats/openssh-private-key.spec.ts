@@ -112,6 +112,46 @@ describe('parseOpenSshPrivateKey', () => {
       }
     });
 
+    it.each(['aes256-gcm@openssh.com', 'aes128-gcm@openssh.com'])(
+      'RED CASE (red-team 5 R7a): a %s key with a wrong passphrase is OPENSSH_PASSPHRASE_WRONG, and loads with the right one',
+      (cipher) => {
+        const key = keygen(`gcm-${cipher.slice(0, 6)}`, ['-t', 'ed25519', '-Z', cipher], 'right one');
+        expect(parseOpenSshPrivateKey(key, 'right one').asymmetricKeyType).toBe('ed25519');
+        expect(codeOf(() => parseOpenSshPrivateKey(key, 'wrong'))).toBe('OPENSSH_PASSPHRASE_WRONG');
+      },
+    );
+
+    it('RED CASE (red-team 5 R7b, R7c): a chacha20-poly1305 key is OPENSSH_CIPHER_UNSUPPORTED naming ssh-keygen -p -Z aes256-ctr, in this jest realm too', () => {
+      const key = keygen('chacha', ['-t', 'ed25519', '-Z', 'chacha20-poly1305@openssh.com'], 'right one');
+      for (const passphrase of ['right one', 'wrong', undefined]) {
+        let error: unknown;
+        try {
+          parseOpenSshPrivateKey(key, passphrase);
+        } catch (e) {
+          error = e;
+        }
+        expect(error).toBeInstanceOf(OpenSshKeyError);
+        expect(error).toMatchObject({
+          code: 'OPENSSH_CIPHER_UNSUPPORTED',
+          message: expect.stringContaining(
+            'chacha20-poly1305@openssh.com, which ssh2 (the library that reads OpenSSH keys here) cannot decrypt: ' +
+              're-encrypt it with a cipher it reads, keeping the passphrase: ssh-keygen -p -Z aes256-ctr -f KEYFILE',
+          ),
+        });
+      }
+      // The fix the message names works: re-encrypted with aes256-ctr, the key loads.
+      execFileSync(
+        'ssh-keygen',
+        ['-q', '-p', '-P', 'right one', '-N', 'right one', '-Z', 'aes256-ctr', '-f', join(dir, 'chacha')],
+        {
+          stdio: 'ignore',
+        },
+      );
+      expect(parseOpenSshPrivateKey(readFileSync(join(dir, 'chacha')), 'right one').asymmetricKeyType).toBe(
+        'ed25519',
+      );
+    });
+
     it('refuses RSA under 2048 bits', () => {
       const key = keygen('small', ['-t', 'rsa', '-b', '1024']);
       expect(codeOf(() => parseOpenSshPrivateKey(key))).toBe('OPENSSH_KEY_TYPE_UNSUPPORTED');
