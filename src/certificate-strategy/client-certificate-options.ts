@@ -394,6 +394,18 @@ function requireIssuerCheck(
     false,
   );
   const byName = mapping.filter((rule) => rule.by !== 'fingerprint').map((rule) => rule.by);
+  if (format === 'apache' && trustAnchors === null && byName.length > 0) {
+    // mod_ssl with SSLVerifyClient optional_no_ca resets the verify result to OK once the handshake
+    // is done, and a resumed TLS 1.2 session carries that OK: SSL_CLIENT_VERIFY then says SUCCESS for
+    // a certificate of any CA. Only this app's own check of the issuer makes the name mean something.
+    fail(
+      `maps forwarded 'apache' certificates by ${byName.join(', ')} without caBundle: Apache's SSL_CLIENT_VERIFY ` +
+        'alone does not prove who issued them (with SSLVerifyClient optional_no_ca a resumed TLS session reports ' +
+        'SUCCESS for a certificate of any CA).',
+      'Set caBundle to the CA file Apache uses (SSLCACertificateFile), or map only ' +
+        "{ by: 'fingerprint' }. trustForwardedCertificatesWithoutVerification does not lift this.",
+    );
+  }
   if (optOut || trustAnchors !== null || verifyHeader !== null || byName.length === 0) return;
   fail(
     `maps forwarded '${format}' certificates by ${byName.join(', ')}, but nothing checks who issued them ` +
