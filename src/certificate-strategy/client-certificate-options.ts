@@ -92,8 +92,10 @@ export interface ClientCertificateOptions {
   xfccSingleElement?: boolean;
   /**
    * Re-verify the certificate against these CAs (PEM text, or the path of a PEM file):
-   * chain, dates, clientAuth EKU. Recommended behind a proxy; with `tls` it lets the
-   * strategy accept a connection Node did not authorize, and decide itself.
+   * chain, dates, clientAuth EKU, key and signature strength (no certificate with
+   * nameConstraints). Recommended behind a proxy, and required with format `apache` and a
+   * name mapping. With `tls`, Node's verdict must pass as well when the server was given
+   * a `ca`; without one, this decides alone.
    */
   caBundle?: string;
   /** A CRL file (PEM or DER) signed by a CA of `caBundle`; re-read when it changes. Needs caBundle. */
@@ -114,7 +116,8 @@ export interface ClientCertificateOptions {
    * Then any certificate the proxy forwards (self-signed, from any CA, a server
    * certificate) becomes the account its name says. Without this flag that configuration
    * refuses to start. Set it only when the proxy itself refuses every certificate its CA
-   * did not issue for client authentication. Default false.
+   * did not issue for client authentication. Default false. Never enough with format
+   * `apache`: a name mapping there needs caBundle.
    */
   trustForwardedCertificatesWithoutVerification?: boolean;
 }
