@@ -59,7 +59,12 @@ const SIGNATURE_SCHEMES = new Set(['RSASSA-PKCS1-v1_5', 'RSA-PSS', 'ECDSA']);
 const SIGNATURE_HASHES = new Set(['SHA-256', 'SHA-384', 'SHA-512']);
 
 function acceptedSignature(parsed: x509.X509Certificate): string | null {
-  const algorithm = parsed.signatureAlgorithm as { name?: unknown; hash?: { name?: unknown } };
+  let algorithm: { name?: unknown; hash?: { name?: unknown } };
+  try {
+    algorithm = parsed.signatureAlgorithm as typeof algorithm;
+  } catch {
+    return null; // an algorithm @peculiar/x509 cannot name is not one accepted here
+  }
   if (algorithm.name === 'Ed25519') return 'Ed25519';
   const hash = algorithm.hash?.name;
   if (typeof algorithm.name !== 'string' || !SIGNATURE_SCHEMES.has(algorithm.name)) return null;
