@@ -243,6 +243,26 @@ describe('clientCertificate options', () => {
     ).toThrow(/must be true or false/);
   });
 
+  it("RED CASE (red-team 5 F1): Apache's verdict alone is not enough to map by name; caBundle is", () => {
+    const apache = { format: 'apache' as const, trustedProxies: ['10.0.0.6'] };
+    for (const extra of [{}, { trustForwardedCertificatesWithoutVerification: true }]) {
+      for (const mapping of [
+        { by: 'subject-cn' as const },
+        [{ by: 'fingerprint' as const }, { by: 'san-email' as const }],
+      ]) {
+        const run = () => validateClientCertificateOptions({ ...apache, ...extra, mapping });
+        expect(run).toThrow(KeypairAuthConfigurationError);
+        expect(run).toThrow(
+          /without caBundle: Apache's SSL_CLIENT_VERIFY alone does not prove who issued them \(with SSLVerifyClient optional_no_ca a resumed TLS session reports SUCCESS.*Set caBundle to the CA file Apache uses \(SSLCACertificateFile\)/,
+        );
+      }
+    }
+    expect(
+      validateClientCertificateOptions({ ...apache, mapping: { by: 'subject-cn' }, caBundle: bundlePem }),
+    ).not.toBeNull();
+    expect(validateClientCertificateOptions({ ...apache, mapping: { by: 'fingerprint' } })).not.toBeNull();
+  });
+
   it('refuses a caBundle file without certificates, and a CRL without caBundle', () => {
     expect(() =>
       validateClientCertificateOptions({ source: 'tls', caBundle: join(dir, 'junk.pem') }),

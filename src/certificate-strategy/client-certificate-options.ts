@@ -92,8 +92,10 @@ export interface ClientCertificateOptions {
   xfccSingleElement?: boolean;
   /**
    * Re-verify the certificate against these CAs (PEM text, or the path of a PEM file):
-   * chain, dates, clientAuth EKU. Recommended behind a proxy; with `tls` it lets the
-   * strategy accept a connection Node did not authorize, and decide itself.
+   * chain, dates, clientAuth EKU, key and signature strength (no certificate with
+   * nameConstraints). Recommended behind a proxy, and required with format `apache` and a
+   * name mapping. With `tls`, Node's verdict must pass as well when the server was given
+   * a `ca`; without one, this decides alone.
    */
   caBundle?: string;
   /** A CRL file (PEM or DER) signed by a CA of `caBundle`; re-read when it changes. Needs caBundle. */
@@ -114,7 +116,8 @@ export interface ClientCertificateOptions {
    * Then any certificate the proxy forwards (self-signed, from any CA, a server
    * certificate) becomes the account its name says. Without this flag that configuration
    * refuses to start. Set it only when the proxy itself refuses every certificate its CA
-   * did not issue for client authentication. Default false.
+   * did not issue for client authentication. Default false. Never enough with format
+   * `apache`: a name mapping there needs caBundle.
    */
   trustForwardedCertificatesWithoutVerification?: boolean;
 }
@@ -394,6 +397,18 @@ function requireIssuerCheck(
     false,
   );
   const byName = mapping.filter((rule) => rule.by !== 'fingerprint').map((rule) => rule.by);
+  if (format === 'apache' && trustAnchors === null && byName.length > 0) {
+    // mod_ssl with SSLVerifyClient optional_no_ca resets the verify result to OK once the handshake
+    // is done, and a resumed TLS 1.2 session carries that OK: SSL_CLIENT_VERIFY then says SUCCESS for
+    // a certificate of any CA. Only this app's own check of the issuer makes the name mean something.
+    fail(
+      `maps forwarded 'apache' certificates by ${byName.join(', ')} without caBundle: Apache's SSL_CLIENT_VERIFY ` +
+        'alone does not prove who issued them (with SSLVerifyClient optional_no_ca a resumed TLS session reports ' +
+        'SUCCESS for a certificate of any CA).',
+      'Set caBundle to the CA file Apache uses (SSLCACertificateFile), or map only ' +
+        "{ by: 'fingerprint' }. trustForwardedCertificatesWithoutVerification does not lift this.",
+    );
+  }
   if (optOut || trustAnchors !== null || verifyHeader !== null || byName.length === 0) return;
   fail(
     `maps forwarded '${format}' certificates by ${byName.join(', ')}, but nothing checks who issued them ` +

@@ -318,8 +318,10 @@ describe('ClientCertificateAuthenticator', () => {
       leaf: X509Certificate | null,
       authorized: boolean,
       error: string | null = null,
+      serverVerifies = true,
     ): TlsPeer => ({
       authorized,
+      serverVerifies,
       authorizationError: error,
       leaf,
       chain: () => [],
@@ -348,12 +350,30 @@ describe('ClientCertificateAuthenticator', () => {
       );
     });
 
-    it('with caBundle, decides itself whatever Node said', async () => {
+    it('with caBundle and a server that verifies (a ca), both Node and caBundle must accept', async () => {
       const a = await authenticator({ source: 'tls', caBundle });
-      expect(await a.authenticate(overTls(peer(alice.certificate, false, 'X')))).toMatchObject({
+      expect(await a.authenticate(overTls(peer(alice.certificate, true)))).toMatchObject({
         username: 'alice',
       });
+      expect(
+        await code(a.authenticate(overTls(peer(alice.certificate, false, 'PERMITTED_SUBTREE_VIOLATION')))),
+      ).toBe('CERT_VERIFY_FAILED');
+      expect(await code(a.authenticate(overTls(peer(alice.certificate, false, 'CERT_HAS_EXPIRED'))))).toBe(
+        'CERT_EXPIRED',
+      );
       expect(await code(a.authenticate(overTls(peer(other.certificate, true))))).toBe('CERT_UNTRUSTED');
+    });
+
+    it('with caBundle and a server without a ca, caBundle alone decides', async () => {
+      const a = await authenticator({ source: 'tls', caBundle });
+      expect(
+        await a.authenticate(
+          overTls(peer(alice.certificate, false, 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', false)),
+        ),
+      ).toMatchObject({ username: 'alice' });
+      expect(await code(a.authenticate(overTls(peer(other.certificate, true, null, false))))).toBe(
+        'CERT_UNTRUSTED',
+      );
     });
 
     it('refuses certificate headers on a direct TLS connection, and leaves certificate-less JWT requests alone', async () => {

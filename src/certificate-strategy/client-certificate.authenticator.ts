@@ -30,6 +30,12 @@ import type { ResolvedClientCertificateOptions } from './client-certificate-opti
 export interface TlsPeer {
   /** Node verified the peer's chain against the server's `ca` (`socket.authorized`). */
   readonly authorized: boolean;
+  /**
+   * The TLS server was given a `ca` to verify clients with, so `authorized` is a verdict to
+   * require; false when it has none (Node then checks against its public roots, which says
+   * nothing about client certificates). True when this cannot be told (fail closed).
+   */
+  readonly serverVerifies: boolean;
   /** Node's reason when not authorized, e.g. `CERT_HAS_EXPIRED`. */
   readonly authorizationError: string | null;
   /** The peer's certificate, or null when it sent none. */
@@ -319,12 +325,19 @@ export class ClientCertificateAuthenticator {
     if (peer === null) throw authError('CERT_MISSING', 'the connection is not TLS');
     const leaf = peer.leaf;
     if (leaf === null) throw authError('CERT_MISSING', 'the TLS client presented no certificate');
-    if (!peer.authorized && this.verifier === null) {
+    // Both checks must pass when both exist: Node's (OpenSSL enforces what the app's verifier
+    // does not, e.g. name constraints) whenever the server was given a `ca`, and caBundle's.
+    const requireNode = this.verifier === null || peer.serverVerifies;
+    const refuseAsNode = (): void => {
+      if (!requireNode || peer.authorized) return;
       const reason = peer.authorizationError ?? 'unknown';
       throw authError(TLS_ERROR_CODES[reason] ?? 'CERT_VERIFY_FAILED', `TLS verification failed: ${reason}`);
-    }
+    };
+    // Without caBundle Node decides first; with it, its own check runs first for the more precise code.
+    if (this.verifier === null) refuseAsNode();
     const decoded = this.describe(leaf, this.verifier === null ? [] : peer.chain());
     this.checkCertificate(decoded);
+    refuseAsNode();
     return this.map(decoded, decoded.names);
   }
 

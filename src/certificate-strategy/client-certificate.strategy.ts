@@ -55,8 +55,10 @@ export function tlsPeer(socket: TLSSocket | undefined, withChain = false): TlsPe
   const cached = peers.get(socket);
   if (cached !== undefined && cached.withChain === withChain) return cached.peer;
   const error = socket.authorizationError as unknown;
+  const server = (socket as TLSSocket & { server?: { ca?: unknown } }).server;
   const base = {
     authorized: socket.authorized === true,
+    serverVerifies: server === undefined || server === null || server.ca != null,
     authorizationError: error == null ? null : String((error as { code?: string }).code ?? error),
   };
   let peer: TlsPeer;

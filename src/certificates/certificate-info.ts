@@ -21,6 +21,10 @@ export interface CertificateInfo {
   readonly unhandledCritical: readonly string[];
   /** Exact DER bytes of the subject Name (for CRL issuer matching). */
   readonly subjectDer: Buffer;
+  /** The certificate carries a nameConstraints extension (critical or not). */
+  readonly hasNameConstraints: boolean;
+  /** How its issuer signed it, e.g. `ECDSA with SHA-256`; null when the algorithm is not one accepted here. */
+  readonly signature: string | null;
 }
 
 export const OID = {
@@ -30,6 +34,7 @@ export const OID = {
   subjectAltName: '2.5.29.17',
   subjectKeyIdentifier: '2.5.29.14',
   authorityKeyIdentifier: '2.5.29.35',
+  nameConstraints: '2.5.29.30',
   clientAuth: '1.3.6.1.5.5.7.3.2',
   anyExtendedKeyUsage: '2.5.29.37.0',
 } as const;
@@ -48,6 +53,24 @@ const HANDLED = new Set<string>([
   OID.subjectKeyIdentifier,
   OID.authorityKeyIdentifier,
 ]);
+
+/** Signature algorithms accepted in a path: no SHA-1, no MD5, nothing unknown. */
+const SIGNATURE_SCHEMES = new Set(['RSASSA-PKCS1-v1_5', 'RSA-PSS', 'ECDSA']);
+const SIGNATURE_HASHES = new Set(['SHA-256', 'SHA-384', 'SHA-512']);
+
+function acceptedSignature(parsed: x509.X509Certificate): string | null {
+  let algorithm: { name?: unknown; hash?: { name?: unknown } };
+  try {
+    algorithm = parsed.signatureAlgorithm as typeof algorithm;
+  } catch {
+    return null; // an algorithm @peculiar/x509 cannot name is not one accepted here
+  }
+  if (algorithm.name === 'Ed25519') return 'Ed25519';
+  const hash = algorithm.hash?.name;
+  if (typeof algorithm.name !== 'string' || !SIGNATURE_SCHEMES.has(algorithm.name)) return null;
+  if (typeof hash !== 'string' || !SIGNATURE_HASHES.has(hash)) return null;
+  return `${algorithm.name} with ${hash}`;
+}
 
 const cache = new WeakMap<X509Certificate, CertificateInfo>();
 
@@ -80,6 +103,8 @@ export function certificateInfo(
         .filter((e) => e.critical && !HANDLED.has(e.type))
         .map((e) => e.type),
       subjectDer: Buffer.from(cert.raw.subarray(subject.start, subject.end)),
+      hasNameConstraints: parsed.extensions.some((e) => e.type === OID.nameConstraints),
+      signature: acceptedSignature(parsed),
     };
   } catch (error) {
     if (error instanceof CertificateError) throw error;

@@ -7,6 +7,7 @@ import { CaCertificates, caLayout, initCa, issueClientCert, issueServerCert, rev
 import { CertificateErrorCode } from './certificate-error';
 import { CertificateVerifier, CertificateVerifierOptions } from './certificate-verifier';
 import { CrlRevocationList } from './crl-revocation-list';
+import { craftUnusualClient, createTestPki, TestPki } from '../../test/support/certificates';
 import { hostileChain } from '../../test/support/hostile-chain';
 
 const HOUR = 3_600_000;
@@ -33,8 +34,13 @@ async function craft(
   issuerKeyPem: string,
   subjectCn: string,
   extensions: x509.Extension[],
+  options: { curve?: string; signingHash?: string } = {},
 ): Promise<{ cert: X509Certificate; keyPem: string }> {
-  const keys = await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']);
+  const keys = await webcrypto.subtle.generateKey(
+    { ...EC, namedCurve: options.curve ?? EC.namedCurve },
+    true,
+    ['sign', 'verify'],
+  );
   const cert = await x509.X509CertificateGenerator.create(
     {
       serialNumber: '0a0b0c',
@@ -44,7 +50,7 @@ async function craft(
       notAfter: new Date(Date.now() + HOUR),
       publicKey: keys.publicKey,
       signingKey: await importKey(issuerKeyPem),
-      signingAlgorithm: SIGNING,
+      signingAlgorithm: { ...SIGNING, hash: options.signingHash ?? SIGNING.hash },
       extensions: [
         await x509.AuthorityKeyIdentifierExtension.create(
           new x509.X509Certificate(issuer.raw),
@@ -324,6 +330,64 @@ describe('CertificateVerifier', () => {
       // A CRL past its nextUpdate is not current: the cached verdict of a current one ends there.
       now = new Date(Date.now() + 2 * HOUR);
       expectVerifyError(v, carol.certificate, [intermediate], 'CERT_REVOCATION_UNKNOWN');
+    });
+  });
+
+  describe('what OpenSSL refuses and this verifier does not evaluate, or finds too weak', () => {
+    let pki: TestPki;
+    beforeAll(async () => {
+      pki = await createTestPki();
+    }, 30_000);
+    afterAll(async () => pki?.cleanup());
+    const verifyCrafted = (kind: 'nameConstrained' | 'weak') => {
+      const client = craftUnusualClient(pki, kind, 'mallory');
+      const verifier = new CertificateVerifier({ trustAnchors: pki.ca.rootPem });
+      return () => verifier.verify(client.certificate, [new X509Certificate(client.chainPem)]);
+    };
+
+    it('refuses a path through a CA with a non-critical nameConstraints extension, naming why', () => {
+      expect(verifyCrafted('nameConstrained')).toThrow(
+        expect.objectContaining({
+          code: 'CERT_UNTRUSTED',
+          message: expect.stringMatching(
+            /intermediate 1 has a nameConstraints extension: name constraints are not supported, use a CA without them/,
+          ),
+        }),
+      );
+    });
+
+    it('refuses an RSA-1024 leaf signed with SHA-1 by a real intermediate', () => {
+      expect(verifyCrafted('weak')).toThrow(
+        expect.objectContaining({
+          code: 'CERT_UNTRUSTED',
+          message: 'leaf has an RSA key of 1024 bits (at least 2048 required)',
+        }),
+      );
+    });
+
+    it('refuses a SHA-1 signature and a P-521 key in the path, and accepts P-384 with SHA-384', async () => {
+      const intermediateKeyPem = await readFile(caLayout(dir).intermediateKey, 'utf8');
+      const eku = () => [new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth])];
+      const sha1 = await craft(intermediate, intermediateKeyPem, 'sha1-signed', eku(), {
+        signingHash: 'SHA-1',
+      });
+      expect(() => verifier().verify(sha1.cert, [intermediate])).toThrow(
+        expect.objectContaining({
+          code: 'CERT_UNTRUSTED',
+          message: expect.stringMatching(
+            /^leaf is signed with an algorithm refused here \(SHA-1, MD5 or unknown\)/,
+          ),
+        }),
+      );
+      const p521 = await craft(intermediate, intermediateKeyPem, 'p521', eku(), { curve: 'P-521' });
+      expect(() => verifier().verify(p521.cert, [intermediate])).toThrow(
+        'leaf has an EC key on secp521r1 (P-256 or P-384 required)',
+      );
+      const p384 = await craft(intermediate, intermediateKeyPem, 'p384', eku(), {
+        curve: 'P-384',
+        signingHash: 'SHA-384',
+      });
+      expect(verifier().verify(p384.cert, [intermediate]).leaf).toBe(p384.cert);
     });
   });
 

@@ -69,14 +69,18 @@ interface Verdict {
  *  2. structure: leaf is not a CA; every issuer has basicConstraints cA=TRUE,
  *     keyCertSign when it has keyUsage, and its pathLenConstraint holds; no
  *     certificate has a critical extension this code does not enforce;
+ *     no certificate carries nameConstraints (critical or not: they are not
+ *     evaluated here, so such a CA is refused); every key is RSA >= 2048 bits,
+ *     EC P-256/P-384 or Ed25519; every signature but the anchor's own is RSA or
+ *     ECDSA with SHA-256/384/512, or Ed25519 (no SHA-1, no MD5);
  *  3. validity dates of every certificate, anchor included, against the clock;
  *  4. key usage: leaf EKU contains clientAuth (when required), leaf keyUsage
  *     (if present) allows digitalSignature, and intermediates that carry an EKU
  *     allow clientAuth (OpenSSL's rule);
  *  5. revocation, for every non-anchor certificate, with each CRL that covers
  *     its issuer; a covering CRL that is not current fails closed.
- * Not implemented: name constraints and certificate policies (a critical one
- * makes the path fail), OCSP, self-issued intermediates in path length.
+ * Not implemented: name constraints (refused, see 2) and certificate policies (a
+ * critical one makes the path fail), OCSP, self-issued intermediates in path length.
  *
  * Bounded work, since the chain comes from the client: of certificates with the same
  * subject, issuer and key (look-alikes) only one is tried (the one valid now, the
@@ -295,6 +299,28 @@ export class CertificateVerifier {
       }
     }
 
+    // 2b. what this verifier cannot enforce, and what is too weak to mean anything. OpenSSL
+    // (Node's TLS layer) enforces nameConstraints whether critical or not; this verifier does not
+    // evaluate them, so a CA that carries them is refused rather than half-trusted.
+    for (let i = 0; i <= last; i++) {
+      if (infos[i].hasNameConstraints) {
+        return new CertificateError(
+          'CERT_UNTRUSTED',
+          `${label(i)} has a nameConstraints extension: name constraints are not supported, use a CA without them`,
+        );
+      }
+      const weakKey = weakKeyReason(path[i]);
+      if (weakKey !== undefined) return new CertificateError('CERT_UNTRUSTED', `${label(i)} ${weakKey}`);
+      // A trust anchor's own signature is never relied on (it is trusted by configuration).
+      if (i < last && infos[i].signature === null) {
+        return new CertificateError(
+          'CERT_UNTRUSTED',
+          `${label(i)} is signed with an algorithm refused here (SHA-1, MD5 or unknown); ` +
+            'accepted: RSA or ECDSA with SHA-256/384/512, Ed25519',
+        );
+      }
+    }
+
     // 3. dates
     for (let i = 0; i <= last; i++) {
       if (now.getTime() + this.toleranceMs < infos[i].notBefore.getTime()) {
@@ -356,6 +382,33 @@ export class CertificateVerifier {
     }
     return undefined;
   }
+}
+
+/** Curves accepted for EC keys in a path (Node's names for P-256 and P-384). */
+const EC_CURVES = new Set(['prime256v1', 'secp384r1']);
+const MIN_RSA_BITS = 2048;
+
+/**
+ * Why the certificate's public key is too weak or of a kind refused here, or undefined.
+ * The floor: RSA (and RSA-PSS) of at least 2048 bits, EC on P-256 or P-384, Ed25519.
+ */
+function weakKeyReason(cert: X509Certificate): string | undefined {
+  const key = cert.publicKey;
+  const type = key.asymmetricKeyType;
+  const details = key.asymmetricKeyDetails ?? {};
+  if (type === 'rsa' || type === 'rsa-pss') {
+    const bits = details.modulusLength ?? 0;
+    return bits >= MIN_RSA_BITS
+      ? undefined
+      : `has an RSA key of ${bits} bits (at least ${MIN_RSA_BITS} required)`;
+  }
+  if (type === 'ec') {
+    return EC_CURVES.has(details.namedCurve ?? '')
+      ? undefined
+      : `has an EC key on ${details.namedCurve ?? 'an unknown curve'} (P-256 or P-384 required)`;
+  }
+  if (type === 'ed25519') return undefined;
+  return `has a ${type ?? 'unknown'} key (RSA of 2048 bits or more, EC P-256/P-384 or Ed25519 required)`;
 }
 
 /** The subject public key (SPKI DER, base64), read once per certificate object. */

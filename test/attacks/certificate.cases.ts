@@ -52,6 +52,31 @@ export const CERTIFICATE_CASES: Case[] = [
     run: (env) => starts(env, rfc9440([{ by: 'fingerprint' }, { by: 'subject-cn' }])),
   },
   {
+    name: 'cert/startup-apache-name-mapping-without-ca',
+    attack:
+      'RED CASE (red-team 5 F1): Apache optional_no_ca resets the verify result, and a resumed TLS 1.2 ' +
+      'session carries SSL_CLIENT_VERIFY SUCCESS for a CN=admin certificate of any CA; an app that maps ' +
+      "format 'apache' by name with no caBundle trusted that verdict alone",
+    request:
+      "startup with format 'apache' (verdict ssl_client_verify by default), mapping subject-cn, no caBundle",
+    expect: CONFIG_REFUSED,
+    run: (env) =>
+      starts(env, { format: 'apache', trustedProxies: [TRUSTED_PROXY], mapping: { by: 'subject-cn' } }),
+  },
+  {
+    name: 'cert/startup-apache-name-mapping-without-ca-opt-out',
+    attack: 'the same, with trustForwardedCertificatesWithoutVerification: true (which does not lift it)',
+    request: "startup with format 'apache', mapping san-dns, the opt-out, no caBundle",
+    expect: CONFIG_REFUSED,
+    run: (env) =>
+      starts(env, {
+        format: 'apache',
+        trustedProxies: [TRUSTED_PROXY],
+        mapping: [{ by: 'fingerprint' }, { by: 'san-dns' }],
+        trustForwardedCertificatesWithoutVerification: true,
+      }),
+  },
+  {
     name: 'cert/startup-xfcc-san-mapping-without-ca',
     attack: 'the same with Envoy XFCC (no verdict header by default) mapped by SAN URI',
     request: "startup with format 'envoy-xfcc', mapping san-uri, no caBundle",

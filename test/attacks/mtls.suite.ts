@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { ClientCertificateAuthenticator, IssuedCertificate, revoke } from '../../src';
-import { createTestPki, send, TestPki } from '../support/certificates';
+import { craftUnusualClient, createTestPki, send, TestPki } from '../support/certificates';
+import { tlsGet } from '../support/tls-get';
 import { hostileChain, HostileChain } from '../support/hostile-chain';
 import { AdapterName, createTestApp, TestApp } from '../support/test-app';
 import { serverKeys, TOKEN_CONTROLLERS } from '../tokens/token-test-support';
@@ -14,6 +15,17 @@ interface MtlsEnv {
   /** CN=alice, an account, valid and not revoked until a case revokes it. */
   readonly alice: IssuedCertificate;
 }
+
+/** A raw tlsGet answer in the shape the harness compares (status and JSON code). */
+const asResult = (r: { status: number; body: string }) => {
+  let body: Record<string, unknown> = {};
+  try {
+    body = JSON.parse(r.body) as Record<string, unknown>;
+  } catch {
+    // not JSON: the status alone says what happened
+  }
+  return { status: r.status, headers: {}, text: r.body, body };
+};
 
 /** The hostile chain as what `send` presents: the leaf, then every chain certificate. */
 const asClient = (chain: HostileChain): IssuedCertificate =>
@@ -59,6 +71,35 @@ export const MTLS_SUITE = attackSuite<MtlsEnv>({
     await env.pki.cleanup();
   },
   cases: [
+    {
+      name: 'mtls/name-constrained-intermediate-leaf-outside',
+      attack:
+        'RED CASE (red-team 5 F2): an intermediate issued by the real root with a NON-critical ' +
+        'nameConstraints extension (permitted example.com) issues a leaf CN=mallory, SAN ' +
+        'DNS:mallory.attacker.test, outside it; Node refuses it, the app used to accept it',
+      request: 'GET /probe/whoami over TLS with that leaf and its intermediate',
+      expect: { status: 401, code: 'CERT_UNTRUSTED' },
+      run: (env) =>
+        tlsGet(Number(new URL(env.t.server).port), '/probe/whoami', {
+          client: craftUnusualClient(env.pki, 'nameConstrained', 'mallory'),
+          ca: env.pki.ca.rootPem,
+        }).then(asResult),
+    },
+    {
+      name: 'mtls/weak-rsa-1024-sha1-leaf',
+      attack:
+        'RED CASE (red-team 5 F2): an RSA-1024 leaf CN=mallory signed with SHA-1 by the real ' +
+        'intermediate (the client lowers its own security level to send it)',
+      request: 'GET /probe/whoami over TLS 1.2 with that leaf, ciphers DEFAULT@SECLEVEL=0',
+      expect: { status: 401, code: 'CERT_UNTRUSTED' },
+      run: (env) =>
+        tlsGet(Number(new URL(env.t.server).port), '/probe/whoami', {
+          client: craftUnusualClient(env.pki, 'weak', 'mallory'),
+          ca: env.pki.ca.rootPem,
+          maxVersion: 'TLSv1.2',
+          ciphers: 'DEFAULT@SECLEVEL=0',
+        }).then(asResult),
+    },
     {
       name: 'mtls/hostile-chain-12-look-alike-cas',
       attack:

@@ -1,4 +1,6 @@
 import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import {
   CertificateRegistry,
@@ -11,6 +13,7 @@ import { jwtHeader } from '../support/auth';
 import { startApache } from '../support/apache';
 import { createTestPki, send, SendResult, TestPki } from '../support/certificates';
 import { startHaproxy } from '../support/haproxy';
+import { tlsGet } from '../support/tls-get';
 import { testKey } from '../support/keys';
 import { freePort } from '../support/processes';
 import { RunningProxy } from '../support/proxy-process';
@@ -193,6 +196,7 @@ for (const proxy of PROXIES) {
         certs.bob = await pki.issue('bob');
         certs.admin = await pki.issue('admin');
         certs.untrusted = await pki.issueFromOtherCa('alice');
+        certs.rogueAdmin = await pki.issueFromOtherCa('admin');
         certs.expired = await pki.issueExpired('expired');
         certs.serverAuthOnly = await pki.issue('server-only', { extendedKeyUsages: [OIDS.serverAuth] });
         // The same certificate as alice's, presented without its intermediate.
@@ -258,6 +262,29 @@ for (const proxy of PROXIES) {
         );
         expect(direct).toBe('401 CERT_UNTRUSTED');
         expect(await via(lenient, leaf)).toBe('alice');
+      });
+
+      it('RED CASE (red-team 5 F1): a certificate of another CA named admin is refused on the lenient port, also on a resumed TLS 1.2 session', async () => {
+        const port = Number(new URL(lenient).port);
+        const asOutcome = (r: { status: number; body: string }) =>
+          `${r.status} ${(JSON.parse(r.body) as { code?: string }).code ?? r.body.slice(0, 40)}`;
+        const first = await tlsGet(port, '/probe/whoami', {
+          client: certs.rogueAdmin,
+          ca: pki.ca.rootPem,
+          maxVersion: 'TLSv1.2',
+        });
+        const resumed = await tlsGet(port, '/probe/whoami', {
+          client: certs.rogueAdmin,
+          ca: pki.ca.rootPem,
+          maxVersion: 'TLSv1.2',
+          session: first.session,
+        });
+        // The proxy did resume the session: otherwise this case proves nothing.
+        expect([asOutcome(first), asOutcome(resumed), resumed.reused]).toEqual([
+          '401 CERT_UNTRUSTED',
+          '401 CERT_UNTRUSTED',
+          true,
+        ]);
       });
 
       it('headers a client forges through the proxy are replaced by the real ones', async () => {
@@ -379,5 +406,47 @@ for (const proxy of PROXIES) {
       const reasons = t.logs.entries.map((e) => String(e.message)).join('\n');
       expect(reasons).toMatch(/ssl_c_verify=[1-9]/);
     });
+  },
+);
+
+/**
+ * Why format 'apache' needs caBundle to map by name (red-team 5 F1): what Apache itself
+ * forwards. With SSLVerifyClient optional_no_ca, mod_ssl resets the verify result after the
+ * handshake, and a resumed TLS 1.2 session carries that reset result.
+ */
+(haveService('apache') ? describe : describe.skip)(
+  'what Apache optional_no_ca forwards for another CA',
+  () => {
+    it('the cause of red-team 5 F1: GENEROUS on the full handshake, SUCCESS on the resumed TLS 1.2 session', async () => {
+      const pki = await createTestPki();
+      const rogue = await pki.issueFromOtherCa('admin');
+      const rootPath = join(pki.dir, 'root.pem');
+      await writeFile(rootPath, pki.ca.rootPem);
+      const seen: string[] = [];
+      const upstream = createServer((req, res) => {
+        seen.push(String(req.headers['ssl_client_verify']));
+        res.end('{}');
+      });
+      await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+      const port = await freePort();
+      const apache = await startApache({
+        servers: [{ port, verifyClient: 'optional_no_ca' }],
+        upstreamPort: (upstream.address() as AddressInfo).port,
+        serverCertPath: pki.server.files.cert,
+        serverKeyPath: pki.server.files.key,
+        serverChainPath: pki.server.files.chain,
+        clientCaPath: rootPath,
+      });
+      try {
+        const options = { client: rogue, ca: pki.ca.rootPem, maxVersion: 'TLSv1.2' as const };
+        const first = await tlsGet(port, '/', options);
+        const resumed = await tlsGet(port, '/', { ...options, session: first.session });
+        expect([seen, resumed.reused]).toEqual([['GENEROUS', 'SUCCESS'], true]);
+      } finally {
+        await apache.stop();
+        upstream.close();
+        await pki.cleanup();
+      }
+    }, 60_000);
   },
 );

@@ -20,6 +20,11 @@ export interface ApacheConfig {
   serverChainPath: string;
   /** What Apache trusts for client certificates (SSLCACertificateFile). */
   clientCaPath: string;
+  /**
+   * TLS session resumption as a packaged Apache has it (default true): Debian's ssl.conf
+   * shmcb session cache, and session tickets on (mod_ssl's default). false turns both off.
+   */
+  sessionResumption?: boolean;
 }
 
 /** The example's placeholders, replaced literally; each must occur, so a changed example fails loudly. */
@@ -67,8 +72,11 @@ export async function startApache(config: ApacheConfig): Promise<RunningProxy> {
     'ServerLimit 1',
     'ThreadsPerChild 8',
     'MaxRequestWorkers 8',
-    'SSLSessionCache none',
-    'SSLSessionTickets off',
+    // Resumed sessions are where mod_ssl's verdict differs (optional_no_ca reports SUCCESS on
+    // them): the tests run with resumption on unless a test turns it off.
+    ...(config.sessionResumption === false
+      ? ['SSLSessionCache none', 'SSLSessionTickets off']
+      : [`SSLSessionCache shmcb:${dir}/ssl_scache(512000)`, 'SSLSessionCacheTimeout 300']),
     ...config.servers.map((s) => `Listen 127.0.0.1:${s.port} https`),
     ...config.servers.map((s) => renderExample(example, config, s)),
     '',

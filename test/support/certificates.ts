@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes, X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -168,4 +171,121 @@ export function send(url: string, options: SendOptions = {}): Promise<SendResult
     }
     req.end(options.body);
   });
+}
+
+/** What `send` and `tlsGet` need of a client: leaf, chain after it, key. */
+export type ClientCredentials = Pick<IssuedCertificate, 'certPem' | 'chainPem' | 'keyPem'> & {
+  certificate: X509Certificate;
+};
+
+const openssl = (...args: string[]): string =>
+  execFileSync('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+
+/**
+ * Certificates our CA module refuses to produce, made with the openssl CLI from the test
+ * PKI's keys (the red team's recipes):
+ *  - `nameConstrained`: an intermediate issued by our root with a NON-critical nameConstraints
+ *    extension (permitted DNS:example.com), and a leaf it issued for `cn` whose SAN dNSName
+ *    `cn`.attacker.test lies outside it (OpenSSL refuses it: permitted subtree violation);
+ *  - `weak`: an RSA-1024 leaf for `cn`, signed with SHA-1 by our real intermediate.
+ */
+export function craftUnusualClient(
+  pki: TestPki,
+  kind: 'nameConstrained' | 'weak',
+  cn: string,
+): ClientCredentials {
+  const dir = mkdtempSync(join(pki.dir, `${kind}-`));
+  const layout = pki.ca.layout;
+  const file = (name: string) => join(dir, name);
+  writeFileSync(
+    file('ext.cnf'),
+    [
+      '[ncca]',
+      'basicConstraints=critical,CA:TRUE,pathlen:0',
+      'keyUsage=critical,keyCertSign,cRLSign',
+      'subjectKeyIdentifier=hash',
+      'authorityKeyIdentifier=keyid',
+      'nameConstraints=permitted;DNS:example.com',
+      '[leaf]',
+      'basicConstraints=critical,CA:FALSE',
+      'keyUsage=critical,digitalSignature',
+      'extendedKeyUsage=clientAuth',
+      'authorityKeyIdentifier=keyid',
+      `subjectAltName=DNS:${cn}.attacker.test`,
+      '',
+    ].join('\n'),
+  );
+  const leafFrom = (issuerCert: string, issuerKey: string, digest: string) => {
+    openssl('req', '-new', '-key', file('leaf.key'), '-subj', `/CN=${cn}`, '-out', file('leaf.csr'));
+    openssl(
+      'x509',
+      '-req',
+      `-${digest}`,
+      '-in',
+      file('leaf.csr'),
+      '-CA',
+      issuerCert,
+      '-CAkey',
+      issuerKey,
+      '-set_serial',
+      '0x' + randomBytes(8).toString('hex'),
+      '-days',
+      '2',
+      '-out',
+      file('leaf.pem'),
+      '-extfile',
+      file('ext.cnf'),
+      '-extensions',
+      'leaf',
+    );
+  };
+  let chainPem: string;
+  if (kind === 'nameConstrained') {
+    openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', file('ncca.key'));
+    openssl(
+      'req',
+      '-new',
+      '-key',
+      file('ncca.key'),
+      '-subj',
+      '/CN=Partner CA (example.com only)',
+      '-out',
+      file('ncca.csr'),
+    );
+    openssl(
+      'x509',
+      '-req',
+      '-sha256',
+      '-in',
+      file('ncca.csr'),
+      '-CA',
+      layout.rootCert,
+      '-CAkey',
+      layout.rootKey,
+      '-set_serial',
+      '0x' + randomBytes(8).toString('hex'),
+      '-days',
+      '2',
+      '-out',
+      file('ncca.pem'),
+      '-extfile',
+      file('ext.cnf'),
+      '-extensions',
+      'ncca',
+    );
+    openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', file('leaf.key'));
+    leafFrom(file('ncca.pem'), file('ncca.key'), 'sha256');
+    chainPem = readFileSync(file('ncca.pem'), 'utf8');
+  } else {
+    openssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:1024', '-out', file('leaf.key'));
+    leafFrom(layout.intermediateCert, layout.intermediateKey, 'sha1');
+    chainPem = pki.ca.intermediatePem;
+  }
+  const certPem = readFileSync(file('leaf.pem'), 'utf8');
+  return {
+    certPem,
+    chainPem,
+    keyPem: readFileSync(file('leaf.key'), 'utf8'),
+    certificate: new X509Certificate(certPem),
+  };
 }
