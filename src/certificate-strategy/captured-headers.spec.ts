@@ -83,6 +83,7 @@ describe('captured nginx headers through the client-certificate policy', () => {
     it(`legacy DN mode ($ssl_client_s_dn): ${OUTCOMES[file].legacy}`, async () => {
       const options: ClientCertificateOptions = {
         format: 'legacy-subject-dn',
+        trustForwardedCertificatesWithoutVerification: true,
         trustedProxies: ['10.0.0.5'],
         subjectDnHeader: 'x-ssl-client-s-dn',
         verifyHeader: 'x-ssl-client-verify',

@@ -321,6 +321,24 @@ export function validateClientCertificateOptions(raw: unknown): ResolvedClientCe
         'Forward the certificate itself (for example nginx $ssl_client_escaped_cert) to map by fingerprint or SAN.',
       );
     }
+    if (
+      !bool(
+        'trustForwardedCertificatesWithoutVerification',
+        options.trustForwardedCertificatesWithoutVerification,
+        false,
+      )
+    ) {
+      // No certificate reaches the app, so nothing here can check its issuer again; and a verdict
+      // can lie: mod_ssl with SSLVerifyClient optional_no_ca says SUCCESS on a resumed TLS 1.2
+      // session for a certificate of any CA.
+      fail(
+        `format '${LEGACY_SUBJECT_DN_FORMAT}' trusts the proxy's verdict alone, and a verdict can say SUCCESS for a ` +
+          'certificate of any CA (Apache SSLVerifyClient optional_no_ca, on a resumed TLS session).',
+        'Forward the certificate itself (format apache or nginx) and set caBundle; or, only if your proxy refuses every ' +
+          'certificate your CA did not issue at the handshake (Apache SSLVerifyClient require, nginx ssl_verify_client on), ' +
+          'say so with trustForwardedCertificatesWithoutVerification: true.',
+      );
+    }
     const subjectDnHeader = headerName(
       'subjectDnHeader',
       options.subjectDnHeader ?? DEFAULT_SUBJECT_DN_HEADER,

@@ -267,6 +267,7 @@ describe('ClientCertificateAuthenticator', () => {
   describe('legacy subject DN (weaker, opt-in)', () => {
     const legacy: ClientCertificateOptions = {
       format: 'legacy-subject-dn',
+      trustForwardedCertificatesWithoutVerification: true,
       trustedProxies: ['10.0.0.5'],
       mapping: { by: 'subject-cn' },
     };

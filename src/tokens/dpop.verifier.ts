@@ -5,7 +5,10 @@ import { headerValues } from '../http/auth-request';
 import { isJwsAlgorithm, keyFitsJws } from '../keys/key-algorithm';
 import type { ReplayStore } from '../stores/replay-store.interface';
 import { accessTokenHash, comparableHtu, DPOP_ALGORITHMS } from './dpop-proof';
+import { checkEd25519Point } from '../keys/formats/ed25519-point';
+import { KeyFormatError } from '../keys/formats/key-format.error';
 import { MAX_RSA_BITS, MAX_RSA_PUBLIC_EXPONENT } from '../keys/formats/key-limits';
+import { weakRsaModulus } from '../keys/formats/rsa-modulus-checks';
 
 export interface DpopSettings {
   /** How old `iat` may be (on top of the skew). */
@@ -77,6 +80,9 @@ export class DpopVerifier {
     if (!isJwsAlgorithm(algorithm) || !DPOP_ALGORITHMS.includes(algorithm))
       throw authError('DPOP_PROOF_INVALID', `DPoP proof alg ${String(header.alg).slice(0, 20)}`);
     const { key, jwk } = publicKeyOf(header.jwk);
+    // A key being bound (no jkt yet: token issuance) is held to the registration checks that
+    // a public key alone can fail; later proofs must match its thumbprint, so once is enough.
+    if (expect.jkt === undefined) assertForgeryResistant(jwk);
     if (!keyFitsJws(key, algorithm)) {
       throw authError('DPOP_PROOF_INVALID', `DPoP proof alg ${header.alg} does not fit its jwk`);
     }
@@ -161,6 +167,28 @@ function publicKeyOf(value: unknown): { key: KeyObject; jwk: JWK } {
   }
   // The thumbprint is computed over the key as parsed, not over what the client wrote.
   return { key, jwk: key.export({ format: 'jwk' }) as JWK };
+}
+
+/**
+ * Refuses a proof key that anyone could sign for without its private half: an Ed25519
+ * small-order point, or an RSA modulus that the public key alone factors. Run once, when
+ * the key is bound (after the client's own key proof), not on every proof.
+ */
+function assertForgeryResistant(jwk: JWK): void {
+  try {
+    if (jwk.kty === 'OKP' && typeof jwk.x === 'string') checkEd25519Point(Buffer.from(jwk.x, 'base64url'));
+  } catch (error) {
+    const why = error instanceof KeyFormatError ? error.message : 'not a valid Ed25519 point';
+    throw authError('DPOP_PROOF_INVALID', `DPoP proof key refused: ${why}`);
+  }
+  if (jwk.kty === 'RSA' && typeof jwk.n === 'string') {
+    const weak = weakRsaModulus(BigInt(`0x${Buffer.from(jwk.n, 'base64url').toString('hex')}`));
+    if (weak !== undefined)
+      throw authError(
+        'DPOP_PROOF_INVALID',
+        `DPoP proof RSA key refused: its modulus can be factored (${weak})`,
+      );
+  }
 }
 
 function oddModulus(n: unknown): boolean {

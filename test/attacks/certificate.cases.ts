@@ -77,6 +77,21 @@ export const CERTIFICATE_CASES: Case[] = [
       }),
   },
   {
+    name: 'cert/startup-legacy-subject-dn-on-verdict-alone',
+    attack:
+      "RED CASE (red-team 5 F1, legacy): format 'legacy-subject-dn' has no certificate to check again, so behind Apache " +
+      'optional_no_ca a resumed TLS 1.2 session (SSL_CLIENT_VERIFY SUCCESS) made a CN=admin certificate of any CA the admin',
+    request:
+      "startup with format 'legacy-subject-dn', mapping subject-cn, without trustForwardedCertificatesWithoutVerification",
+    expect: CONFIG_REFUSED,
+    run: (env) =>
+      starts(env, {
+        format: 'legacy-subject-dn',
+        trustedProxies: [TRUSTED_PROXY],
+        mapping: { by: 'subject-cn' },
+      }),
+  },
+  {
     name: 'cert/startup-xfcc-san-mapping-without-ca',
     attack: 'the same with Envoy XFCC (no verdict header by default) mapped by SAN URI',
     request: "startup with format 'envoy-xfcc', mapping san-uri, no caBundle",

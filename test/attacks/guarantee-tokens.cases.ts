@@ -1,4 +1,12 @@
-import { createHash, createHmac, generateKeyPairSync, KeyObject, randomBytes, sign } from 'node:crypto';
+import {
+  createHash,
+  createHmac,
+  generateKeyPairSync,
+  generatePrimeSync,
+  KeyObject,
+  randomBytes,
+  sign,
+} from 'node:crypto';
 import { challengeSigningInput, signWithAlgorithm, User } from '../../src';
 import type { SendResult } from '../support/certificates';
 import { type AttackCase, loggedReason } from './attack-harness';
@@ -74,6 +82,26 @@ function proofFor(
     iat: Math.floor(Date.now() / 1000),
   })}`;
   return `${input}.${signInput(Buffer.from(input)).toString('base64url')}`;
+}
+
+function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
+  let result = 1n;
+  let b = base % modulus;
+  for (let e = exponent; e > 0n; e >>= 1n) {
+    if (e & 1n) result = (result * b) % modulus;
+    b = (b * b) % modulus;
+  }
+  return result;
+}
+
+function modInverse(a: bigint, m: bigint): bigint {
+  let [oldR, r, oldS, s] = [a, m, 1n, 0n];
+  while (r !== 0n) {
+    const q = oldR / r;
+    [oldR, r] = [r, oldR - q * r];
+    [oldS, s] = [s, oldS - q * s];
+  }
+  return ((oldS % m) + m) % m;
 }
 
 const publicJwk = (key: KeyObject) => key.export({ format: 'jwk' }) as Record<string, unknown>;
@@ -203,6 +231,51 @@ export const GUARANTEE_TOKEN_CASES: Case[] = [
       return login(env, 'alice-ed', env.keys.ed.privateKey, {
         DPoP: proofFor(env, 'RS256', jwk, forge),
       }).then(loggedReason(env, 'RSA public exponent'));
+    },
+  },
+  {
+    name: 'token/dpop-proof-ed25519-identity-point',
+    attack:
+      'a DPoP proof key that is the Ed25519 identity point: R = identity, S = 0 verifies for every input, so whoever holds the token makes proofs with no key (red-team 5 red4 R2)',
+    request:
+      'POST /auth/token, DPoP: {alg:"EdDSA",jwk:{kty:"OKP",crv:"Ed25519",x:<01 00…00>}}, signature = identity || 0',
+    expect: { status: 401, code: 'DPOP_PROOF_INVALID' },
+    run: async (env) => {
+      const identity = Buffer.concat([Buffer.from([1]), Buffer.alloc(31)]);
+      const jwk = { kty: 'OKP', crv: 'Ed25519', x: identity.toString('base64url') };
+      const forged = () => Buffer.concat([identity, Buffer.alloc(32)]);
+      return login(env, 'alice-ed', env.keys.ed.privateKey, {
+        DPoP: proofFor(env, 'EdDSA', jwk, forged),
+      }).then(loggedReason(env, 'small-order'));
+    },
+  },
+  {
+    name: 'token/dpop-proof-rsa-prime-modulus',
+    attack:
+      'a DPoP proof key whose RSA modulus is a prime: d follows from n - 1, so the binding proves nothing (red-team 5 red4 R2b)',
+    request:
+      'POST /auth/token, DPoP: {alg:"RS256",jwk:{kty:"RSA",n:<2048-bit prime>,e:"AQAB"}}, signed with d = e^-1 mod (n - 1)',
+    expect: { status: 401, code: 'DPOP_PROOF_INVALID' },
+    run: async (env) => {
+      const n = generatePrimeSync(2048, { bigint: true });
+      const e = 65537n;
+      const d = modInverse(e, n - 1n);
+      const hex = (v: bigint, bytes: number) => v.toString(16).padStart(bytes * 2, '0');
+      const jwk = { kty: 'RSA', n: Buffer.from(hex(n, 256), 'hex').toString('base64url'), e: 'AQAB' };
+      const forge = (input: Buffer) => {
+        const prefix = Buffer.from('3031300d060960864801650304020105000420', 'hex');
+        const t = Buffer.concat([prefix, createHash('sha256').update(input).digest()]);
+        const em = Buffer.concat([
+          Buffer.from([0, 1]),
+          Buffer.alloc(256 - t.length - 3, 0xff),
+          Buffer.from([0]),
+          t,
+        ]);
+        return Buffer.from(hex(modPow(BigInt(`0x${em.toString('hex')}`), d, n), 256), 'hex');
+      };
+      return login(env, 'alice-ed', env.keys.ed.privateKey, {
+        DPoP: proofFor(env, 'RS256', jwk, forge),
+      }).then(loggedReason(env, 'factored'));
     },
   },
   {

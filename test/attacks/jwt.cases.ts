@@ -22,6 +22,7 @@ function nextPrime(from: bigint): bigint {
 const WEAK_RSA_MODULI: [string, () => bigint][] = [
   ['prime', () => prime(2048)],
   ['square', () => prime(1024) ** 2n],
+  ['cube', () => prime(684) ** 3n],
   ['small-factor', () => 3n * prime(2047)],
   [
     'close-primes',

@@ -359,6 +359,7 @@ describe('the weaker legacy mode: a subject DN and the proxy verdict (fastify)',
       options: {
         clientCertificate: {
           format: 'legacy-subject-dn',
+          trustForwardedCertificatesWithoutVerification: true,
           trustedProxies: [TRUSTED],
           subjectDnHeader: 'x-ssl-client-s-dn',
           verifyHeader: 'x-ssl-client-verify',

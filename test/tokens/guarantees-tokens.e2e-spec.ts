@@ -61,6 +61,7 @@ describe.each(ADAPTERS)('token guarantees on %s', (adapter) => {
         httpSignature: { hmacKeys: { 'shared-1': { secret: HMAC_SECRET, username: 'svc' } } },
         clientCertificate: {
           format: 'legacy-subject-dn',
+          trustForwardedCertificatesWithoutVerification: true,
           trustedProxies: [TRUSTED],
           subjectDnHeader: 'x-ssl-client-s-dn',
           verifyHeader: 'x-ssl-client-verify',

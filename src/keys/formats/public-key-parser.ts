@@ -201,6 +201,7 @@ function checkRsa(members: { n: string; e: string }, policy: Policy): number {
 const WEAK_MODULUS_REASONS: Record<WeakModulus, string> = {
   prime: 'it is a prime, not a product of two primes',
   square: 'it is the square of a prime',
+  'prime-power': 'it is a power of a prime',
   'small-factor': 'it has a small prime factor',
   'close-primes': 'its two primes are so close that Fermat factorisation finds them',
 };

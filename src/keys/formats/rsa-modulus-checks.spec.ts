@@ -1,6 +1,6 @@
 import { checkPrimeSync, generateKeyPairSync, generatePrimeSync } from 'node:crypto';
 import { parsePublicKey } from './public-key-parser';
-import { isqrt, weakRsaModulus } from './rsa-modulus-checks';
+import { iroot, isqrt, weakRsaModulus } from './rsa-modulus-checks';
 
 const prime = (bits: number) => generatePrimeSync(bits, { bigint: true });
 function nextPrime(from: bigint): bigint {
@@ -21,6 +21,8 @@ describe('RSA moduli that the public key alone factors (red-team 5 R4)', () => {
   it.each<[string, () => bigint, string]>([
     ['a prime modulus', () => prime(2048), 'prime'],
     ['the square of a prime', () => prime(1024) ** 2n, 'square'],
+    ['the cube of a prime', () => prime(684) ** 3n, 'prime-power'],
+    ['the fifth power of a prime', () => prime(410) ** 5n, 'prime-power'],
     ['3 times a prime', () => 3n * prime(2047), 'small-factor'],
     ['65521 times a prime', () => 65521n * prime(2032), 'small-factor'],
     [
@@ -55,6 +57,14 @@ describe('RSA moduli that the public key alone factors (red-team 5 R4)', () => {
       const { publicKey } = generateKeyPairSync('rsa', { modulusLength: bits });
       expect(parsePublicKey(publicKey.export({ type: 'spki', format: 'pem' }).toString()).bits).toBe(bits);
     }
+  });
+
+  it('iroot is the floor of the k-th root', () => {
+    for (const k of [2, 3, 5, 7, 127])
+      for (const n of [0n, 1n, 7n, 8n, 9n, (1n << 4096n) - 1n, 10n ** 600n, 3n ** 1000n]) {
+        const r = iroot(n, k);
+        expect(r ** BigInt(k) <= n && (r + 1n) ** BigInt(k) > n).toBe(true);
+      }
   });
 
   it('isqrt is the floor of the square root', () => {

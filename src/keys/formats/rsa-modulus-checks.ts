@@ -5,13 +5,13 @@
  *
  * Why hand-written: node:crypto checks nothing of a public modulus beyond parsing, and no
  * maintained npm library does these checks (the reference is the Python tool badkeys, whose
- * checks for prime moduli, small factors and Fermat-close primes these follow). They run
+ * checks for prime moduli, prime powers, small factors and Fermat-close primes these follow). They run
  * once, at registration, on a modulus of at most 8192 bits (MAX_RSA_BITS): a few ms.
  */
 import { checkPrimeSync } from 'node:crypto';
 
 /** Why a modulus is factorable, or undefined when none of the checks finds a way. */
-export type WeakModulus = 'prime' | 'square' | 'small-factor' | 'close-primes';
+export type WeakModulus = 'prime' | 'square' | 'prime-power' | 'small-factor' | 'close-primes';
 
 /** Primes below this bound are tried as factors (all at once, through one gcd). */
 const SMALL_FACTOR_BOUND = 1 << 16;
@@ -25,6 +25,13 @@ export function weakRsaModulus(n: bigint): WeakModulus | undefined {
   if (checkPrimeSync(n)) return 'prime';
   const root = isqrt(n);
   if (root * root === n) return 'square';
+  // p^k for a prime k >= 3: p > 2^16 here (no small factor), so k < bits / 16.
+  const bits = n.toString(2).length;
+  for (let k = 3; k < bits / 16; k += 2) {
+    if (!isOddPrime(k)) continue;
+    const r = iroot(n, k);
+    if (r ** BigInt(k) === n) return 'prime-power';
+  }
   // Fermat: n = a^2 - b^2 = (a - b)(a + b), with a just above sqrt(n) when p and q are close.
   let a = root + 1n;
   for (let step = 0; step < FERMAT_STEPS; step++, a++) {
@@ -54,6 +61,23 @@ function productOfPrimesBelow(bound: number): bigint {
 function gcd(a: bigint, b: bigint): bigint {
   while (b !== 0n) [a, b] = [b, a % b];
   return a;
+}
+
+function isOddPrime(k: number): boolean {
+  for (let d = 3; d * d <= k; d += 2) if (k % d === 0) return false;
+  return k > 2;
+}
+
+/** floor(n^(1/k)) for n >= 0, k >= 2, by Newton's method from a power of two above the root. */
+export function iroot(n: bigint, k: number): bigint {
+  if (n < 2n) return n;
+  const K = BigInt(k);
+  let x = 1n << BigInt(Math.ceil(n.toString(2).length / k));
+  for (;;) {
+    const y = ((K - 1n) * x + n / x ** (K - 1n)) / K;
+    if (y >= x) return x;
+    x = y;
+  }
 }
 
 /** floor(sqrt(n)) for n >= 0, by Newton's method from a power of two above the root. */
