@@ -148,6 +148,8 @@ export class HttpSignatureAuthenticator {
     if (params.alg !== undefined && params.alg !== 'hmac-sha256' && !isKeyAlgorithm(params.alg)) {
       throw authError('ALGORITHM_NOT_ALLOWED', `alg ${JSON.stringify(params.alg.slice(0, 30))}`);
     }
+    // The base first: an error in it (a covered component absent) must answer alike for every keyid.
+    const base = core(() => buildSignatureBase(view, entry));
     if (params.alg === 'hmac-sha256' && !hmac) {
       // A public key used as an HMAC secret never gets here. The answer is the one a configured
       // shared secret gets for a wrong signature, so nobody learns which keyids are secrets.
@@ -156,7 +158,6 @@ export class HttpSignatureAuthenticator {
         `hmac-sha256 under keyid ${keyid}, which is not a configured shared secret (httpSignature.hmacKeys)`,
       );
     }
-    const base = core(() => buildSignatureBase(view, entry));
     if (hmac) {
       // A shared secret only with HMAC; another alg under its keyid answers as an unknown key.
       if (params.alg !== undefined && params.alg !== 'hmac-sha256') {

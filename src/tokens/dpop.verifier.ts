@@ -5,6 +5,7 @@ import { headerValues } from '../http/auth-request';
 import { isJwsAlgorithm, keyFitsJws } from '../keys/key-algorithm';
 import type { ReplayStore } from '../stores/replay-store.interface';
 import { accessTokenHash, comparableHtu, DPOP_ALGORITHMS } from './dpop-proof';
+import { LRUCache } from 'lru-cache';
 import { checkEd25519Point } from '../keys/formats/ed25519-point';
 import { KeyFormatError } from '../keys/formats/key-format.error';
 import { MAX_RSA_BITS, MAX_RSA_PUBLIC_EXPONENT } from '../keys/formats/key-limits';
@@ -44,6 +45,9 @@ const MIN_RSA_BITS = 2048;
  * `jti` single-use per key through the ReplayStore (so forged proofs burn nothing).
  */
 export class DpopVerifier {
+  /** Thumbprints of proof keys that passed assertForgeryResistant. */
+  private readonly checkedKeys = new LRUCache<string, true>({ max: 10_000 });
+
   constructor(
     private readonly replayStore: ReplayStore,
     private readonly settings: DpopSettings,
@@ -80,9 +84,6 @@ export class DpopVerifier {
     if (!isJwsAlgorithm(algorithm) || !DPOP_ALGORITHMS.includes(algorithm))
       throw authError('DPOP_PROOF_INVALID', `DPoP proof alg ${String(header.alg).slice(0, 20)}`);
     const { key, jwk } = publicKeyOf(header.jwk);
-    // A key being bound (no jkt yet: token issuance) is held to the registration checks that
-    // a public key alone can fail; later proofs must match its thumbprint, so once is enough.
-    if (expect.jkt === undefined) assertForgeryResistant(jwk);
     if (!keyFitsJws(key, algorithm)) {
       throw authError('DPOP_PROOF_INVALID', `DPoP proof alg ${header.alg} does not fit its jwk`);
     }
@@ -120,6 +121,14 @@ export class DpopVerifier {
     const jkt = await calculateJwkThumbprint(jwk, 'sha256');
     if (expect.jkt !== undefined && !safeEqual(Buffer.from(jkt), Buffer.from(expect.jkt))) {
       throw authError('DPOP_PROOF_INVALID', 'DPoP proof key is not the key the token is bound to');
+    }
+    // A key being bound (no jkt yet: token issuance) is held to the registration checks that a
+    // public key alone can fail; later proofs must match its thumbprint, so once is enough. They
+    // run only for a proof that verified in full (so a stranger's made-up key costs nothing), and
+    // once per key (an 8192-bit modulus takes ~0.4 s): a new key costs its maker far more.
+    if (expect.jkt === undefined && !this.checkedKeys.has(jkt)) {
+      assertForgeryResistant(jwk);
+      this.checkedKeys.set(jkt, true);
     }
     const ttl = maxAgeMs + 2 * clockSkewMs + 1000;
     if (!(await this.replayStore.claim(`dpop:${jkt}`, jti, ttl))) {

@@ -137,6 +137,23 @@ const CASES: AttackCase<OriginEnv>[] = [
       });
     },
   })),
+  ...(['nobody', 'alice-ed', 'svc-hmac'] as const).map((keyId): AttackCase<OriginEnv> => ({
+    name: `rfc9421/oracle-hmac-alg-absent-component-keyid-${keyId}`,
+    attack:
+      'learn which keyids are HMAC shared secrets: alg="hmac-sha256" covering a header the request lacks must answer alike, whatever the keyid (red-team 5 third pass R5B-1)',
+    request: `Signature-Input ...("@method" "@authority" "@path" "x-absent");keyid="${keyId}";alg="hmac-sha256", no x-absent`,
+    expect: { status: 401, code: 'SIGNATURE_COMPONENT_INVALID' },
+    run: (env) => {
+      const params = `("@method" "@authority" "@path" "x-absent");created=${Math.floor(Date.now() / 1000)};keyid="${keyId}";alg="hmac-sha256"`;
+      return send(`${env.t.server}/probe/whoami`, {
+        headers: {
+          host: new URL(THIS_ORIGIN).host,
+          'signature-input': `sig1=${params}`,
+          signature: `sig1=:${randomBytes(32).toString('base64')}:`,
+        },
+      });
+    },
+  })),
   {
     name: 'rfc9421/oracle-hmac-keyid-other-alg',
     attack:
