@@ -116,6 +116,17 @@ describeIfRedis('a full Redis (maxmemory 1mb, noeviction; a redis-server of the 
       }
     }
     expect(refused).toBe(true);
+    // Keep it full: memory freed after the fill (client buffers) would let a small write through
+    // again, which is Redis accepting it, not us passing a refusal. Half of what is used stays full.
+    const used = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]);
+    expect(used).toBeGreaterThan(0);
+    await redis.config('SET', 'maxmemory', String(Math.floor(used / 2)));
+    expect(
+      await redis.set('probe', 'x').then(
+        () => 'stored',
+        (error: Error) => error.message,
+      ),
+    ).toMatch(/OOM/);
     for (let i = 0; i < 3; i++)
       expect(await whoami(t.server, key, 'alice', 'a1')).toEqual([503, 'AUTH_BACKEND_UNAVAILABLE']);
   });
