@@ -92,7 +92,8 @@ describeIfRedis('Redis goes away under load (a Redis of the test’s own)', () =
 
   it('refuses with 503 while Redis is down (never a 200, never a 500), and recovers by itself', async () => {
     const run = load(t, key, 'alice', 'a1');
-    await sleep(400);
+    await until(async () => run.outcomes.some((o) => o.status === 200), 15_000);
+    await sleep(200);
     execFileSync('redis-cli', ['-p', String(port), 'shutdown', 'nosave']);
     const down = Date.now();
     await new Promise((r) => redisServer.once('exit', r));
@@ -145,7 +146,10 @@ describeIfPostgres('the database goes away under load (through a proxy of the te
 
   it('refuses with 503 while the database is unreachable, and recovers by itself', async () => {
     const run = load(t, key, 'bob', 'b1');
-    await sleep(400);
+    // Down only once the load is answered (not after a fixed 400 ms, which a busy CI machine can
+    // spend before the first answer).
+    await until(async () => run.outcomes.some((o) => o.status === 200), 15_000);
+    await sleep(200);
     await proxy.down();
     const down = Date.now();
     await sleep(1500);
