@@ -84,6 +84,13 @@ function proofFor(
   return `${input}.${signInput(Buffer.from(input)).toString('base64url')}`;
 }
 
+/** EMSA-PKCS1-v1_5 (RFC 8017 §9.2) of SHA-256(input), `size` bytes long: what RS256 signs. */
+function pkcs1Sha256Encoding(input: Buffer, size: number): Buffer {
+  const prefix = Buffer.from('3031300d060960864801650304020105000420', 'hex');
+  const t = Buffer.concat([prefix, createHash('sha256').update(input).digest()]);
+  return Buffer.concat([Buffer.from([0, 1]), Buffer.alloc(size - t.length - 3, 0xff), Buffer.from([0]), t]);
+}
+
 function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
   let result = 1n;
   let b = base % modulus;
@@ -217,17 +224,8 @@ export const GUARANTEE_TOKEN_CASES: Case[] = [
       n[0] |= 0x80;
       n[n.length - 1] |= 1;
       const jwk = { kty: 'RSA', n: n.toString('base64url'), e: 'AQ' };
-      // EMSA-PKCS1-v1_5 (RFC 8017 §9.2) of SHA-256: with e = 1 this is the valid signature.
-      const forge = (input: Buffer) => {
-        const prefix = Buffer.from('3031300d060960864801650304020105000420', 'hex');
-        const t = Buffer.concat([prefix, createHash('sha256').update(input).digest()]);
-        return Buffer.concat([
-          Buffer.from([0, 1]),
-          Buffer.alloc(256 - t.length - 3, 0xff),
-          Buffer.from([0]),
-          t,
-        ]);
-      };
+      // With e = 1 the encoded message itself is the valid signature.
+      const forge = (input: Buffer) => pkcs1Sha256Encoding(input, 256);
       return login(env, 'alice-ed', env.keys.ed.privateKey, {
         DPoP: proofFor(env, 'RS256', jwk, forge),
       }).then(loggedReason(env, 'RSA public exponent'));
@@ -263,14 +261,7 @@ export const GUARANTEE_TOKEN_CASES: Case[] = [
       const hex = (v: bigint, bytes: number) => v.toString(16).padStart(bytes * 2, '0');
       const jwk = { kty: 'RSA', n: Buffer.from(hex(n, 256), 'hex').toString('base64url'), e: 'AQAB' };
       const forge = (input: Buffer) => {
-        const prefix = Buffer.from('3031300d060960864801650304020105000420', 'hex');
-        const t = Buffer.concat([prefix, createHash('sha256').update(input).digest()]);
-        const em = Buffer.concat([
-          Buffer.from([0, 1]),
-          Buffer.alloc(256 - t.length - 3, 0xff),
-          Buffer.from([0]),
-          t,
-        ]);
+        const em = pkcs1Sha256Encoding(input, 256);
         return Buffer.from(hex(modPow(BigInt(`0x${em.toString('hex')}`), d, n), 256), 'hex');
       };
       return login(env, 'alice-ed', env.keys.ed.privateKey, {
