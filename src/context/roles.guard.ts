@@ -1,6 +1,8 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { authError } from '../errors/keypair-auth.exception';
+import { exceptionForContext } from '../errors/context-exception';
+import { authError, KeypairAuthException } from '../errors/keypair-auth.exception';
+import { executionTarget } from './execution-target';
 import { PUBLIC_METADATA } from './public.decorator';
 import { ROLES_METADATA } from './roles.decorator';
 import { SecurityContext } from './security-context';
@@ -20,9 +22,14 @@ export class RolesGuard implements CanActivate {
     const required = this.reflector.getAllAndOverride<string[] | undefined>(ROLES_METADATA, targets);
     if (!required || required.length === 0) return true;
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_METADATA, targets)) return true;
-    const securityContext = getSecurityContext(context.switchToHttp().getRequest());
-    if (!securityContext) throw authError('CREDENTIALS_MISSING', 'roles required but no SecurityContext');
-    assertRoles(securityContext, required);
+    const { kind, req } = executionTarget(context);
+    try {
+      const securityContext = req && getSecurityContext(req);
+      if (!securityContext) throw authError('CREDENTIALS_MISSING', 'roles required but no SecurityContext');
+      assertRoles(securityContext, required);
+    } catch (error) {
+      throw exceptionForContext(error as KeypairAuthException, kind);
+    }
     return true;
   }
 }

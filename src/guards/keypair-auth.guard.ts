@@ -11,6 +11,7 @@ import { Reflector } from '@nestjs/core';
 import { AuthAudit } from '../audit/auth-audit';
 import { ALLOW_CACHING_METADATA } from '../context/allow-caching.decorator';
 import { PUBLIC_METADATA } from '../context/public.decorator';
+import { ExecutionTarget, executionTarget } from '../context/execution-target';
 import { ROLES_METADATA } from '../context/roles.decorator';
 import { assertRoles } from '../context/roles.guard';
 import { SecurityContext } from '../context/security-context';
@@ -19,6 +20,7 @@ import {
   RequestWithSecurityContext,
   SECURITY_CONTEXT_PROPERTY,
 } from '../context/security-context.request';
+import { exceptionForContext } from '../errors/context-exception';
 import { authError } from '../errors/keypair-auth.exception';
 import { AuthRequest, toAuthRequest } from '../http/auth-request';
 import { readAuthorization } from '../http/authorization-header';
@@ -33,6 +35,19 @@ import type { SignaturePolicyOverride } from '../signature-strategy/signature-po
 import { AuthThrottle } from '../throttle/auth-throttle';
 import { authFailure } from './auth-failure';
 import { PassportRegistry } from './passport-registry';
+
+/**
+ * The authentication under way or done, per request object (see authenticateOnce()),
+ * and the @RequireSignature() policy it ran under. Module-wide, not per guard
+ * instance: a global guard and a @UseGuards() one are two instances on one request.
+ */
+const pendingByRequest = new WeakMap<object, Promise<SecurityContext>>();
+const policyByRequest = new WeakMap<object, SignaturePolicyOverride | undefined>();
+
+/** Stands in for the request in the log line of a refusal that has none (a WebSocket message, a GraphQL context without `req`). */
+function detachedRequest(kind: ExecutionTarget['kind']): object {
+  return { method: kind === 'ws' ? 'WS' : 'POST', url: `(${kind} without a request)`, rawHeaders: [] };
+}
 
 /** A route's authentication settings, from its decorators. */
 export interface RouteSettings {
@@ -73,55 +88,115 @@ export class KeypairAuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const route = this.routeSettings(context);
     if (route.isPublic) return true;
-    const http = context.switchToHttp();
-    const req = http.getRequest<RequestWithSecurityContext>();
-    const res = http.getResponse<unknown>();
-    // A global guard plus @UseGuards(KeypairAuthGuard) runs twice on one request: the
-    // second run must reuse the context, not verify (and claim the nonce) again.
-    let securityContext = getSecurityContext(req);
+    const target = executionTarget(context);
+    try {
+      return await this.activate(route, target);
+    } catch (error) {
+      throw exceptionForContext(error as HttpException, target.kind);
+    }
+  }
+
+  /**
+   * canActivate() for one execution target: HTTP handlers and GraphQL resolvers
+   * authenticate the HTTP request (once, however many resolvers it reaches); a
+   * WebSocket message is held to the context its connection's handshake proved.
+   * Throws HttpExceptions; canActivate() reports them the way the context expects.
+   */
+  protected async activate(route: RouteSettings, target: ExecutionTarget): Promise<boolean> {
+    const { req, res } = target;
+    if (!req) {
+      throw await this.refuse(
+        authError(
+          'CREDENTIALS_MISSING',
+          'the GraphQL context carries no request: set `context: ({ req }) => ({ req })`',
+        ),
+        {},
+        res,
+      );
+    }
+    const request = req as RequestWithSecurityContext;
+    let securityContext = getSecurityContext(request);
     const fresh = !securityContext;
     if (!securityContext) {
-      try {
-        const request = toAuthRequest(req);
-        this.checkThrottle(req, res, request);
-        if (route.signaturePolicy) {
-          (req as { [ROUTE_SIGNATURE_POLICY]?: SignaturePolicyOverride })[ROUTE_SIGNATURE_POLICY] =
-            route.signaturePolicy;
-        }
-        const strategy = this.selectStrategy(req, request);
-        // @RequireSignature() asks for a signed request: another credential is refused
-        // before it is checked (and before its nonce or jti is spent).
-        if (route.signaturePolicy && strategy !== KEYPAIR_HTTP_SIGNATURE_STRATEGY) {
-          throw authError('SIGNATURE_REQUIRED', `route has @RequireSignature(), request uses ${strategy}`);
-        }
-        securityContext = await this.registry.authenticate<SecurityContext>(strategy, req, res, request);
-      } catch (error) {
-        throw await this.refuse(error, req, res);
+      if (target.kind === 'ws') {
+        // Never authenticate from a message: the adapter authenticates the handshake.
+        throw this.failure(
+          authError('CREDENTIALS_MISSING', 'WebSocket connection without an authenticated handshake'),
+          detachedRequest('ws'),
+          res,
+        );
       }
-    }
-    if (route.signaturePolicy && !securityContext.method.startsWith('http-signature')) {
-      // A context left by an earlier guard run (with other route settings) is held to this route's rule.
+      securityContext = await this.authenticateOnce(route, request, res);
+    } else if (route.signaturePolicy && policyByRequest.get(request) !== route.signaturePolicy) {
+      // A context proved under another route's rule (a second resolver, a second guard)
+      // is held to this route's @RequireSignature() policy.
       throw await this.refuse(
         authError(
           'SIGNATURE_REQUIRED',
-          `route has @RequireSignature(), context from ${securityContext.method}`,
+          `route has @RequireSignature(), context from ${securityContext.method} under another policy`,
         ),
         req,
         res,
       );
     }
-    req[SECURITY_CONTEXT_PROPERTY] = securityContext;
-    req.user = securityContext;
+    request[SECURITY_CONTEXT_PROPERTY] = securityContext;
+    request.user = securityContext;
     if (route.roles) {
       try {
         assertRoles(securityContext, route.roles);
       } catch (error) {
-        throw await this.refuse(error, req, res);
+        throw target.kind === 'ws'
+          ? this.failure(error, detachedRequest('ws'), res)
+          : await this.refuse(error, req, res);
       }
     }
-    if (!route.allowCaching) setResponseHeader(res, 'Cache-Control', 'no-store');
-    if (fresh) this.audit?.success(securityContext, req);
+    if (!route.allowCaching && res) setResponseHeader(res, 'Cache-Control', 'no-store');
+    if (fresh && target.kind !== 'ws') this.audit?.success(securityContext, req);
     return true;
+  }
+
+  /**
+   * Authenticates a request once: GraphQL runs the resolvers of one request side by
+   * side, and each runs this guard. The first call verifies (and claims the nonce);
+   * the others await the same promise, and so share its context or its refusal
+   * (logged, audited and counted for the throttle once).
+   */
+  private authenticateOnce(
+    route: RouteSettings,
+    req: RequestWithSecurityContext,
+    res: unknown,
+  ): Promise<SecurityContext> {
+    let pending = pendingByRequest.get(req);
+    if (!pending) {
+      pending = this.authenticate(route, req, res);
+      pendingByRequest.set(req, pending);
+      policyByRequest.set(req, route.signaturePolicy);
+    }
+    return pending;
+  }
+
+  private async authenticate(
+    route: RouteSettings,
+    req: RequestWithSecurityContext,
+    res: unknown,
+  ): Promise<SecurityContext> {
+    try {
+      const request = toAuthRequest(req);
+      this.checkThrottle(req, res, request);
+      if (route.signaturePolicy) {
+        (req as { [ROUTE_SIGNATURE_POLICY]?: SignaturePolicyOverride })[ROUTE_SIGNATURE_POLICY] =
+          route.signaturePolicy;
+      }
+      const strategy = this.selectStrategy(req, request);
+      // @RequireSignature() asks for a signed request: another credential is refused
+      // before it is checked (and before its nonce or jti is spent).
+      if (route.signaturePolicy && strategy !== KEYPAIR_HTTP_SIGNATURE_STRATEGY) {
+        throw authError('SIGNATURE_REQUIRED', `route has @RequireSignature(), request uses ${strategy}`);
+      }
+      return await this.registry.authenticate<SecurityContext>(strategy, req, res, request);
+    } catch (error) {
+      throw await this.refuse(error, req, res);
+    }
   }
 
   /**

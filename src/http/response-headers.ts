@@ -1,5 +1,6 @@
 /** Sets a response header on an Express response or a Fastify reply alike. */
 export function setResponseHeader(res: unknown, name: string, value: string): void {
+  if (typeof res !== 'object' || res === null) return; // a WebSocket message has no response
   const r = res as {
     header?: (n: string, v: string) => unknown;
     setHeader?: (n: string, v: string) => unknown;
@@ -10,6 +11,7 @@ export function setResponseHeader(res: unknown, name: string, value: string): vo
 
 /** Sets the status code on an Express response or a Fastify reply alike. */
 export function setResponseStatus(res: unknown, status: number): void {
+  if (typeof res !== 'object' || res === null) return;
   const r = res as { status?: (s: number) => unknown; code?: (s: number) => unknown };
   if (typeof r.code === 'function') r.code(status);
   else if (typeof r.status === 'function') r.status(status);
