@@ -22,7 +22,8 @@ import { ResponseSigner } from './response-signer';
 /**
  * Signs the JSON response of a route (@SignResponse(), or every route with
  * `signAllResponses`). It serializes the body itself, so the bytes that are
- * digested and signed are the bytes sent. Exceptions are not signed.
+ * digested and signed are the bytes sent. Exceptions are not signed, and neither are
+ * GraphQL or WebSocket replies (with `signAllResponses` they pass through unsigned).
  */
 @Injectable()
 export class SignResponseInterceptor implements NestInterceptor {
@@ -40,6 +41,9 @@ export class SignResponseInterceptor implements NestInterceptor {
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    // A resolver's value or a gateway's reply is not the HTTP response (the GraphQL
+    // server or the socket frames it): there is nothing here to sign. docs/graphql.md says so.
+    if (context.getType() !== 'http') return next.handle();
     const http = context.switchToHttp();
     const req = http.getRequest<unknown>();
     const res = http.getResponse<unknown>();
