@@ -209,6 +209,21 @@ describe.each(GRAPHQL_DRIVERS)('every way in authenticates GraphQL operations (%
       );
     });
 
+    it('a signature over @target-uri (the full /graphql URL) authenticates a query and a mutation', async () => {
+      await expectBoth(
+        async (url, body) =>
+          signRequest(
+            { method: 'POST', url, headers: JSON_TYPE, body },
+            {
+              keyId: 'alice-p256',
+              privateKey: p256.privateKey,
+              components: ['@method', '@target-uri', 'content-digest', 'content-type'],
+            },
+          ).headers,
+        { method: 'http-signature-rfc9421', keyId: 'alice-p256', roles: ['reader', 'writer'] },
+      );
+    });
+
     it('another GraphQL document under the signed Content-Digest is DIGEST_MISMATCH as over REST, no data', async () => {
       await expectRefusedLikeRest(
         async (url) => ({
@@ -293,6 +308,16 @@ describe.each(GRAPHQL_DRIVERS)('every way in authenticates GraphQL operations (%
         },
         { method: 'access-token', keyId: 'alice-ed', roles: ['reader', 'writer'] },
       );
+      // The same through the client's own fetch, as docs/graphql-ways-in.md shows it.
+      const viaFetch = await tokens.fetch(gql(), {
+        method: 'POST',
+        headers: JSON_TYPE,
+        body: JSON.stringify(MUTATION),
+      });
+      expect([viaFetch.status, await viaFetch.json()]).toEqual([
+        200,
+        { data: { echo: { text: MUTATION.variables.text, username: 'alice', method: 'access-token' } } },
+      ]);
     });
 
     it('a proof for another URL is DPOP_PROOF_INVALID as over REST, no data', async () => {
@@ -405,5 +430,40 @@ describe.each(GRAPHQL_DRIVERS)('native mutual TLS authenticates GraphQL operatio
       await post(`${t.server}/graphql`, JSON.stringify(MUTATION), JSON_TYPE, tls(certs.other)),
       'CERT_UNTRUSTED',
     );
+  });
+});
+
+describe('Apollo with preserveHttpStatusForExecutionErrors: false', () => {
+  let t: GraphqlWaysApp;
+  const key = testKey('ed25519', 0);
+  const other = testKey('ed25519', 1);
+
+  beforeAll(async () => {
+    t = await createGraphqlWaysApp({
+      driver: 'apollo',
+      apollo: { preserveHttpStatusForExecutionErrors: false },
+    });
+    const alice = await t.addUser('alice', ['reader']);
+    await t.registry.register(alice, key.publicPem, { keyId: 'alice-ed' });
+  }, 30_000);
+  afterAll(() => t?.close());
+
+  it('answers a refused operation with the refusal status (401), an accepted one with 200', async () => {
+    const jwt = (privateKey = key.privateKey) =>
+      createAuthHeader({ username: 'alice', privateKey, keyId: 'alice-ed' });
+    const refused = await post(`${t.server}/graphql`, JSON.stringify(QUERY), {
+      ...JSON_TYPE,
+      authorization: await jwt(other.privateKey),
+    });
+    expect([refused.status, refused.data, refused.errors?.[0].extensions]).toEqual([
+      401,
+      null,
+      { code: 'KEY_UNKNOWN_OR_SIGNATURE_INVALID', status: 401 },
+    ]);
+    const accepted = await post(`${t.server}/graphql`, JSON.stringify(QUERY), {
+      ...JSON_TYPE,
+      authorization: await jwt(),
+    });
+    expect([accepted.status, accepted.data?.whoami?.method]).toEqual([200, 'jwt']);
   });
 });

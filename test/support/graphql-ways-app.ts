@@ -73,6 +73,8 @@ export interface GraphqlWaysApp {
 export interface GraphqlWaysAppOptions {
   driver: GraphqlDriverName;
   options?: KeypairAuthModuleOptions;
+  /** More Apollo driver options (apollo only), e.g. `preserveHttpStatusForExecutionErrors`. */
+  apollo?: Partial<ApolloDriverConfig>;
   httpsOptions?: Pick<HttpsServerOptions, 'key' | 'cert' | 'ca' | 'requestCert' | 'rejectUnauthorized'>;
 }
 
@@ -90,6 +92,7 @@ export async function createGraphqlWaysApp(config: GraphqlWaysAppOptions): Promi
           playground: false,
           // As in production: an error carries its extensions, not the server's stack.
           includeStacktraceInErrorResponses: false,
+          ...config.apollo,
         })
       : GraphQLModule.forRoot<MercuriusDriverConfig>({
           driver: MercuriusDriver,
