@@ -154,11 +154,13 @@ describe.each(GRAPHQL_DRIVERS)('every way in authenticates GraphQL operations (%
     status = 401,
   ) => {
     const viaGraphql = await flawed(gql());
-    expectRefused(driver, await post(gql(), viaGraphql.body, viaGraphql.headers), code, status);
+    const answer = await post(gql(), viaGraphql.body, viaGraphql.headers);
+    expectRefused(driver, answer, code, status);
     const rest = `${t.server}/rest/echo`;
     const viaRest = await flawed(rest);
     const res = await send(rest, { method: 'POST', localAddress: TRUSTED_PROXY, ...viaRest });
-    expect([res.status, res.body.code]).toEqual([status, code]);
+    // The same code, and the same client-safe message: no more is said over GraphQL.
+    expect([res.status, res.body.code, res.body.message]).toEqual([status, code, answer.errors?.[0].message]);
   };
 
   describe('asymmetric client JWT', () => {
