@@ -209,3 +209,49 @@ createRedisClient('redis://127.0.0.1:6379');`,
     expect(err).not.toContain("Cannot find module '@nestjs/common'");
   });
 });
+
+/** GraphQL and WebSocket packages: optional peers an app without resolvers or gateways never installs. */
+const GRAPHQL_AND_WEBSOCKETS = [
+  '@nestjs/graphql',
+  '@nestjs/apollo',
+  '@nestjs/mercurius',
+  '@apollo/server',
+  'graphql',
+  'mercurius',
+  'graphql-ws',
+  '@nestjs/websockets',
+  '@nestjs/platform-ws',
+  '@nestjs/platform-socket.io',
+  'ws',
+  'socket.io',
+];
+
+describe('nestjs-keypair-auth without GraphQL or WebSockets (optional peers)', () => {
+  it('the server entry loads none of them (beyond what @nestjs/core loads itself), and loads with all of them uninstalled', () => {
+    const listing = `
+const names = Object.keys(require.cache)
+  .filter((file) => file.includes('/node_modules/'))
+  .map((file) => file.split('/node_modules/').pop().split('/'))
+  .map((parts) => (parts[0].startsWith('@') ? parts[0] + '/' + parts[1] : parts[0]));
+console.log(JSON.stringify([...new Set(names)].sort()));`;
+    const script = `const lib = require(${JSON.stringify(join(DIST, 'index.js'))});
+console.log(typeof lib.KeypairAuthModule, typeof lib.KeypairAuthGuard);${listing}`;
+    const installed = run(script);
+    expect({ status: installed.status, err: installed.err }).toEqual({ status: 0, err: '' });
+    const [types, names] = installed.out.trim().split('\n');
+    expect(types).toBe('function function');
+    const loaded = JSON.parse(names) as string[];
+    expect(loaded).toContain('@nestjs/core'); // the listing works: it sees what the entry loads
+    // @nestjs/core requires @nestjs/websockets itself when it is installed (for its socket
+    // module); an app without us loads it too, so it is not ours to avoid.
+    const core = run(`require('@nestjs/core');${listing}`);
+    expect({ status: core.status, err: core.err }).toEqual({ status: 0, err: '' });
+    const byCore = JSON.parse(core.out.trim()) as string[];
+    const ours = loaded.filter((name) => GRAPHQL_AND_WEBSOCKETS.includes(name) && !byCore.includes(name));
+    expect(ours).toEqual([]);
+
+    const uninstalled = run(script, GRAPHQL_AND_WEBSOCKETS);
+    expect({ status: uninstalled.status, err: uninstalled.err }).toEqual({ status: 0, err: '' });
+    expect(uninstalled.out.trim().split('\n')[0]).toBe('function function');
+  });
+});
