@@ -1,10 +1,9 @@
-import { HttpException, INestApplication } from '@nestjs/common';
-import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
+import { INestApplication } from '@nestjs/common';
 import { IncomingMessage, Server, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { KeypairAuthConfigurationError } from '../errors/configuration.error';
-import { authError } from '../errors/keypair-auth.exception';
 import { KeypairAuthGuard } from '../guards/keypair-auth.guard';
+import { authenticateHandshake, HandshakeRefusal, refusalBody } from './handshake-authentication';
 
 export interface KeypairAuthGraphqlWsGateOptions {
   /**
@@ -19,15 +18,6 @@ type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => v
 
 /** Marks a server already gated, so a second call does not authenticate twice. */
 const GATED = Symbol('keypairAuthGraphqlWsGate');
-
-/**
- * The handler the guard sees for a handshake. It carries no decorator: the module's
- * rules apply (any enabled strategy, no roles); @Roles() and @RequireSignature() belong
- * on the subscription resolvers, where the guard checks them against this context.
- */
-class GraphqlWsHandshake {
-  handshake(): void {}
-}
 
 /**
  * Authenticates every WebSocket upgrade request to the graphql-ws endpoint before the
@@ -75,7 +65,7 @@ export function keypairAuthGraphqlWs(
     // the guard works must not crash the process.
     const ignore = (): void => {};
     socket.on('error', ignore);
-    void authenticateUpgrade(guard, req).then((refusal) => {
+    void authenticateHandshake(guard, req).then((refusal) => {
       socket.removeListener('error', ignore);
       if (socket.destroyed) return;
       if (refusal) return refuse(socket, refusal);
@@ -85,52 +75,16 @@ export function keypairAuthGraphqlWs(
   server[GATED] = true;
 }
 
-interface Refusal {
-  readonly exception: HttpException;
-  readonly headers: ReadonlyMap<string, string>;
-}
-
-/** Runs the guard on the upgrade request as on an HTTP GET; the refusal, or undefined when it passed. */
-async function authenticateUpgrade(
-  guard: KeypairAuthGuard,
-  req: IncomingMessage,
-): Promise<Refusal | undefined> {
-  // The guard sets the refusal's headers (WWW-Authenticate, Retry-After) on the response; an
-  // upgrade has none, so they are collected here and written with the status line.
-  const headers = new Map<string, string>();
-  const res = { setHeader: (name: string, value: string) => void headers.set(name, value) };
-  const context = new ExecutionContextHost(
-    [req, res, undefined],
-    GraphqlWsHandshake,
-    GraphqlWsHandshake.prototype.handshake,
-  );
-  context.setType('http');
-  try {
-    return (await guard.canActivate(context))
-      ? undefined
-      : { exception: authError('AUTHENTICATION_FAILED', 'guard returned false'), headers };
-  } catch (error) {
-    // The guard throws HttpExceptions only; anything else still refuses (fail closed).
-    const exception =
-      error instanceof HttpException ? error : authError('AUTHENTICATION_FAILED', String(error));
-    return { exception, headers };
-  }
-}
-
 /** Answers the upgrade with the guard's status and JSON body, then closes the socket. */
-function refuse(socket: Duplex, { exception, headers }: Refusal): void {
-  const status = exception.getStatus();
-  const body = JSON.stringify(exception.getResponse());
+function refuse(socket: Duplex, refusal: HandshakeRefusal): void {
+  const { status, body, headers } = refusalBody(refusal);
   const lines = [
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
     'Connection: close',
     'Content-Type: application/json; charset=utf-8',
     `Content-Length: ${Buffer.byteLength(body)}`,
-    'Cache-Control: no-store',
   ];
-  for (const [name, value] of headers) {
-    if (name.toLowerCase() !== 'cache-control') lines.push(`${name}: ${value.replace(/[\r\n]/g, ' ')}`);
-  }
+  for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
   socket.once('finish', () => socket.destroy());
   socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
 }

@@ -12,3 +12,5 @@ export type {
   KeypairAuthGraphqlWsOptions,
   KeypairAuthGraphqlWsServerOptions,
 } from './graphql-ws-options';
+export { keypairAuthMercuriusSubscription } from './mercurius-subscription';
+export type { KeypairAuthMercuriusSubscription } from './mercurius-subscription';

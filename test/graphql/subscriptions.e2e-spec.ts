@@ -10,6 +10,8 @@ import {
   Resolver,
   Subscription,
 } from '@nestjs/graphql';
+import { MercuriusDriver, MercuriusDriverConfig } from '@nestjs/mercurius';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { EventEmitter, on } from 'node:events';
@@ -18,13 +20,18 @@ import WebSocket from 'ws';
 import {
   CurrentSecurityContext,
   dataSourceOptionsFromUrl,
+  KeypairAuthGuard,
   KeypairAuthModule,
   KeyRegistry,
   Roles,
   SecurityContext,
 } from '../../src';
 import { signRequest } from '../../src/client';
-import { keypairAuthGraphqlWs, keypairAuthGraphqlWsOptions } from '../../src/graphql-ws';
+import {
+  keypairAuthGraphqlWs,
+  keypairAuthGraphqlWsOptions,
+  keypairAuthMercuriusSubscription,
+} from '../../src/graphql-ws';
 import { jwtHeader } from '../support/auth';
 import { testKey } from '../support/keys';
 
@@ -86,23 +93,45 @@ interface Running {
   ws: string;
 }
 
-/** The module with its global guard, Apollo on Express with graphql-ws, and (unless `gate: false`) the handshake gate. */
-async function start(gate: boolean): Promise<Running> {
+type Setup = 'apollo' | 'apollo-without-gate' | 'mercurius';
+
+/**
+ * The module with its global guard and GraphQL with subscriptions: Apollo on Express with
+ * graphql-ws (and, unless 'apollo-without-gate', the handshake gate), or Mercurius on Fastify.
+ */
+async function start(setup: Setup): Promise<Running> {
+  const graphql =
+    setup === 'mercurius'
+      ? GraphQLModule.forRootAsync<MercuriusDriverConfig>({
+          driver: MercuriusDriver,
+          inject: [KeypairAuthGuard],
+          useFactory: (guard: KeypairAuthGuard) => ({
+            autoSchemaFile: true,
+            // Mercurius loads its query cache with import(), which Jest's CommonJS VM cannot run.
+            cache: false,
+            subscription: keypairAuthMercuriusSubscription(guard),
+          }),
+        })
+      : GraphQLModule.forRoot<ApolloDriverConfig>({
+          driver: ApolloDriver,
+          autoSchemaFile: true,
+          subscriptions: { 'graphql-ws': keypairAuthGraphqlWsOptions() },
+        });
   const moduleRef = await Test.createTestingModule({
     imports: [
       TypeOrmModule.forRoot({ ...dataSourceOptionsFromUrl('sqlite::memory:'), migrationsRun: true }),
       KeypairAuthModule.forRoot({ globalGuard: true, throttle: { maxFailures: 3, by: ['keyId'] } }),
-      GraphQLModule.forRoot<ApolloDriverConfig>({
-        driver: ApolloDriver,
-        autoSchemaFile: true,
-        subscriptions: { 'graphql-ws': keypairAuthGraphqlWsOptions() },
-      }),
+      graphql,
       ChatModule,
     ],
   }).compile();
-  const app = moduleRef.createNestApplication({ logger: false, rawBody: true });
+  const options = { logger: false as const, rawBody: true };
+  const app =
+    setup === 'mercurius'
+      ? moduleRef.createNestApplication(new FastifyAdapter(), options)
+      : moduleRef.createNestApplication(options);
   await app.init();
-  if (gate) keypairAuthGraphqlWs(app);
+  if (setup === 'apollo') keypairAuthGraphqlWs(app);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as { port: number };
   const registry = app.get(KeyRegistry);
@@ -205,12 +234,15 @@ async function refusal(c: Client): Promise<unknown> {
   throw new Error('the subscription was not refused');
 }
 
-describe('GraphQL subscriptions over graphql-ws (Apollo, Express): the handshake authenticates', () => {
+describe.each([
+  ['Apollo, Express: keypairAuthGraphqlWs()', 'apollo'],
+  ['Mercurius, Fastify: keypairAuthMercuriusSubscription()', 'mercurius'],
+] as const)('GraphQL subscriptions over graphql-ws (%s): the handshake authenticates', (_name, setup) => {
   let t: Running;
   const clients: Client[] = [];
   const track = (c: Client): Client => (clients.push(c), c);
   beforeAll(async () => {
-    t = await start(true);
+    t = await start(setup);
   });
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.dispose()));
@@ -267,8 +299,15 @@ describe('GraphQL subscriptions over graphql-ws (Apollo, Express): the handshake
 
   it("G83: @Roles('admin') on a subscription refuses a reader key with ROLE_REQUIRED; an admin key receives", async () => {
     const reader = track(client(t.ws, signedHandshake(t.http, 'bob')));
-    const refused = await reader.iterate({ query: 'subscription { adminMessages { text } }' }).next();
-    expect(refused.value).toMatchObject({ errors: [{ extensions: { code: 'ROLE_REQUIRED' } }] });
+    // Apollo answers with a `next` message holding the errors, Mercurius with an `error` message.
+    const refused = await reader
+      .iterate({ query: 'subscription { adminMessages { text } }' })
+      .next()
+      .then(
+        (result) => result.value as unknown,
+        (errors: unknown) => ({ errors }),
+      );
+    expect(refused).toMatchObject({ errors: [{ extensions: { code: 'ROLE_REQUIRED' } }] });
     const admin = track(client(t.ws, signedHandshake(t.http, 'alice')));
     const event = await subscribeAndPublish(admin, t, 'adminMessages', 'for admins');
     expect(event.value).toEqual({
@@ -294,7 +333,7 @@ describe('GraphQL subscriptions over graphql-ws (Apollo, Express): the handshake
 describe('graphql-ws without the handshake gate: keypairAuthGraphqlWsOptions() closes unauthenticated connections', () => {
   let t: Running;
   beforeAll(async () => {
-    t = await start(false);
+    t = await start('apollo-without-gate');
   });
   afterAll(() => t.app.close());
 
