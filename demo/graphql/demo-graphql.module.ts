@@ -25,6 +25,8 @@ export class DemoGraphqlModule {
             path: '/graphql',
             autoSchemaFile: true,
             fieldResolverEnhancers: ['guards'],
+            // Apollo sends stack traces unless NODE_ENV=production: a refusal says its code, not our paths.
+            includeStacktraceInErrorResponses: false,
           });
     return { module: DemoGraphqlModule, imports: [graphql], providers: [DemoResolver] };
   }
