@@ -347,3 +347,26 @@ describe('graphql-ws without the handshake gate: keypairAuthGraphqlWsOptions() c
     }
   });
 });
+
+describe('keypairAuthGraphqlWs() called too early', () => {
+  it('fails at startup, saying to call it after app.init(), when no upgrade handler is there yet', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        TypeOrmModule.forRoot({ ...dataSourceOptionsFromUrl('sqlite::memory:'), migrationsRun: true }),
+        KeypairAuthModule.forRoot({ globalGuard: true }),
+        GraphQLModule.forRoot<ApolloDriverConfig>({
+          driver: ApolloDriver,
+          autoSchemaFile: true,
+          subscriptions: { 'graphql-ws': keypairAuthGraphqlWsOptions() },
+        }),
+        ChatModule,
+      ],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    try {
+      expect(() => keypairAuthGraphqlWs(app)).toThrow(/after `await app\.init\(\)`/);
+    } finally {
+      await app.close();
+    }
+  });
+});
