@@ -26,7 +26,7 @@ import {
   Roles,
   SecurityContext,
 } from '../../src';
-import { signRequest } from '../../src/client';
+import { createTokenClient, signRequest } from '../../src/client';
 import {
   keypairAuthGraphqlWs,
   keypairAuthGraphqlWsOptions,
@@ -34,6 +34,7 @@ import {
 } from '../../src/graphql-ws';
 import { jwtHeader } from '../support/auth';
 import { testKey } from '../support/keys';
+import { serverKeys } from '../tokens/token-test-support';
 
 /** What a subscriber receives: the published text, and who the subscription's handshake proved. */
 @ObjectType()
@@ -120,7 +121,13 @@ async function start(setup: Setup): Promise<Running> {
   const moduleRef = await Test.createTestingModule({
     imports: [
       TypeOrmModule.forRoot({ ...dataSourceOptionsFromUrl('sqlite::memory:'), migrationsRun: true }),
-      KeypairAuthModule.forRoot({ globalGuard: true, throttle: { maxFailures: 3, by: ['keyId'] } }),
+      KeypairAuthModule.forRoot({
+        globalGuard: true,
+        throttle: { maxFailures: 3, by: ['keyId'] },
+        responseSigning: { keys: serverKeys().keys }, // signs the access tokens
+        tokens: {},
+        tokenApi: true,
+      }),
       graphql,
       ChatModule,
     ],
@@ -261,6 +268,15 @@ describe.each([
     const c = track(client(t.ws, { authorization: await jwtHeader(alice.privateKey, 'alice', 'alice') }));
     const event = await subscribeAndPublish(c, t, 'messages', 'jwt');
     expect(event.value).toEqual({ data: { messages: { text: 'jwt', subscriber: 'alice', method: 'jwt' } } });
+  });
+
+  it('G81: an access token from the token API (Authorization: Bearer) authenticates the handshake too', async () => {
+    const tokens = createTokenClient({ baseUrl: t.http, keyId: 'bob', privateKey: bob.privatePem });
+    const c = track(client(t.ws, { authorization: `Bearer ${await tokens.accessToken()}` }));
+    const event = await subscribeAndPublish(c, t, 'messages', 'token');
+    expect(event.value).toEqual({
+      data: { messages: { text: 'token', subscriber: 'bob', method: 'access-token' } },
+    });
   });
 
   it('G82: an unsigned handshake is refused before the socket opens: 401 CREDENTIALS_MISSING, and the client gets no connection', async () => {
