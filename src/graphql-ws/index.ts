@@ -1,6 +1,7 @@
-// GraphQL subscriptions over graphql-ws: `import { keypairAuthGraphqlWs } from 'nestjs-keypair-auth/graphql-ws'`.
-// Behind a subpath so the main entry never loads @nestjs/graphql or graphql-ws; this entry
-// imports neither (only @nestjs/common and @nestjs/core, which the module needs anyway).
+// GraphQL subscriptions authenticated by their WebSocket handshake, for Apollo (graphql-ws) and
+// Mercurius: `import { keypairAuthGraphqlWs } from 'nestjs-keypair-auth/graphql-ws'`.
+// Behind a subpath so the main entry never loads it; this entry imports none of @nestjs/graphql,
+// graphql-ws, ws or mercurius either (only @nestjs/common and @nestjs/core, as the module does).
 import '../check-peer-dependencies';
 
 export { keypairAuthGraphqlWs } from './handshake-gate';
