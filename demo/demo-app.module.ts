@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { dataSourceOptionsFromUrl, KeypairAuthModule, KeypairAuthModuleOptions } from '../src';
 import { createRedisClient, RedisCacheInvalidationBus, RedisClient, RedisReplayStore } from '../src/redis';
 import { DemoController } from './demo.controller';
+import { DemoGraphqlModule } from './graphql/demo-graphql.module';
 import { demoIdempotencyOptions, TransfersModule, withTransferTables } from './transfers';
 
 export interface DemoConfig {
@@ -14,6 +15,8 @@ export interface DemoConfig {
   origin?: string;
   /** The server keyring's key: signs access tokens and `@SignResponse()` answers, published at /.well-known/jwks.json. */
   serverKey: { keyId: string; privateKey: string };
+  /** The HTTP adapter: GraphQL runs on Apollo with Express (default), on Mercurius with Fastify. */
+  adapter?: 'express' | 'fastify';
 }
 
 const DEMO_REDIS = Symbol('DEMO_REDIS');
@@ -24,7 +27,8 @@ const DEMO_REDIS = Symbol('DEMO_REDIS');
  * unless @Public(), and the app mounts the admin API and self-service keys
  * (`/admin/*`, `/keys`), the token API (`/auth/*`, access and refresh tokens, DPoP),
  * the JWKS (`/.well-known/jwks.json`) and signs the demo routes' responses with the
- * server key. With REDIS_URL, several demo processes behave as one.
+ * server key. GraphQL at /graphql (`whoami`, `adminEcho`) sits behind the same guard.
+ * With REDIS_URL, several demo processes behave as one.
  */
 @Module({})
 export class DemoAppModule implements OnApplicationShutdown {
@@ -53,9 +57,16 @@ export class DemoAppModule implements OnApplicationShutdown {
           globalGuard: true,
         }),
         TransfersModule.forRoot(),
+        DemoGraphqlModule.forRoot(config.adapter ?? 'express'),
       ],
       controllers: [DemoController],
-      providers: [{ provide: DEMO_REDIS, useValue: redis }],
+      providers: [
+        { provide: DEMO_REDIS, useValue: redis },
+        // TODO(merge, issue 17): with KeypairAuthWsAdapter (nestjs-keypair-auth/websockets) set in
+        // createDemoApp(), add `DemoGateway` (./ws/demo.gateway) here: `/ws` answers `whoami`.
+        // Without that adapter Nest would serve the gateway with its default adapter and no
+        // authenticated handshake, so every message would be refused.
+      ],
     };
   }
 

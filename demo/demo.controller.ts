@@ -9,6 +9,7 @@ import {
   SecurityContext,
   SignResponse,
 } from '../src';
+import { DemoIdentity, identityOf } from './identity';
 
 /** Its answers are signed with the server key (RFC 9421 §2.4): `request … --verify-with …/jwks.json` checks them. */
 @ApiTags('demo')
@@ -33,13 +34,8 @@ export class DemoController {
   @ApiOperation({ summary: 'Who the caller is: username, keyId, method and roles (a signed answer)' })
   @ApiKeypairAuth()
   @Get('whoami')
-  whoami(@CurrentSecurityContext() ctx: SecurityContext): {
-    username: string;
-    keyId: string;
-    method: string;
-    roles: readonly string[];
-  } {
-    return { username: ctx.username, keyId: ctx.keyId, method: ctx.method, roles: ctx.roles };
+  whoami(@CurrentSecurityContext() ctx: SecurityContext): DemoIdentity {
+    return identityOf(ctx);
   }
 
   /** Returns the JSON body it received, so digests and signatures can be tried by hand. */
