@@ -7,7 +7,10 @@ module.exports = {
     '^.+\\.(t|j)s$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }],
   },
   // jose 6 and dpop (test only) ship ESM only: let ts-jest turn it into CommonJS for Jest's module system.
-  transformIgnorePatterns: ['/node_modules/(?!(jose|dpop)/)'],
+  // So does content-disposition 3, which mercurius loads through @fastify/static (GraphQL tests).
+  transformIgnorePatterns: [
+    '/node_modules/(?!(jose|dpop|content-disposition|@fastify/static/node_modules/content-disposition)/)',
+  ],
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
   testTimeout: 30000,
 };
