@@ -44,7 +44,7 @@ function graphqlRefusal(env: GraphQLEnv, res: SendResult, mutationsBefore: numbe
   const codes = [...new Set(errors.map((e) => String(e.extensions?.code)))];
   const statuses = [...new Set(errors.map((e) => Number(e.extensions?.status)))];
   let code: string;
-  if (env.t.resolvers.mutations.length !== mutationsBefore) code = 'MUTATION_RAN';
+  if (mutationsRun(env) !== mutationsBefore) code = 'MUTATION_RAN';
   else if (results.some((r) => r.errors === undefined || Object.values(r.data ?? {}).some((v) => v !== null)))
     code = 'DATA_RETURNED';
   else code = codes.length === 1 ? codes[0] : `MIXED ${codes.join(',')}`;
@@ -52,9 +52,14 @@ function graphqlRefusal(env: GraphQLEnv, res: SendResult, mutationsBefore: numbe
   return { ...res, status, body: { code } };
 }
 
+/** Mutations run so far by either app. */
+function mutationsRun(env: GraphQLEnv): number {
+  return env.t.resolvers.mutations.length + env.copying.resolvers.mutations.length;
+}
+
 /** Runs `attack` and reads its answer as a GraphQL refusal. */
 async function refusal(env: GraphQLEnv, attack: () => Promise<SendResult>): Promise<SendResult> {
-  const before = env.t.resolvers.mutations.length;
+  const before = mutationsRun(env);
   return graphqlRefusal(env, await attack(), before);
 }
 
@@ -311,6 +316,19 @@ export const GRAPHQL_SUITE = attackSuite<GraphQLEnv>({
         const body = JSON.stringify({ query: TRANSFER });
         const headers = { ...signedPost(env.t, body), 'idempotency-key': '"k-1"' };
         return refusal(env, () => post(env.t, '/graphql', body, headers));
+      },
+    },
+    {
+      name: 'graphql/idempotency-key-behind-copying-context',
+      attack:
+        'an Idempotency-Key on a @Public() mutation of the app whose context holds a copy of req, hoping the copy hides the header',
+      request: 'POST /graphql mutation { ping } with Idempotency-Key: "k-2", to the copying app',
+      expect: { status: 400, code: 'IDEMPOTENCY_KEY_NOT_SUPPORTED' },
+      run: (env) => {
+        const headers = { 'content-type': 'application/json', 'idempotency-key': '"k-2"' };
+        return refusal(env, () =>
+          post(env.copying, '/graphql', JSON.stringify({ query: 'mutation { ping }' }), headers),
+        );
       },
     },
     {
