@@ -12,8 +12,8 @@ import { attackSuite } from './attack-suite';
  *
  * A GraphQL refusal is read as the client reads it: the code is `errors[].extensions.code`,
  * the one code every error of the answer (every operation of a batch) carries; the status is
- * the HTTP status when it is 400 or more, else (the servers keep 200 when the body has
- * `data`, and Mercurius for every batch) the `extensions.status` those errors carry. The
+ * the HTTP status when it is 400 or more, else (Apollo keeps 200 by default, Mercurius when
+ * some `data` is left) the `extensions.status` those errors carry. The
  * answer counts as a refusal only if no guarded field returned data and no mutation ran:
  * otherwise the code is DATA_RETURNED or MUTATION_RAN, which no case expects.
  */

@@ -138,6 +138,21 @@ describe.each(GRAPHQL_SERVERS)('GraphQL guards on %s', (server: GraphQLServerNam
     expect(t.store.claims.length - jwtClaims).toBe(1);
   });
 
+  it('a refused request reaching 5 guarded resolvers is refused once: 5 errors with its code, one log line', async () => {
+    const { text, headers } = signed('{ g1 g2 g3 g4 g5 }');
+    await post({ raw: text }, headers);
+    const logged = t.logs.failures().length;
+    const again = await post({ raw: text }, headers);
+    expect(body(again).data).toEqual({ g1: null, g2: null, g3: null, g4: null, g5: null });
+    expect(codes(again).map(([, code]) => code)).toEqual(Array(5).fill('REPLAYED'));
+    expect(
+      t.logs
+        .failures()
+        .slice(logged)
+        .map((f) => f.code),
+    ).toEqual(['REPLAYED']);
+  });
+
   it('a batch of guarded operations under one credential is authenticated once', async () => {
     const before = t.store.claims.length;
     const res = await post([{ query: '{ g1 }' }, { query: '{ g2 whoami { username } }' }], {
@@ -237,8 +252,16 @@ describe('the HTTP status of a refusal', () => {
     ],
     ['mercurius (default)', 'mercurius', {}],
   ] as const;
-  /** [what, document, credentials?, extra headers, expected status per config]. */
-  const cases: [string, string, boolean, Record<string, string>, [number, number, number]][] = [
+  /** [what, document (an array: a batch), credentials?, extra headers, expected status per config]. */
+  const cases: [string, string | string[], boolean, Record<string, string>, [number, number, number]][] = [
+    ['401 in a batch, data: null in every operation', ['{ me }', '{ me }'], false, {}, [200, 401, 401]],
+    [
+      '401 in a batch, data kept in one operation',
+      ['{ me }', '{ whoami { username } }'],
+      false,
+      {},
+      [200, 401, 200],
+    ],
     ['401 on a nullable field (data kept)', '{ whoami { username } }', false, {}, [200, 401, 200]],
     ['401 on a non-null field (data: null)', '{ me }', false, {}, [200, 401, 401]],
     ['403 ROLE_REQUIRED', '{ adminSecret }', true, {}, [200, 200, 200]],
@@ -263,7 +286,7 @@ describe('the HTTP status of a refusal', () => {
     (_label, [, server, driverOptions], index) => {
       let t: GraphQLTestApp;
       beforeAll(async () => {
-        t = await createGraphQLApp({ server, driverOptions });
+        t = await createGraphQLApp({ server, driverOptions, batching: true });
         await t.registry.register(await t.addUser('reader', ['reader']), READER.publicPem, {
           keyId: 'reader-key',
         });
@@ -274,8 +297,10 @@ describe('the HTTP status of a refusal', () => {
         const auth: Record<string, string> = credentials
           ? { authorization: await jwtHeader(READER.privateKey, 'reader', 'reader-key') }
           : {};
-        const res = await t.post({ query: document }, { ...auth, ...headers });
-        expect((res.body as Body).errors?.length).toBe(1);
+        const payload = Array.isArray(document) ? document.map((query) => ({ query })) : { query: document };
+        const res = await t.post(payload, { ...auth, ...headers });
+        const results = (Array.isArray(res.body) ? res.body : [res.body]) as Body[];
+        expect(results.map((r) => r.errors?.length)).toEqual(results.map(() => 1));
         expect(res.status).toBe(expected[index]);
       });
     },
