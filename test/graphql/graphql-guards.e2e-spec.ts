@@ -264,6 +264,13 @@ describe('the HTTP status of a refusal', () => {
     ],
     ['401 on a nullable field (data kept)', '{ whoami { username } }', false, {}, [200, 401, 200]],
     ['401 on a non-null field (data: null)', '{ me }', false, {}, [200, 401, 401]],
+    [
+      '401 on two fields, one non-null (data: null, two errors)',
+      '{ me whoami { username } }',
+      false,
+      {},
+      [200, 401, 200],
+    ],
     ['403 ROLE_REQUIRED', '{ adminSecret }', true, {}, [200, 200, 200]],
     [
       '400 IDEMPOTENCY_KEY_NOT_SUPPORTED, nullable mutation',
@@ -300,11 +307,84 @@ describe('the HTTP status of a refusal', () => {
         const payload = Array.isArray(document) ? document.map((query) => ({ query })) : { query: document };
         const res = await t.post(payload, { ...auth, ...headers });
         const results = (Array.isArray(res.body) ? res.body : [res.body]) as Body[];
-        expect(results.map((r) => r.errors?.length)).toEqual(results.map(() => 1));
+        const errorsPerResult = Array.isArray(document) ? 1 : document.startsWith('{ me whoami') ? 2 : 1;
+        expect(results.map((r) => r.errors?.length)).toEqual(results.map(() => errorsPerResult));
         expect(res.status).toBe(expected[index]);
       });
     },
   );
+});
+
+describe.each(GRAPHQL_SERVERS)('request-wide refusals on %s: 429 and 503', (server) => {
+  let throttled: GraphQLTestApp;
+  let plain: GraphQLTestApp;
+  beforeAll(async () => {
+    throttled = await createGraphQLApp({
+      server,
+      options: { throttle: { maxFailures: 2, windowSeconds: 60 } },
+    });
+    plain = await createGraphQLApp({ server });
+    for (const t of [throttled, plain])
+      await t.registry.register(await t.addUser('reader', ['reader']), READER.publicPem, {
+        keyId: 'reader-key',
+      });
+  });
+  afterAll(() => Promise.all([throttled?.close(), plain?.close()]));
+
+  it('a client over the failure limit gets AUTH_THROTTLED (429) on every guarded field, with Retry-After', async () => {
+    const t = throttled;
+    for (let i = 0; i < 2; i++) await t.post({ query: '{ me }' }, { authorization: 'JWT bad.token.here' });
+    const res = await t.post(
+      { query: '{ me g1 }' },
+      { authorization: await jwtHeader(READER.privateKey, 'reader', 'reader-key') },
+    );
+    expect(codes(res).sort()).toEqual([
+      ['g1', 'AUTH_THROTTLED'],
+      ['me', 'AUTH_THROTTLED'],
+    ]);
+    expect(body(res).errors![0].extensions!.status).toBe(429);
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+    // data is null (me is non-null) but there are two errors: Mercurius sends a status only
+    // for one error, Apollo keeps 200 by default. One error alone gets its 429 on Mercurius.
+    expect(res.status).toBe(200);
+    const alone = await t.post(
+      { query: '{ me }' },
+      { authorization: await jwtHeader(READER.privateKey, 'reader', 'reader-key') },
+    );
+    expect(codes(alone)).toEqual([['me', 'AUTH_THROTTLED']]);
+    expect(alone.status).toBe(server === 'mercurius' ? 429 : 200);
+    expect(t.logs.entries.filter((e) => e.level === 'error' || e.context === 'ExceptionsHandler')).toEqual(
+      [],
+    );
+  });
+
+  it('a replay store that cannot answer gives AUTH_BACKEND_UNAVAILABLE (503), never a 500 or an unhandled error', async () => {
+    const t = plain;
+    const text = JSON.stringify({ query: '{ me }' });
+    const { headers } = signRequest(
+      {
+        method: 'POST',
+        url: `${t.server}/graphql`,
+        headers: { 'content-type': 'application/json' },
+        body: text,
+      },
+      { keyId: 'reader-key', privateKey: READER.privateKey },
+    );
+    t.store.failing = true;
+    let res: SendResult;
+    try {
+      res = await t.post(text, headers);
+    } finally {
+      t.store.failing = false;
+    }
+    expect(codes(res)).toEqual([['me', 'AUTH_BACKEND_UNAVAILABLE']]);
+    expect(body(res).errors![0].extensions!.status).toBe(503);
+    expect(res.status).toBe(server === 'mercurius' ? 503 : 200);
+    // The outage is an error log of the library (so that it is seen); Nest logged no unhandled error.
+    const errors = t.logs.entries.filter((e) => e.level === 'error' || e.context === 'ExceptionsHandler');
+    expect(errors.map((e) => e.context)).toEqual(['KeypairAuth']);
+    expect(errors[0].message).toContain('authentication backend unavailable');
+  });
 });
 
 describe.each(GRAPHQL_SERVERS)('field resolvers on %s', (server) => {

@@ -26,6 +26,7 @@ import {
   KeyRegistry,
   MemoryReplayStore,
   Public,
+  ReplayStoreUnavailableError,
   Roles,
   RolesGuard,
   SecurityContext,
@@ -44,8 +45,11 @@ export const GRAPHQL_SERVERS: GraphQLServerName[] = ['apollo', 'mercurius'];
  */
 export class CountingReplayStore extends MemoryReplayStore {
   readonly claims: { scope: string; nonce: string }[] = [];
+  /** While true, claims fail as an unreachable store's do (an outage, for the 503 path). */
+  failing = false;
   override claim(scope: string, nonce: string, ttlMs: number): Promise<boolean> {
     this.claims.push({ scope, nonce });
+    if (this.failing) return Promise.reject(new ReplayStoreUnavailableError('test outage'));
     return super.claim(scope, nonce, ttlMs);
   }
 }
