@@ -387,6 +387,26 @@ describe.each(GRAPHQL_SERVERS)('request-wide refusals on %s: 429 and 503', (serv
   });
 });
 
+describe.each(GRAPHQL_SERVERS)('an app context without req on %s', (server) => {
+  it('a `context` function that leaves req out still authenticates the HTTP request (the driver adds req back)', async () => {
+    const t = await createGraphQLApp({ server, context: (() => ({ tenant: 'acme' })) as never });
+    try {
+      await t.registry.register(await t.addUser('reader', ['reader']), READER.publicPem, {
+        keyId: 'reader-key',
+      });
+      const ok = await t.post(
+        { query: '{ whoami { username } }' },
+        { authorization: await jwtHeader(READER.privateKey, 'reader', 'reader-key') },
+      );
+      expect(ok.body).toEqual({ data: { whoami: { username: 'reader' } } });
+      const missing = await t.post({ query: '{ whoami { username } }' });
+      expect(codes(missing)).toEqual([['whoami', 'CREDENTIALS_MISSING']]);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe.each(GRAPHQL_SERVERS)('field resolvers on %s', (server) => {
   it("without fieldResolverEnhancers: ['guards'], @Roles on a @ResolveField is not enforced (why docs/graphql.md requires the option)", async () => {
     const t = await createGraphQLApp({ server, fieldGuards: false });
