@@ -18,7 +18,10 @@ export type ExecutionKind = 'http' | 'graphql' | 'ws';
  */
 export interface ExecutionTarget {
   readonly kind: ExecutionKind;
-  /** Undefined when a GraphQL context carries no request (a misconfigured `context` option). */
+  /**
+   * Undefined when a GraphQL context carries no HTTP request (a `context` option that drops
+   * `req` or replaces it with a copy): the guard then refuses, CREDENTIALS_MISSING.
+   */
   readonly req: object | undefined;
   readonly res: unknown;
 }
@@ -31,15 +34,39 @@ interface GraphQLContextShape {
   extra?: { request?: object };
 }
 
+/**
+ * Whether `value` is the HTTP request itself (Node's IncomingMessage, or a Fastify request
+ * around one), not an object an app's GraphQL `context` built from it, such as
+ * `{ headers: req.headers }`: the raw header list, the body bytes and the socket the
+ * authenticators read exist only on the request, so a copy is treated as no request.
+ */
+function isHttpRequest(value: unknown): value is object {
+  if (typeof value !== 'object' || value === null) return false;
+  const raw = (value as { raw?: unknown }).raw ?? value;
+  return (
+    typeof raw === 'object' && raw !== null && Array.isArray((raw as { rawHeaders?: unknown }).rawHeaders)
+  );
+}
+
+/**
+ * What a resolver's GraphQL context holds as its request, whether or not it is the HTTP
+ * request itself (executionTarget() checks that): `req`, Mercurius' `reply.request`,
+ * `request`, or graphql-ws' `extra.request`.
+ */
+export function graphqlContextRequest(context: ExecutionContext): unknown {
+  // Resolver arguments are (root, args, context, info).
+  const gql = (context.getArgByIndex<GraphQLContextShape | undefined>(2) ?? {}) as GraphQLContextShape;
+  return gql.req ?? gql.reply?.request ?? gql.request ?? gql.extra?.request;
+}
+
 export function executionTarget(context: ExecutionContext): ExecutionTarget {
   const kind = context.getType<ExecutionKind>();
   if (kind === 'graphql') {
-    // Resolver arguments are (root, args, context, info).
     const gql = (context.getArgByIndex<GraphQLContextShape | undefined>(2) ?? {}) as GraphQLContextShape;
-    const req = gql.req ?? gql.reply?.request ?? gql.request ?? gql.extra?.request;
+    const req = graphqlContextRequest(context);
     // Apollo on Express puts only `req` in the context; Express links the response from it.
     const res = gql.res ?? gql.reply ?? (req as { res?: unknown } | undefined)?.res;
-    return { kind, req: typeof req === 'object' && req !== null ? req : undefined, res };
+    return { kind, req: isHttpRequest(req) ? req : undefined, res };
   }
   if (kind === 'ws') {
     return { kind, req: context.switchToWs().getClient<object>(), res: undefined };

@@ -38,6 +38,12 @@ export const IDEMPOTENCY_ERROR_CODES = {
     message:
       'The request with this Idempotency-Key completed, but its response could not be kept (too large or not JSON).',
   },
+  // graphql
+  IDEMPOTENCY_KEY_NOT_SUPPORTED: {
+    status: 400,
+    message:
+      'Idempotency-Key is not supported on GraphQL mutations: send the write to a REST endpoint with @Idempotent(), or drop the header.',
+  },
 } as const;
 
 export type IdempotencyErrorCode = keyof typeof IDEMPOTENCY_ERROR_CODES;

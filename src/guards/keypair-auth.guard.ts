@@ -11,7 +11,7 @@ import { Reflector } from '@nestjs/core';
 import { AuthAudit } from '../audit/auth-audit';
 import { ALLOW_CACHING_METADATA } from '../context/allow-caching.decorator';
 import { PUBLIC_METADATA } from '../context/public.decorator';
-import { ExecutionTarget, executionTarget } from '../context/execution-target';
+import { ExecutionTarget, executionTarget, graphqlContextRequest } from '../context/execution-target';
 import { ROLES_METADATA } from '../context/roles.decorator';
 import { assertRoles } from '../context/roles.guard';
 import { SecurityContext } from '../context/security-context';
@@ -21,8 +21,9 @@ import {
   SECURITY_CONTEXT_PROPERTY,
 } from '../context/security-context.request';
 import { exceptionForContext } from '../errors/context-exception';
+import { IdempotencyException } from '../errors/idempotency.exception';
 import { authError } from '../errors/keypair-auth.exception';
-import { AuthRequest, toAuthRequest } from '../http/auth-request';
+import { AuthRequest, headerValues, toAuthRequest } from '../http/auth-request';
 import { readAuthorization } from '../http/authorization-header';
 import { setResponseHeader } from '../http/response-headers';
 import { KEYPAIR_AUTH_PASSPORT } from '../keypair-auth.internal-constants';
@@ -43,6 +44,17 @@ import { PassportRegistry } from './passport-registry';
  */
 const pendingByRequest = new WeakMap<object, Promise<SecurityContext>>();
 const policyByRequest = new WeakMap<object, SignaturePolicyOverride | undefined>();
+
+/**
+ * Whether a GraphQL request has an Idempotency-Key header: from the HTTP request's raw
+ * headers, or, when the app's GraphQL context holds only a copy of the request, from the
+ * copy's `headers` (the refusal must not depend on how the app built its context).
+ */
+function carriesIdempotencyKey(req: object | undefined, contextRequest: unknown): boolean {
+  if (req) return headerValues(toAuthRequest(req).rawHeaders, 'idempotency-key').length > 0;
+  const headers = (contextRequest as { headers?: Record<string, unknown> } | undefined)?.headers;
+  return typeof headers === 'object' && headers !== null && headers['idempotency-key'] !== undefined;
+}
 
 /** Stands in for the request in the log line of a refusal that has none (a WebSocket message, a GraphQL context without `req`). */
 function detachedRequest(kind: ExecutionTarget['kind']): object {
@@ -87,13 +99,39 @@ export class KeypairAuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const route = this.routeSettings(context);
+    if (context.getType<string>() === 'graphql') this.refuseIdempotencyKeyOnMutation(context);
     if (route.isPublic) return true;
     const target = executionTarget(context);
     try {
       return await this.activate(route, target);
     } catch (error) {
-      throw exceptionForContext(error as HttpException, target.kind);
+      // activate() throws HttpExceptions; anything else is a bug, refused (and logged) too, never a 500.
+      const exception =
+        error instanceof HttpException
+          ? error
+          : this.failure(error, detachedRequest(target.kind), target.res);
+      throw exceptionForContext(exception, target.kind);
     }
+  }
+
+  /**
+   * An `Idempotency-Key` on a GraphQL mutation is refused (400 IDEMPOTENCY_KEY_NOT_SUPPORTED)
+   * before the resolver runs, on a @Public() mutation too. The stored response cannot be
+   * replayed "exactly as on REST": one HTTP request may carry several mutations with
+   * per-field partial failures, and Nest sees resolvers, not the response the GraphQL
+   * server builds. Ignoring the header would run a retried mutation twice. Queries with the
+   * header run. The operation type comes from the resolver's `info` (no graphql import).
+   */
+  protected refuseIdempotencyKeyOnMutation(context: ExecutionContext): void {
+    const info = context.getArgByIndex<{ operation?: { operation?: unknown } } | undefined>(3);
+    if (info?.operation?.operation !== 'mutation') return;
+    const { req, res } = executionTarget(context);
+    if (!carriesIdempotencyKey(req, graphqlContextRequest(context))) return;
+    const refusal = new IdempotencyException(
+      'IDEMPOTENCY_KEY_NOT_SUPPORTED',
+      'Idempotency-Key on a GraphQL mutation: use a REST endpoint with @Idempotent(), or drop the header',
+    );
+    throw exceptionForContext(this.failure(refusal, req ?? detachedRequest('graphql'), res), 'graphql');
   }
 
   /**
@@ -108,9 +146,9 @@ export class KeypairAuthGuard implements CanActivate {
       throw await this.refuse(
         authError(
           'CREDENTIALS_MISSING',
-          'the GraphQL context carries no request: set `context: ({ req }) => ({ req })`',
+          'the GraphQL context carries no HTTP request (`req` missing, or a copy of it): keep the default context, or return `{ req }` with the request itself',
         ),
-        {},
+        detachedRequest(target.kind),
         res,
       );
     }

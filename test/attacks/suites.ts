@@ -1,4 +1,5 @@
 import type { AttackSuite } from './attack-suite';
+import { GRAPHQL_SUITE } from './graphql.cases';
 import { KEY_CACHE_SUITE } from './key-cache.suite';
 import { MTLS_SUITE, PROXY_FORMATS_SUITE } from './mtls.suite';
 import { ORIGIN_SUITE } from './origin.suite';
@@ -20,4 +21,5 @@ export const ATTACK_SUITES: AttackSuite<unknown>[] = [
   PROXY_FORMATS_SUITE,
   REQUEST_TARGET_SUITE,
   KEY_CACHE_SUITE,
+  GRAPHQL_SUITE,
 ];
