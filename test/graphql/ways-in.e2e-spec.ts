@@ -310,7 +310,7 @@ describe.each(GRAPHQL_DRIVERS)('every way in authenticates GraphQL operations (%
         },
         { method: 'access-token', keyId: 'alice-ed', roles: ['reader', 'writer'] },
       );
-      // The same through the client's own fetch, as docs/graphql-ways-in.md shows it.
+      // The same through the client's own fetch, as docs/graphql.md ("Ways in") shows it.
       const viaFetch = await tokens.fetch(gql(), {
         method: 'POST',
         headers: JSON_TYPE,
