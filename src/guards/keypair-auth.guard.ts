@@ -33,6 +33,7 @@ import {
 } from '../signature-strategy/http-signature.strategy';
 import type { SignaturePolicyOverride } from '../signature-strategy/signature-policy';
 import { AuthThrottle } from '../throttle/auth-throttle';
+import { assertConnectionCurrent } from '../websockets/connection-state';
 import { authFailure } from './auth-failure';
 import { PassportRegistry } from './passport-registry';
 
@@ -158,6 +159,8 @@ export class KeypairAuthGuard implements CanActivate {
         res,
       );
     }
+    // A connection whose credential ended (or is being checked again after a revocation) is refused.
+    if (target.kind === 'ws') await assertConnectionCurrent(request);
     // A WebSocket connection carries its context read-only (set once by the adapter).
     if (target.kind !== 'ws') {
       request[SECURITY_CONTEXT_PROPERTY] = securityContext;

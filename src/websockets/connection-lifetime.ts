@@ -2,11 +2,14 @@ import type { HttpException } from '@nestjs/common';
 import type { SecurityContext } from '../context/security-context';
 import { authError } from '../errors/keypair-auth.exception';
 import type { CacheInvalidation } from '../keys/cache-invalidation.interface';
+import { ConnectionState, setConnectionState } from './connection-state';
 import type { LivenessCheck } from './credential-liveness';
 import { closeCodeFor, type ConnectionEnded } from './ws-close-codes';
 
 /** An open connection, as the adapter hands it over. */
 export interface LiveConnection {
+  /** The `ws` WebSocket or socket.io Socket (its state is kept on it for the guard). */
+  readonly connection: object;
   readonly context: SecurityContext;
   readonly liveness: LivenessCheck;
   /** The handshake request (for the log line of the close). */
@@ -18,6 +21,7 @@ export interface LiveConnection {
 interface Tracked extends LiveConnection {
   expiry: NodeJS.Timeout | undefined;
   done: boolean;
+  readonly state: ConnectionState;
 }
 
 /** setTimeout's longest delay (about 24.8 days); a later expiry re-arms. */
@@ -51,7 +55,13 @@ export class ConnectionLifetime {
 
   /** Starts watching a connection; the returned function stops it (call it on close). */
   track(connection: LiveConnection): () => void {
-    const tracked: Tracked = { ...connection, expiry: undefined, done: false };
+    const tracked: Tracked = {
+      ...connection,
+      expiry: undefined,
+      done: false,
+      state: { ended: null, pending: null },
+    };
+    setConnectionState(connection.connection, tracked.state);
     this.live.add(tracked);
     this.armExpiry(tracked);
     this.timer ??= setInterval(() => void this.recheck(), this.periodMs).unref();
@@ -63,10 +73,21 @@ export class ConnectionLifetime {
     return this.live.size;
   }
 
-  /** A cache invalidation: re-checks the connections it concerns now. */
+  /**
+   * A cache invalidation: re-checks the connections it concerns now. Until that check
+   * answers, their messages wait for it (see assertConnectionCurrent), so none slips
+   * through between a revocation and the close it causes.
+   */
   onInvalidation(event: CacheInvalidation): void {
     const concerned = [...this.live].filter((t) => t.liveness.affectedBy(event));
-    if (concerned.length > 0) void this.checkAll(concerned);
+    if (concerned.length === 0) return;
+    const check = this.checkAll(concerned);
+    for (const t of concerned) {
+      const pending = check.finally(() => {
+        if (t.state.pending === pending) t.state.pending = null;
+      });
+      t.state.pending = pending;
+    }
   }
 
   /** One round over every open connection; a round still running is not doubled. */
@@ -115,6 +136,7 @@ export class ConnectionLifetime {
     if (tracked.done) return;
     this.untrack(tracked);
     const exception = this.report(error, tracked.req);
+    tracked.state.ended = exception;
     const status = exception.getStatus();
     const body = exception.getResponse() as { code?: string; message?: string };
     const closeCode = closeCodeFor(status);

@@ -143,7 +143,13 @@ export class WebSocketAuthentication {
     const accepted = this.accepted.get(req);
     if (!accepted) return null;
     attachSecurityContext(connection, accepted.context);
-    return this.lifetime.track({ context: accepted.context, liveness: accepted.liveness, req, end });
+    return this.lifetime.track({
+      connection,
+      context: accepted.context,
+      liveness: accepted.liveness,
+      req,
+      end,
+    });
   }
 
   close(): void {

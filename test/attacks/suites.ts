@@ -6,6 +6,7 @@ import { PASSPORT_SUITE } from './passport.suite';
 import { REPLAY_STORE_SUITE } from './replay-store.suite';
 import { REQUEST_TARGET_SUITE } from './request-target.suite';
 import { STARTUP_SUITE } from './startup.suite';
+import { WEBSOCKET_SUITE } from './websocket.cases';
 
 /**
  * The suites with an environment of their own, run by attack-corpus.e2e-spec.ts on both
@@ -20,4 +21,5 @@ export const ATTACK_SUITES: AttackSuite<unknown>[] = [
   PROXY_FORMATS_SUITE,
   REQUEST_TARGET_SUITE,
   KEY_CACHE_SUITE,
+  WEBSOCKET_SUITE,
 ];

@@ -97,6 +97,8 @@ export interface WsTestAppOptions {
   options?: KeypairAuthModuleOptions;
   controllers?: Type[];
   recheckIntervalMs?: number;
+  /** A logger to share with another app (the attack corpus checks one logger per environment). */
+  logs?: CapturingLogger;
 }
 
 /** The real module, a real gateway on the app's HTTP server, the adapter under test. */
@@ -110,7 +112,7 @@ export async function createWsTestApp(config: WsTestAppOptions): Promise<WsTestA
     controllers: config.controllers ?? [],
     providers: [config.flavour === 'ws' ? WsProbeGateway : IoProbeGateway],
   }).compile();
-  const logs = new CapturingLogger();
+  const logs = config.logs ?? new CapturingLogger();
   moduleRef.useLogger(logs);
   const app =
     config.http === 'fastify'
