@@ -60,6 +60,7 @@ export class KeypairAuthWsAdapter extends WsAdapter {
   }
 
   override create(port: number, options: Record<string, unknown> & { verifyClient?: VerifyClient } = {}) {
+    // Nest passes no `server` to a ws gateway today; should it, that server's handshakes would bypass verifyClient.
     if (options.server) {
       throw ConfigError.create(
         'a @WebSocketGateway() with its own `server` option is not created by KeypairAuthWsAdapter, so its handshakes would not be authenticated.',

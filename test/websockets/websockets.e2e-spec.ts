@@ -1,4 +1,4 @@
-import { KeyAdminService } from '../../src';
+import { KeyAdminService, TokenService } from '../../src';
 import { signRequest } from '../../src/client';
 import { jwtHeader } from '../support/auth';
 import { testKey } from '../support/keys';
@@ -170,6 +170,31 @@ describe.each(combos)('WebSockets over %s on %s', (flavour, http) => {
     expect(closed).toMatchObject({ code: 4401, reason: 'TOKEN_EXPIRED' });
     expect(closed.at).toBeGreaterThanOrEqual(exp * 1000);
     expect(closed.at - exp * 1000).toBeLessThan(500);
+  });
+
+  it("revoking a user's tokens closes the connections their access tokens opened: 4401 TOKEN_REVOKED", async () => {
+    const key = testKey('ed25519', 6);
+    const user = await t.addUser(`gina-${flavour}-${http}`, ['reader']);
+    await t.registry.register(user, key.publicPem, { keyId: `gina-${flavour}-${http}` });
+    const login = await challengeLogin(t.server, `gina-${flavour}-${http}`, key.privateKey, 'ed25519');
+    const client = await open({ authorization: `Bearer ${login.body.accessToken}` });
+    await client.request('whoami');
+    await t.app.get(TokenService).revokeUserTokens(user.id);
+    expect(await client.closed).toMatchObject({ code: 4401, reason: 'TOKEN_REVOKED' });
+  });
+
+  it('an account that lost a role its connection holds closes it: 4403 ROLE_REQUIRED', async () => {
+    const key = testKey('ed25519', 7);
+    const user = await t.addUser(`hank-${flavour}-${http}`, ['admin', 'reader']);
+    await t.registry.register(user, key.publicPem, { keyId: `hank-${flavour}-${http}` });
+    const client = await open(signed(`hank-${flavour}-${http}`, key.privateKey));
+    expect((await client.request('admin')).event).toBe('admin');
+    await t.dataSource.query('UPDATE keypair_auth_users SET roles = ? WHERE id = ?', [
+      JSON.stringify(['reader']),
+      user.id,
+    ]);
+    t.registry.forgetUser(user.id);
+    expect(await client.closed).toMatchObject({ code: 4403, reason: 'ROLE_REQUIRED' });
   });
 
   it('closed connections leave no watched connection and no timer behind', async () => {
