@@ -99,6 +99,8 @@ export interface WsTestAppOptions {
   recheckIntervalMs?: number;
   /** A logger to share with another app (the attack corpus checks one logger per environment). */
   logs?: CapturingLogger;
+  /** keyCache invalidations shared with other instances (e.g. a RedisCacheInvalidationBus). */
+  cacheInvalidation?: KeypairAuthModuleOptions['cacheInvalidation'];
 }
 
 /** The real module, a real gateway on the app's HTTP server, the adapter under test. */
@@ -107,7 +109,10 @@ export async function createWsTestApp(config: WsTestAppOptions): Promise<WsTestA
   const moduleRef = await Test.createTestingModule({
     imports: [
       TypeOrmModule.forRoot({ ...dataSourceOptionsFromUrl(database.url), migrationsRun: true }),
-      KeypairAuthModule.forRootAsync({ useFactory: () => ({ ...config.options }), adminApi: true }),
+      KeypairAuthModule.forRootAsync({
+        useFactory: () => ({ ...config.options, cacheInvalidation: config.cacheInvalidation }),
+        adminApi: true,
+      }),
     ],
     controllers: config.controllers ?? [],
     providers: [config.flavour === 'ws' ? WsProbeGateway : IoProbeGateway],
