@@ -75,7 +75,9 @@ export class KeypairAuthWsAdapter extends WsAdapter {
           const { status, body, headers } = outcome.refusal;
           callback(false, status, JSON.stringify(body), { ...headers, 'Content-Type': 'application/json' });
         } else if (theirs) {
-          theirs(info, callback); // the gateway's own check, after ours
+          // The gateway's own check, after ours, in whichever of ws's two forms it is written.
+          if (theirs.length >= 2) theirs(info, callback);
+          else callback((theirs as (i: typeof info) => boolean)(info), 401);
         } else {
           callback(true);
         }
