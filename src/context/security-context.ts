@@ -26,6 +26,13 @@ export class SecurityContext {
     readonly keyId: string,
     readonly method: AuthMethod,
     keyRoles: readonly string[] | null,
+    /**
+     * When the credential itself stops being good (ms since the epoch): an access
+     * token's `exp`; null for a one-shot credential (a signed request, a client JWT)
+     * or one whose end is not known here. A WebSocket connection authenticated by it
+     * is closed then (see docs/websockets.md). Not part of toJSON().
+     */
+    readonly expiresAt: number | null = null,
   ) {
     const effective = cachedEffectiveRoles(user.roles, keyRoles);
     this.roles = effective.roles;

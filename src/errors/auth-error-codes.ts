@@ -114,6 +114,12 @@ export const AUTH_ERROR_CODES = {
     status: 401,
     message: 'The DPoP proof is malformed, does not verify, or does not match the request or the token.',
   },
+  // websockets
+  WS_TRANSPORT_REFUSED: {
+    status: 400,
+    message:
+      'Only a WebSocket handshake authenticates a connection: connect with the websocket transport alone (socket.io: transports: ["websocket"]), with the credentials in its headers.',
+  },
 } as const;
 
 export type AuthErrorCode = keyof typeof AUTH_ERROR_CODES;

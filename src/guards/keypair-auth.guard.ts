@@ -34,6 +34,7 @@ import {
 } from '../signature-strategy/http-signature.strategy';
 import type { SignaturePolicyOverride } from '../signature-strategy/signature-policy';
 import { AuthThrottle } from '../throttle/auth-throttle';
+import { assertConnectionCurrent } from '../websockets/connection-state';
 import { authFailure } from './auth-failure';
 import { PassportRegistry } from './passport-registry';
 
@@ -60,6 +61,14 @@ function carriesIdempotencyKey(req: object | undefined, contextRequest: unknown)
 function detachedRequest(kind: ExecutionTarget['kind']): object {
   return { method: kind === 'ws' ? 'WS' : 'POST', url: `(${kind} without a request)`, rawHeaders: [] };
 }
+
+/** A WebSocket handshake: no route decorators apply (a gateway's @Roles are checked per message). */
+const HANDSHAKE_ROUTE: RouteSettings = {
+  isPublic: false,
+  signaturePolicy: undefined,
+  roles: undefined,
+  allowCaching: true,
+};
 
 /** A route's authentication settings, from its decorators. */
 export interface RouteSettings {
@@ -165,6 +174,17 @@ export class KeypairAuthGuard implements CanActivate {
         );
       }
       securityContext = await this.authenticateOnce(route, request, res);
+    } else if (
+      target.kind === 'ws' &&
+      securityContext.expiresAt !== null &&
+      securityContext.expiresAt <= Date.now()
+    ) {
+      // The adapter closes the connection at that moment; a message racing the close is refused.
+      throw this.failure(
+        authError('TOKEN_EXPIRED', `credential of ${securityContext.keyId} expired during the connection`),
+        detachedRequest('ws'),
+        res,
+      );
     } else if (route.signaturePolicy && policyByRequest.get(request) !== route.signaturePolicy) {
       // A context proved under another route's rule (a second resolver, a second guard)
       // is held to this route's @RequireSignature() policy.
@@ -177,8 +197,13 @@ export class KeypairAuthGuard implements CanActivate {
         res,
       );
     }
-    request[SECURITY_CONTEXT_PROPERTY] = securityContext;
-    request.user = securityContext;
+    // A connection whose credential ended (or is being checked again after a revocation) is refused.
+    if (target.kind === 'ws') await assertConnectionCurrent(request);
+    // A WebSocket connection carries its context read-only (set once by the adapter).
+    if (target.kind !== 'ws') {
+      request[SECURITY_CONTEXT_PROPERTY] = securityContext;
+      request.user = securityContext;
+    }
     if (route.roles) {
       try {
         assertRoles(securityContext, route.roles);
@@ -235,6 +260,19 @@ export class KeypairAuthGuard implements CanActivate {
     } catch (error) {
       throw await this.refuse(error, req, res);
     }
+  }
+
+  /**
+   * Authenticates a WebSocket handshake (the HTTP upgrade request, or socket.io's
+   * handshake request) exactly as an HTTP request: throttle, one strategy, the refusal
+   * logged, audited and counted, the success audited. `res` collects the headers of a
+   * refusal (`WWW-Authenticate`, `Retry-After`). Throws the HttpException of a refusal.
+   * Used by the adapters of `nestjs-keypair-auth/websockets`.
+   */
+  async authenticateHandshake(req: object, res: unknown): Promise<SecurityContext> {
+    const securityContext = await this.authenticate(HANDSHAKE_ROUTE, req, res);
+    this.audit?.success(securityContext, req);
+    return securityContext;
   }
 
   /**

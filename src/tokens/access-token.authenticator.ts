@@ -1,6 +1,6 @@
 import { decodeProtectedHeader, jwtVerify, JWTPayload } from 'jose';
 import type { CertificateRegistry } from '../certificate-strategy/certificate-registry';
-import { SecurityContext } from '../context/security-context';
+import { AuthUser, SecurityContext } from '../context/security-context';
 import type { AuthErrorCode } from '../errors/auth-error-codes';
 import { authError } from '../errors/keypair-auth.exception';
 import { assertKeyUsable } from '../keys/credential-checks';
@@ -75,6 +75,33 @@ export class AccessTokenAuthenticator {
       throw authError('DPOP_PROOF_REQUIRED', 'DPoP-bound access token without the DPoP scheme and a proof');
     }
 
+    const { user, credentialRoles } = await this.assertCurrent(claims, now);
+    if (jkt !== undefined) {
+      await this.dpop.verify(
+        request.dpopProof as string,
+        { method: request.method, url: request.url, origin: request.origin() },
+        { accessToken: request.token, jkt },
+        now,
+      );
+    }
+    if (claims.cred === 'key') this.registry.touch(claims.key_id);
+    // Granted roles ∩ the credential's subset now; SecurityContext intersects with the account's roles.
+    const granted =
+      credentialRoles === null ? claims.roles : claims.roles.filter((r) => credentialRoles.includes(r));
+    return new SecurityContext(user, claims.key_id, 'access-token', granted, claims.exp * 1000);
+  }
+
+  /**
+   * The checks of a verified token that can change after it was issued: its key or
+   * certificate (revoked, expired, gone, another user's), the account (gone, inactive)
+   * and the user's token generation, through the cached registries. Run on every
+   * request, and again by a long-lived connection the token opened (a WebSocket):
+   * throws the coded 401 once the token would no longer be accepted.
+   */
+  async assertCurrent(
+    claims: AccessTokenClaims,
+    now = Date.now(),
+  ): Promise<{ user: AuthUser; credentialRoles: readonly string[] | null }> {
     const user = await this.registry.findUserById(claims.sub);
     let credentialRoles: readonly string[] | null;
     if (claims.cred === 'key') {
@@ -109,19 +136,7 @@ export class AccessTokenAuthenticator {
         `tokens of user ${claims.sub} were revoked after generation ${claims.gen}`,
       );
     }
-    if (jkt !== undefined) {
-      await this.dpop.verify(
-        request.dpopProof as string,
-        { method: request.method, url: request.url, origin: request.origin() },
-        { accessToken: request.token, jkt },
-        now,
-      );
-    }
-    if (claims.cred === 'key') this.registry.touch(claims.key_id);
-    // Granted roles ∩ the credential's subset now; SecurityContext intersects with the account's roles.
-    const granted =
-      credentialRoles === null ? claims.roles : claims.roles.filter((r) => credentialRoles.includes(r));
-    return new SecurityContext(user!, claims.key_id, 'access-token', granted);
+    return { user: user!, credentialRoles };
   }
 
   /** Checks signature, type and claims of an access token; resolves its claims or throws a coded 401. */

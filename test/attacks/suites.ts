@@ -7,6 +7,7 @@ import { PASSPORT_SUITE } from './passport.suite';
 import { REPLAY_STORE_SUITE } from './replay-store.suite';
 import { REQUEST_TARGET_SUITE } from './request-target.suite';
 import { STARTUP_SUITE } from './startup.suite';
+import { WEBSOCKET_SUITE } from './websocket.cases';
 
 /**
  * The suites with an environment of their own, run by attack-corpus.e2e-spec.ts on both
@@ -22,4 +23,5 @@ export const ATTACK_SUITES: AttackSuite<unknown>[] = [
   REQUEST_TARGET_SUITE,
   KEY_CACHE_SUITE,
   GRAPHQL_SUITE,
+  WEBSOCKET_SUITE,
 ];
