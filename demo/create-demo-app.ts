@@ -5,6 +5,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { RawServerDefault } from 'fastify';
 import { addKeypairAuthSecuritySchemes } from '../src';
+import { KeypairAuthWsAdapter } from '../src/websockets';
 import { DemoAppModule, DemoConfig } from './demo-app.module';
 
 export type HttpAdapterName = 'express' | 'fastify';
@@ -49,9 +50,8 @@ export async function createDemoApp(
     ).build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
-  // TODO(merge, issue 17): the `/ws` gateway's handshake is authenticated by the library's adapter:
-  //   app.useWebSocketAdapter(new KeypairAuthWsAdapter(app)); // from '../src/websockets'
-  // and DemoGateway joins the providers of DemoAppModule.
+  // The `/ws` gateway's handshake is authenticated by the module, before the socket opens.
+  app.useWebSocketAdapter(new KeypairAuthWsAdapter(app));
   app.enableShutdownHooks();
   return app;
 }

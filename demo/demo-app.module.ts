@@ -5,6 +5,7 @@ import { createRedisClient, RedisCacheInvalidationBus, RedisClient, RedisReplayS
 import { DemoController } from './demo.controller';
 import { DemoGraphqlModule } from './graphql/demo-graphql.module';
 import { demoIdempotencyOptions, TransfersModule, withTransferTables } from './transfers';
+import { DemoGateway } from './ws/demo.gateway';
 
 export interface DemoConfig {
   /** `sqlite:PATH` or `postgres://…` (default: SQLite in ./data). */
@@ -62,10 +63,8 @@ export class DemoAppModule implements OnApplicationShutdown {
       controllers: [DemoController],
       providers: [
         { provide: DEMO_REDIS, useValue: redis },
-        // TODO(merge, issue 17): with KeypairAuthWsAdapter (nestjs-keypair-auth/websockets) set in
-        // createDemoApp(), add `DemoGateway` (./ws/demo.gateway) here: `/ws` answers `whoami`.
-        // Without that adapter Nest would serve the gateway with its default adapter and no
-        // authenticated handshake, so every message would be refused.
+        // `/ws` answers `whoami`; createDemoApp() sets KeypairAuthWsAdapter, which authenticates its handshake.
+        DemoGateway,
       ],
     };
   }

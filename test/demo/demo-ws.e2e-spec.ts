@@ -1,24 +1,17 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { signRequest } from '../../src/client';
 import { testKey } from '../support/keys';
-import { DemoProcess, DIST_CLI, REPO, startDemo } from '../support/processes';
+import { DemoProcess, DIST_CLI, startDemo } from '../support/processes';
 
 /**
  * The demo's `/ws` gateway: the handshake is authenticated by KeypairAuthWsAdapter
- * (src/websockets, another part of issue 17), then a `whoami` message is answered with the
- * JSON of `GET /whoami`. Until that adapter is in the tree this suite is skipped, visibly;
- * once it is, the suite runs and fails until createDemoApp() and DemoAppModule are wired
- * (the TODO(merge) lines there).
+ * (src/websockets), then a `whoami` message is answered with the JSON of `GET /whoami`.
  */
-const ADAPTER = join(REPO, 'src/websockets/ws-adapter.ts');
-const describeWithAdapter = existsSync(ADAPTER) ? describe : describe.skip;
-if (!existsSync(ADAPTER)) console.warn(`demo /ws skipped: ${ADAPTER} is not there yet (issue 17 merge)`);
-
-describeWithAdapter('demo /ws gateway: whoami over an authenticated handshake', () => {
+describe('demo /ws gateway: whoami over an authenticated handshake', () => {
   const alice = testKey('ed25519', 0);
   let dir: string;
   let demo: DemoProcess;
