@@ -224,18 +224,32 @@ export class KeypairAuthGuard implements CanActivate {
    * the others await the same promise, and so share its context or its refusal
    * (logged, audited and counted for the throttle once).
    */
-  private authenticateOnce(
+  private async authenticateOnce(
     route: RouteSettings,
     req: RequestWithSecurityContext,
     res: unknown,
   ): Promise<SecurityContext> {
-    let pending = pendingByRequest.get(req);
+    const pending = pendingByRequest.get(req);
     if (!pending) {
-      pending = this.authenticate(route, req, res);
-      pendingByRequest.set(req, pending);
+      const first = this.authenticate(route, req, res);
+      pendingByRequest.set(req, first);
       policyByRequest.set(req, route.signaturePolicy);
+      return first;
     }
-    return pending;
+    const securityContext = await pending;
+    // Joining an authentication another resolver started: it ran under that resolver's
+    // @RequireSignature() policy (or none), which may not be this one's.
+    if (route.signaturePolicy && policyByRequest.get(req) !== route.signaturePolicy) {
+      throw await this.refuse(
+        authError(
+          'SIGNATURE_REQUIRED',
+          `route has @RequireSignature(), request verified under another policy (${securityContext.method})`,
+        ),
+        req,
+        res,
+      );
+    }
+    return securityContext;
   }
 
   private async authenticate(

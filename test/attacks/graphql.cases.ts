@@ -332,6 +332,29 @@ export const GRAPHQL_SUITE = attackSuite<GraphQLEnv>({
       },
     },
     {
+      name: 'graphql/require-signature-joined-by-jwt',
+      attack:
+        'a JWT request asks first for a plain guarded field, then for a @RequireSignature() field, hoping the second joins the authentication the first started',
+      request: 'POST /graphql {"query":"{ me signedOnly }"} with a valid JWT',
+      expect: { status: 401, code: 'SIGNATURE_REQUIRED' },
+      run: async (env) => {
+        const headers = { 'content-type': 'application/json', authorization: await jwt() };
+        const res = await post(env.t, '/graphql', JSON.stringify({ query: '{ me signedOnly }' }), headers);
+        // Only the marked field is judged: `me` is the JWT's to read.
+        const result = res.body as {
+          data?: Record<string, unknown> | null;
+          errors?: { path?: unknown[]; extensions?: { code?: unknown; status?: unknown } }[];
+        };
+        if (result.data?.signedOnly != null) return { ...res, body: { code: 'DATA_RETURNED' } };
+        const error = result.errors?.find((e) => e.path?.[0] === 'signedOnly');
+        return {
+          ...res,
+          status: Number(error?.extensions?.status),
+          body: { code: String(error?.extensions?.code) },
+        };
+      },
+    },
+    {
       name: 'graphql/reader-asks-admin-query',
       attack: 'a reader key asks for a query with @Roles("admin")',
       request: 'POST /graphql {"query":"{ adminSecret }"} with a reader JWT',

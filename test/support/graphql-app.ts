@@ -27,6 +27,7 @@ import {
   MemoryReplayStore,
   Public,
   ReplayStoreUnavailableError,
+  RequireSignature,
   Roles,
   RolesGuard,
   SecurityContext,
@@ -171,6 +172,17 @@ export class FiveResolver {
   }
 }
 
+/** @RequireSignature() on one resolver next to unmarked ones: one authentication, under the first guarded resolver's policy. */
+@Resolver()
+@UseGuards(KeypairAuthGuard)
+export class SignedOnlyResolver {
+  @RequireSignature({ requiredComponents: ['content-type'] })
+  @Query(() => String, { nullable: true })
+  signedOnly(@CurrentSecurityContext() ctx: SecurityContext): string {
+    return ctx.method;
+  }
+}
+
 /** RolesGuard alone (no KeypairAuthGuard): it reads the context another guard put there, or refuses. */
 @Resolver()
 @UseGuards(RolesGuard)
@@ -257,7 +269,13 @@ export async function createGraphQLApp(config: GraphQLAppOptions): Promise<Graph
       KeypairAuthModule.forRoot({ ...config.options, replayStore: store }),
       graphql,
     ],
-    providers: [ProbeResolver, FiveResolver, RolesGuardResolver, { provide: ResolverLog, useValue: log }],
+    providers: [
+      ProbeResolver,
+      FiveResolver,
+      RolesGuardResolver,
+      SignedOnlyResolver,
+      { provide: ResolverLog, useValue: log },
+    ],
   }).compile();
   const logs = config.logs ?? new CapturingLogger();
   moduleRef.useLogger(logs);
