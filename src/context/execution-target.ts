@@ -49,24 +49,35 @@ function isHttpRequest(value: unknown): value is object {
 }
 
 /**
- * What a resolver's GraphQL context holds as its request, whether or not it is the HTTP
- * request itself (executionTarget() checks that): `req`, Mercurius' `reply.request`,
- * `request`, or graphql-ws' `extra.request`.
+ * Where a resolver's GraphQL context may hold its request, in order: `req` (both Nest
+ * drivers); the upgrade request inside it (@nestjs/apollo hands graphql-ws subscriptions
+ * the graphql-ws Context as `req`, whose `extra.request` is the upgrade request);
+ * Mercurius' `reply.request`; `request`; graphql-ws' `extra.request`.
  */
-export function graphqlContextRequest(context: ExecutionContext): unknown {
+function contextRequests(context: ExecutionContext): unknown[] {
   // Resolver arguments are (root, args, context, info).
   const gql = (context.getArgByIndex<GraphQLContextShape | undefined>(2) ?? {}) as GraphQLContextShape;
-  return gql.req ?? gql.reply?.request ?? gql.request ?? gql.extra?.request;
+  const inner = (gql.req as { extra?: { request?: unknown } } | undefined)?.extra?.request;
+  return [gql.req, inner, gql.reply?.request, gql.request, gql.extra?.request];
+}
+
+/**
+ * What a resolver's GraphQL context holds as its request: the HTTP request if one of the
+ * places holds it, else whatever the first place holds (a copy an app made, say).
+ */
+export function graphqlContextRequest(context: ExecutionContext): unknown {
+  const candidates = contextRequests(context);
+  return candidates.find(isHttpRequest) ?? candidates.find((value) => value !== undefined);
 }
 
 export function executionTarget(context: ExecutionContext): ExecutionTarget {
   const kind = context.getType<ExecutionKind>();
   if (kind === 'graphql') {
     const gql = (context.getArgByIndex<GraphQLContextShape | undefined>(2) ?? {}) as GraphQLContextShape;
-    const req = graphqlContextRequest(context);
+    const req = contextRequests(context).find(isHttpRequest);
     // Apollo on Express puts only `req` in the context; Express links the response from it.
     const res = gql.res ?? gql.reply ?? (req as { res?: unknown } | undefined)?.res;
-    return { kind, req: isHttpRequest(req) ? req : undefined, res };
+    return { kind, req, res };
   }
   if (kind === 'ws') {
     return { kind, req: context.switchToWs().getClient<object>(), res: undefined };

@@ -47,6 +47,30 @@ const pendingByRequest = new WeakMap<object, Promise<SecurityContext>>();
 const policyByRequest = new WeakMap<object, SignaturePolicyOverride | undefined>();
 
 /**
+ * Refusals already reported for a request, by what was refused: GraphQL asks the guard once
+ * per field, and 2,000 aliased fields refused for one reason must stay one log line, one
+ * audit event and one throttle count (a stranger's request costs bounded work; a client
+ * cannot throttle its own key with one request). Not used for WebSocket messages, each of
+ * which is its own action on a long-lived connection.
+ */
+const refusalsByRequest = new WeakMap<object, Map<string, Promise<HttpException> | HttpException>>();
+
+function knownRefusal(req: object, key: string): Promise<HttpException> | HttpException | undefined {
+  return refusalsByRequest.get(req)?.get(key);
+}
+
+function rememberRefusal<T extends Promise<HttpException> | HttpException>(
+  req: object,
+  key: string,
+  refusal: T,
+): T {
+  let byKey = refusalsByRequest.get(req);
+  if (!byKey) refusalsByRequest.set(req, (byKey = new Map()));
+  byKey.set(key, refusal);
+  return refusal;
+}
+
+/**
  * Whether a GraphQL request has an Idempotency-Key header: from the HTTP request's raw
  * headers, or, when the app's GraphQL context holds only a copy of the request, from the
  * copy's `headers` (the refusal must not depend on how the app built its context).
@@ -57,9 +81,43 @@ function carriesIdempotencyKey(req: object | undefined, contextRequest: unknown)
   return typeof headers === 'object' && headers !== null && headers['idempotency-key'] !== undefined;
 }
 
+/**
+ * Whether two @RequireSignature() policies ask the same: the same object, or the same
+ * settings (two resolvers each with `@RequireSignature({})` hold two equal objects).
+ */
+function samePolicy(a: SignaturePolicyOverride | undefined, b: SignaturePolicyOverride | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'undefined';
+}
+
 /** Stands in for the request in the log line of a refusal that has none (a WebSocket message, a GraphQL context without `req`). */
-function detachedRequest(kind: ExecutionTarget['kind']): object {
+function detachedRequest(kind: string): object {
   return { method: kind === 'ws' ? 'WS' : 'POST', url: `(${kind} without a request)`, rawHeaders: [] };
+}
+
+/**
+ * Tells Apollo Server's cache-control plugin that an authenticated field must not be cached:
+ * it writes its own `Cache-Control` (e.g. `max-age=60, public` from a `defaultMaxAge`) when
+ * the response is sent, after the guard's `no-store`. A hint of maxAge 0 makes the whole
+ * response uncacheable. `info.cacheControl` exists only with that plugin (no import needed).
+ */
+function forbidCacheHints(context: ExecutionContext): void {
+  const info = context.getArgByIndex<
+    { cacheControl?: { setCacheHint?: (hint: { maxAge: number; scope: string }) => void } } | undefined
+  >(3);
+  info?.cacheControl?.setCacheHint?.({ maxAge: 0, scope: 'PRIVATE' });
 }
 
 /** A WebSocket handshake: no route decorators apply (a gateway's @Roles are checked per message). */
@@ -110,9 +168,23 @@ export class KeypairAuthGuard implements CanActivate {
     const route = this.routeSettings(context);
     if (context.getType<string>() === 'graphql') this.refuseIdempotencyKeyOnMutation(context);
     if (route.isPublic) return true;
+    const kind = context.getType<string>();
+    if (kind !== 'http' && kind !== 'graphql' && kind !== 'ws') {
+      // An RPC (microservice) handler reached by a global guard: there is no HTTP request to verify.
+      throw this.failure(
+        authError(
+          'AUTHENTICATION_FAILED',
+          `KeypairAuthGuard guards HTTP, GraphQL and WebSocket handlers, not ${kind} ones: mark this handler @Public() and guard it another way`,
+        ),
+        detachedRequest(kind),
+        undefined,
+      );
+    }
     const target = executionTarget(context);
     try {
-      return await this.activate(route, target);
+      const allowed = await this.activate(route, target);
+      if (target.kind === 'graphql' && !route.allowCaching) forbidCacheHints(context);
+      return allowed;
     } catch (error) {
       // activate() throws HttpExceptions; anything else is a bug, refused (and logged) too, never a 500.
       const exception =
@@ -135,12 +207,23 @@ export class KeypairAuthGuard implements CanActivate {
     const info = context.getArgByIndex<{ operation?: { operation?: unknown } } | undefined>(3);
     if (info?.operation?.operation !== 'mutation') return;
     const { req, res } = executionTarget(context);
-    if (!carriesIdempotencyKey(req, graphqlContextRequest(context))) return;
-    const refusal = new IdempotencyException(
-      'IDEMPOTENCY_KEY_NOT_SUPPORTED',
-      'Idempotency-Key on a GraphQL mutation: use a REST endpoint with @Idempotent(), or drop the header',
-    );
-    throw exceptionForContext(this.failure(refusal, req ?? detachedRequest('graphql'), res), 'graphql');
+    const contextRequest = graphqlContextRequest(context);
+    if (!carriesIdempotencyKey(req, contextRequest)) return;
+    const holder =
+      req ?? (typeof contextRequest === 'object' && contextRequest !== null ? contextRequest : {});
+    let refusal = knownRefusal(holder, 'idempotency-key') as HttpException | undefined;
+    if (!refusal) {
+      const exception = new IdempotencyException(
+        'IDEMPOTENCY_KEY_NOT_SUPPORTED',
+        'Idempotency-Key on a GraphQL mutation: use a REST endpoint with @Idempotent(), or drop the header',
+      );
+      refusal = rememberRefusal(
+        holder,
+        'idempotency-key',
+        this.failure(exception, req ?? detachedRequest('graphql'), res),
+      );
+    }
+    throw exceptionForContext(refusal, 'graphql');
   }
 
   /**
@@ -163,7 +246,8 @@ export class KeypairAuthGuard implements CanActivate {
     }
     const request = req as RequestWithSecurityContext;
     let securityContext = getSecurityContext(request);
-    const fresh = !securityContext;
+    /** Whether this call ran the authentication (resolvers that joined it do not audit it again). */
+    let first = false;
     if (!securityContext) {
       if (target.kind === 'ws') {
         // Never authenticate from a message: the adapter authenticates the handshake.
@@ -173,7 +257,7 @@ export class KeypairAuthGuard implements CanActivate {
           res,
         );
       }
-      securityContext = await this.authenticateOnce(route, request, res);
+      ({ securityContext, first } = await this.authenticateOnce(route, request, res));
     } else if (
       target.kind === 'ws' &&
       securityContext.expiresAt !== null &&
@@ -185,16 +269,17 @@ export class KeypairAuthGuard implements CanActivate {
         detachedRequest('ws'),
         res,
       );
-    } else if (route.signaturePolicy && policyByRequest.get(request) !== route.signaturePolicy) {
+    } else if (route.signaturePolicy && !samePolicy(policyByRequest.get(request), route.signaturePolicy)) {
       // A context proved under another route's rule (a second resolver, a second guard)
       // is held to this route's @RequireSignature() policy.
-      throw await this.refuse(
+      throw await this.refuseOnce(
         authError(
           'SIGNATURE_REQUIRED',
           `route has @RequireSignature(), context from ${securityContext.method} under another policy`,
         ),
-        req,
+        request,
         res,
+        'signature-policy',
       );
     }
     // A connection whose credential ended (or is being checked again after a revocation) is refused.
@@ -210,11 +295,11 @@ export class KeypairAuthGuard implements CanActivate {
       } catch (error) {
         throw target.kind === 'ws'
           ? this.failure(error, detachedRequest('ws'), res)
-          : await this.refuse(error, req, res);
+          : await this.refuseOnce(error, request, res, `roles:${route.roles.join(',')}`);
       }
     }
     if (!route.allowCaching && res) setResponseHeader(res, 'Cache-Control', 'no-store');
-    if (fresh && target.kind !== 'ws') this.audit?.success(securityContext, req);
+    if (first) this.audit?.success(securityContext, req);
     return true;
   }
 
@@ -228,28 +313,29 @@ export class KeypairAuthGuard implements CanActivate {
     route: RouteSettings,
     req: RequestWithSecurityContext,
     res: unknown,
-  ): Promise<SecurityContext> {
+  ): Promise<{ securityContext: SecurityContext; first: boolean }> {
     const pending = pendingByRequest.get(req);
     if (!pending) {
-      const first = this.authenticate(route, req, res);
-      pendingByRequest.set(req, first);
+      const authentication = this.authenticate(route, req, res);
+      pendingByRequest.set(req, authentication);
       policyByRequest.set(req, route.signaturePolicy);
-      return first;
+      return { securityContext: await authentication, first: true };
     }
     const securityContext = await pending;
     // Joining an authentication another resolver started: it ran under that resolver's
     // @RequireSignature() policy (or none), which may not be this one's.
-    if (route.signaturePolicy && policyByRequest.get(req) !== route.signaturePolicy) {
-      throw await this.refuse(
+    if (route.signaturePolicy && !samePolicy(policyByRequest.get(req), route.signaturePolicy)) {
+      throw await this.refuseOnce(
         authError(
           'SIGNATURE_REQUIRED',
           `route has @RequireSignature(), request verified under another policy (${securityContext.method})`,
         ),
         req,
         res,
+        'signature-policy',
       );
     }
-    return securityContext;
+    return { securityContext, first: false };
   }
 
   private async authenticate(
@@ -330,6 +416,14 @@ export class KeypairAuthGuard implements CanActivate {
     throw authError(
       'AUTH_THROTTLED',
       `${maxFailures} failures in ${windowMs / 1000} s from this client or key id`,
+    );
+  }
+
+  /** refuse(), once per request for one `reason` key; later calls get the same exception, unreported (see refusalsByRequest). */
+  private refuseOnce(error: unknown, req: object, res: unknown, key: string): Promise<HttpException> {
+    return (
+      (knownRefusal(req, key) as Promise<HttpException> | undefined) ??
+      rememberRefusal(req, key, this.refuse(error, req, res))
     );
   }
 

@@ -30,6 +30,7 @@ import {
 import { IDEMPOTENT_METADATA } from './idempotent.constants';
 import { requestFingerprint } from './request-fingerprint';
 import { captureError, captureResult, notStoredResponse, replayResponse } from './stored-response';
+import { exceptionForContext } from '../errors/context-exception';
 
 /** Methods that are safe by definition: passed through even on an @Idempotent() controller. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -66,6 +67,18 @@ export class IdempotencyInterceptor implements NestInterceptor {
   }
 
   protected async handle(context: ExecutionContext, next: CallHandler): Promise<unknown> {
+    const kind = context.getType<string>();
+    if (kind !== 'http') {
+      // @Idempotent() on a resolver or a gateway handler: there is no HTTP response to store
+      // and replay (docs/graphql.md says why), and running it unprotected would break the promise.
+      throw exceptionForContext(
+        new IdempotencyException(
+          'IDEMPOTENCY_KEY_NOT_SUPPORTED',
+          `@Idempotent() works on HTTP controllers only, not on ${kind} handlers: move the write to a REST endpoint`,
+        ),
+        kind === 'graphql' || kind === 'ws' ? kind : 'http',
+      );
+    }
     const http = context.switchToHttp();
     const req = http.getRequest<{ body?: unknown }>();
     const res = http.getResponse<unknown>();

@@ -64,6 +64,15 @@ export class ConnectionLifetime {
     setConnectionState(connection.connection, tracked.state);
     this.live.add(tracked);
     this.armExpiry(tracked);
+    // Checked once as it opens: a revocation between the handshake and now (a gateway's own
+    // slow verifyClient, a socket.io client joining a namespace long after its handshake)
+    // was announced before this connection was watched. Its first messages wait for this.
+    if (!tracked.done) {
+      const pending = this.checkAll([tracked]).finally(() => {
+        if (tracked.state.pending === pending) tracked.state.pending = null;
+      });
+      tracked.state.pending = pending;
+    }
     this.timer ??= setInterval(() => void this.recheck(), this.periodMs).unref();
     return () => this.untrack(tracked);
   }

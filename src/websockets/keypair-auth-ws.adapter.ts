@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
-import { INestApplication } from '@nestjs/common';
+import { INestApplication, Logger } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
+import { AUTH_ERROR_CODES } from '../errors/auth-error-codes';
 import { KeypairAuthConfigurationError as ConfigError } from '../errors/configuration.error';
 import { WebSocketAuthentication, WebSocketAuthOptions } from './websocket-authentication';
 import { WS_CLOSE_CODES } from './ws-close-codes';
@@ -44,7 +45,16 @@ const OPEN = 1;
  *   the connection is closed with 4401 (4403 for a lost role, 4503 when the check could
  *   not run) and the error code as the reason.
  */
+/** The answer to a handshake whose checking failed unexpectedly: the guard's AUTHENTICATION_FAILED. */
+const UNEXPECTED_REFUSAL = {
+  statusCode: 401,
+  error: 'Unauthorized',
+  code: 'AUTHENTICATION_FAILED',
+  message: AUTH_ERROR_CODES.AUTHENTICATION_FAILED.message,
+};
+
 export class KeypairAuthWsAdapter extends WsAdapter {
+  private readonly failures = new Logger('KeypairAuth');
   private auth: WebSocketAuthentication | undefined;
 
   constructor(
@@ -70,18 +80,28 @@ export class KeypairAuthWsAdapter extends WsAdapter {
     const auth = this.authentication();
     const theirs = options.verifyClient;
     const verifyClient: VerifyClient = (info, callback) => {
-      void auth.authenticate(info.req).then((outcome) => {
-        if (!outcome.ok) {
-          const { status, body, headers } = outcome.refusal;
-          callback(false, status, JSON.stringify(body), { ...headers, 'Content-Type': 'application/json' });
-        } else if (theirs) {
-          // The gateway's own check, after ours, in whichever of ws's two forms it is written.
-          if (theirs.length >= 2) theirs(info, callback);
-          else callback((theirs as (i: typeof info) => boolean)(info), 401);
-        } else {
-          callback(true);
-        }
-      });
+      const refuse = (reason: unknown) => {
+        // The gateway's own verifyClient threw (or a bug of ours): refused, never a hang or a crash.
+        this.failures.error(
+          `WebSocket handshake refused: the gateway's verifyClient failed: ${JSON.stringify(String(reason))}`,
+        );
+        callback(false, 401, JSON.stringify(UNEXPECTED_REFUSAL), { 'Content-Type': 'application/json' });
+      };
+      auth
+        .authenticate(info.req)
+        .then((outcome) => {
+          if (!outcome.ok) {
+            const { status, body, headers } = outcome.refusal;
+            callback(false, status, JSON.stringify(body), { ...headers, 'Content-Type': 'application/json' });
+          } else if (theirs) {
+            // The gateway's own check, after ours, in whichever of ws's two forms it is written.
+            if (theirs.length >= 2) theirs(info, callback);
+            else callback((theirs as (i: typeof info) => boolean)(info), 401);
+          } else {
+            callback(true);
+          }
+        })
+        .catch(refuse);
     };
     return super.create(port, { ...options, verifyClient }) as WebSocketServer;
   }

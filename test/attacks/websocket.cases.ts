@@ -1,4 +1,5 @@
 import { io } from 'socket.io-client';
+import WebSocket from 'ws';
 import { signRequest } from '../../src/client';
 import type { SendResult } from '../support/certificates';
 import { jwtHeader } from '../support/auth';
@@ -151,6 +152,56 @@ function casesFor(flavour: WsFlavour): AttackCase<WebSocketEnv>[] {
 }
 
 const SOCKET_IO_CASES: AttackCase<WebSocketEnv>[] = [
+  {
+    name: 'socket.io/namespace-joined-after-revocation',
+    attack:
+      'open a signed engine.io connection, join no namespace, wait for the key to be revoked, then join and send',
+    request: 'engine.io open; revoke; "40" then 42["whoami"]',
+    expect: { status: 401, code: 'KEY_REVOKED' },
+    run: async (env) => {
+      const t = env.apps['socket.io'];
+      const key = testKey('p256', 8);
+      const user = await t.addUser(`idle-${Date.now()}`, ['reader']);
+      const keyId = `idle-${Math.random().toString(36).slice(2)}`;
+      await t.registry.register(user, key.publicPem, { keyId });
+      const headers = signRequest(
+        { method: 'GET', url: t.handshakeUrl },
+        { keyId, privateKey: key.privateKey },
+      ).headers;
+      const socket = new WebSocket(t.handshakeUrl.replace(/^http/, 'ws'), { headers });
+      const frames: string[] = [];
+      socket.on('message', (raw: Buffer) => {
+        const frame = raw.toString();
+        if (frame === '2') socket.send('3'); // engine.io ping
+        frames.push(frame);
+      });
+      await new Promise((resolve, reject) => {
+        socket.once('open', resolve);
+        socket.once('error', reject);
+      });
+      const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      await pause(100);
+      // Revoked while the engine.io connection has no namespace Socket to watch yet.
+      await t.registry.revoke(keyId);
+      seen.handled.length = 0;
+      socket.send('40');
+      await pause(100);
+      socket.send('42["whoami",null]');
+      await pause(300);
+      socket.terminate();
+      if (seen.handled.length > 0) return { status: 200, headers: {}, text: '', body: { code: 'HANDLED' } };
+      const notice = frames.find((f) => f.startsWith('42["exception"'));
+      const exception = notice
+        ? (JSON.parse(notice.slice(2)) as [string, { status: number; code: string }])[1]
+        : undefined;
+      return {
+        status: exception?.status ?? 200,
+        headers: {},
+        text: '',
+        body: { code: exception?.code ?? 'NO_REFUSAL' },
+      };
+    },
+  },
   {
     name: 'socket.io/credentials-in-auth-payload',
     attack: "the credential in socket.io's `auth` payload (the CONNECT packet), none on the handshake",
