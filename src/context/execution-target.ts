@@ -49,16 +49,18 @@ function isHttpRequest(value: unknown): value is object {
 }
 
 /**
- * Where a resolver's GraphQL context may hold its request, in order: `req` (both Nest
- * drivers); the upgrade request inside it (@nestjs/apollo hands graphql-ws subscriptions
- * the graphql-ws Context as `req`, whose `extra.request` is the upgrade request);
- * Mercurius' `reply.request`; `request`; graphql-ws' `extra.request`.
+ * Where a resolver's GraphQL context may hold its request: `req` (both Nest drivers) or
+ * the upgrade request inside it (@nestjs/apollo hands graphql-ws subscriptions the
+ * graphql-ws Context as `req`, whose `extra.request` is the upgrade request); without
+ * `req`, Mercurius' `reply.request`, `request`, or graphql-ws' `extra.request`.
  */
 function contextRequests(context: ExecutionContext): unknown[] {
   // Resolver arguments are (root, args, context, info).
   const gql = (context.getArgByIndex<GraphQLContextShape | undefined>(2) ?? {}) as GraphQLContextShape;
-  const inner = (gql.req as { extra?: { request?: unknown } } | undefined)?.extra?.request;
-  return [gql.req, inner, gql.reply?.request, gql.request, gql.extra?.request];
+  // An app that sets `req` decides what the request is: a copy it made is refused, not
+  // bypassed for Mercurius' reply.request (G67). Only the upgrade request inside it counts.
+  if (gql.req !== undefined) return [gql.req, (gql.req as { extra?: { request?: unknown } }).extra?.request];
+  return [gql.reply?.request, gql.request, gql.extra?.request];
 }
 
 /**
