@@ -43,7 +43,27 @@ export function keypairAuthGraphqlWsOptions<Context extends GraphqlWsConnectionC
         typeof request === 'object' && request !== null ? getSecurityContext(request) : undefined;
       if (!securityContext) return false;
       (ctx as { [SECURITY_CONTEXT_PROPERTY]?: unknown })[SECURITY_CONTEXT_PROPERTY] = securityContext;
+      closeAtExpiry(ctx.extra, securityContext.expiresAt);
       return options.onConnect ? await options.onConnect(ctx) : true;
     },
   };
+}
+
+/** The part of graphql-ws' `ws` extra this reads: the socket (graphql-ws itself is not imported). */
+interface ClosableSocket {
+  close(code: number, reason: string): void;
+  once(event: 'close', listener: () => void): unknown;
+}
+
+/**
+ * An access token's connection ends at its `exp`, as a gateway's does (4401 TOKEN_EXPIRED):
+ * the guard refuses each later operation, and this ends the subscriptions already streaming.
+ */
+function closeAtExpiry(extra: unknown, expiresAt: number | null): void {
+  const socket = (extra as { socket?: Partial<ClosableSocket> } | undefined)?.socket;
+  if (expiresAt === null || typeof socket?.close !== 'function' || typeof socket.once !== 'function') return;
+  const open = socket as ClosableSocket;
+  const timer = setTimeout(() => open.close(4401, 'TOKEN_EXPIRED'), Math.max(0, expiresAt - Date.now()));
+  timer.unref();
+  open.once('close', () => clearTimeout(timer));
 }

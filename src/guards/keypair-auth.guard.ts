@@ -71,6 +71,18 @@ function rememberRefusal<T extends Promise<HttpException> | HttpException>(
 }
 
 /**
+ * Whether `req` is a WebSocket upgrade request: graphql-ws operations reach the guard as
+ * GraphQL with the connection's upgrade request as their request, so each is its own
+ * action on a long-lived connection (held to the credential's expiry, refusals reported
+ * each time), not one field of one HTTP request.
+ */
+function isUpgradeRequest(req: object): boolean {
+  const raw = (req as { raw?: object }).raw ?? req;
+  const upgrade = (raw as { headers?: Record<string, unknown> }).headers?.upgrade;
+  return typeof upgrade === 'string' && upgrade.toLowerCase() === 'websocket';
+}
+
+/**
  * Whether a GraphQL request has an Idempotency-Key header: from the HTTP request's raw
  * headers, or, when the app's GraphQL context holds only a copy of the request, from the
  * copy's `headers` (the refusal must not depend on how the app built its context).
@@ -259,14 +271,14 @@ export class KeypairAuthGuard implements CanActivate {
       }
       ({ securityContext, first } = await this.authenticateOnce(route, request, res));
     } else if (
-      target.kind === 'ws' &&
+      (target.kind === 'ws' || isUpgradeRequest(request)) &&
       securityContext.expiresAt !== null &&
       securityContext.expiresAt <= Date.now()
     ) {
       // The adapter closes the connection at that moment; a message racing the close is refused.
       throw this.failure(
         authError('TOKEN_EXPIRED', `credential of ${securityContext.keyId} expired during the connection`),
-        detachedRequest('ws'),
+        target.kind === 'ws' ? detachedRequest('ws') : request,
         res,
       );
     } else if (route.signaturePolicy && !samePolicy(policyByRequest.get(request), route.signaturePolicy)) {
@@ -421,6 +433,7 @@ export class KeypairAuthGuard implements CanActivate {
 
   /** refuse(), once per request for one `reason` key; later calls get the same exception, unreported (see refusalsByRequest). */
   private refuseOnce(error: unknown, req: object, res: unknown, key: string): Promise<HttpException> {
+    if (isUpgradeRequest(req)) return this.refuse(error, req, res);
     return (
       (knownRefusal(req, key) as Promise<HttpException> | undefined) ??
       rememberRefusal(req, key, this.refuse(error, req, res))

@@ -72,6 +72,8 @@ export class ConnectionLifetime {
         if (tracked.state.pending === pending) tracked.state.pending = null;
       });
       tracked.state.pending = pending;
+    } else {
+      return () => this.untrack(tracked); // ended as it opened (expired): no round to schedule
     }
     this.timer ??= setInterval(() => void this.recheck(), this.periodMs).unref();
     return () => this.untrack(tracked);

@@ -102,6 +102,7 @@ export class KeypairAuthIoAdapter extends IoAdapter {
         return;
       }
       socket.once('disconnect', stop);
+      if (!socket.connected) return; // its credential ended as it opened: the gateway never sees it
       callback(socket);
     });
   }

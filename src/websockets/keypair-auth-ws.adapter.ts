@@ -118,6 +118,7 @@ export class KeypairAuthWsAdapter extends WsAdapter {
         return;
       }
       client.once('close', stop);
+      if (client.readyState !== client.OPEN) return; // its credential ended as it opened
       sendExceptions(client);
       callback(client, req);
     });
@@ -134,7 +135,12 @@ export class KeypairAuthWsAdapter extends WsAdapter {
  * WebSocket that is a local event the client never receives. Sends it as the message
  * `{event: 'exception', data}` (the shape of every other message of a Nest ws gateway).
  */
+/** Clients whose `exception` events are sent already (each gateway of a path binds the same client). */
+const sendingExceptions = new WeakSet<WebSocket>();
+
 function sendExceptions(client: WebSocket): void {
+  if (sendingExceptions.has(client)) return;
+  sendingExceptions.add(client);
   const emit = client.emit.bind(client);
   Object.defineProperty(client, 'emit', {
     value: (event: string | symbol, ...args: unknown[]): boolean => {

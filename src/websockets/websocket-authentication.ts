@@ -60,6 +60,8 @@ function optional<T>(app: INestApplicationContext, token: unknown): T | null {
  */
 export class WebSocketAuthentication {
   private readonly accepted = new WeakMap<object, Accepted>();
+  /** Connections open() watches already, with the function that stops watching. */
+  private readonly opened = new WeakMap<object, () => void>();
 
   private constructor(
     private readonly handshakes: HandshakeAuthenticator,
@@ -140,16 +142,22 @@ export class WebSocketAuthentication {
    * then closes the connection without calling the gateway.
    */
   open(connection: object, req: object, end: (ended: ConnectionEnded) => void): (() => void) | null {
+    // Nest binds each gateway of a path or namespace to the same connection: the second
+    // binding finds it open and watched already (attaching twice threw and crashed the process).
+    const known = this.opened.get(connection);
+    if (known) return known;
     const accepted = this.accepted.get(req);
     if (!accepted) return null;
     attachSecurityContext(connection, accepted.context);
-    return this.lifetime.track({
+    const stop = this.lifetime.track({
       connection,
       context: accepted.context,
       liveness: accepted.liveness,
       req,
       end,
     });
+    this.opened.set(connection, stop);
+    return stop;
   }
 
   close(): void {
