@@ -4,6 +4,7 @@ import { INestApplication, Type, UseGuards } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
+import { io } from 'socket.io-client';
 import WebSocket from 'ws';
 import {
   CurrentSecurityContext,
@@ -20,12 +21,15 @@ import { signRequest } from '../../src/client';
 import { KeypairAuthWsAdapter } from '../../src/websockets';
 import { KeypairAuthIoAdapter } from '../../src/websockets/socket-io';
 import { testKey } from '../support/keys';
+import { challengeLogin, resign, serverKeys, TOKEN_CONTROLLERS } from '../tokens/token-test-support';
+import { connect, createWsTestApp, FLAVOURS, seen, WsTestApp } from './websocket-test-app';
 
 /**
  * Regression tests for the red-team findings of issue 17 on WebSockets: a gateway's own
  * verifyClient that throws, messages after a revocation close the client does not answer,
  * a revocation while the handshake completes, and a socket.io connection that joins a
- * guarded namespace after its key was revoked.
+ * guarded namespace after its key was revoked. Red team 7: two gateways on one ws path or
+ * socket.io namespace (both bind the one connection), and a connection ended as it opens.
  */
 
 const ALICE = testKey('ed25519', 0);
@@ -42,7 +46,7 @@ interface RedTeamWsApp {
 
 /** The real module on Express with one gateway, served through our ws or socket.io adapter; alice (admin) registered. */
 async function startApp(
-  gateway: Type<unknown>,
+  gateway: Type<unknown> | Type<unknown>[],
   adapter: 'ws' | 'socket.io',
   options: KeypairAuthModuleOptions = {},
 ): Promise<RedTeamWsApp> {
@@ -51,7 +55,7 @@ async function startApp(
       TypeOrmModule.forRoot({ ...dataSourceOptionsFromUrl('sqlite::memory:'), migrationsRun: true }),
       KeypairAuthModule.forRoot(options),
     ],
-    providers: [gateway],
+    providers: Array.isArray(gateway) ? gateway : [gateway],
   }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
   app.useWebSocketAdapter(adapter === 'ws' ? new KeypairAuthWsAdapter(app) : new KeypairAuthIoAdapter(app));
@@ -133,6 +137,36 @@ class ChatGateway {
   @SubscribeMessage('whoami') whoami(@CurrentSecurityContext() c: SecurityContext) {
     handled.push(Date.now());
     return { event: 'whoami', data: c.toJSON() };
+  }
+}
+
+/** Two guarded gateways on one ws path, and two on socket.io's default namespace: both bind each connection. */
+@UseGuards(KeypairAuthGuard)
+@WebSocketGateway({ path: '/ws' })
+class WsFirstGateway {
+  @SubscribeMessage('first') first() {
+    return { event: 'first', data: 'first' };
+  }
+}
+@UseGuards(KeypairAuthGuard)
+@WebSocketGateway({ path: '/ws' })
+class WsSecondGateway {
+  @SubscribeMessage('second') second() {
+    return { event: 'second', data: 'second' };
+  }
+}
+@UseGuards(KeypairAuthGuard)
+@WebSocketGateway()
+class IoFirstGateway {
+  @SubscribeMessage('first') first() {
+    return 'first';
+  }
+}
+@UseGuards(KeypairAuthGuard)
+@WebSocketGateway()
+class IoSecondGateway {
+  @SubscribeMessage('second') second() {
+    return 'second';
   }
 }
 
@@ -277,4 +311,115 @@ describe('WebSocket red team', () => {
       socket.terminate();
     }
   });
+
+  it.each(['ws', 'socket.io'] as const)(
+    'red team 7: two gateways on one %s path/namespace: an authenticated client is answered by both, no uncaught exception, the process stays up',
+    async (adapter) => {
+      const crashes: string[] = [];
+      const onCrash = (error: unknown) => void crashes.push(String(error));
+      process.on('uncaughtException', onCrash);
+      process.on('unhandledRejection', onCrash);
+      try {
+        t = await startApp(
+          adapter === 'ws' ? [WsFirstGateway, WsSecondGateway] : [IoFirstGateway, IoSecondGateway],
+          adapter,
+        );
+        const answers: unknown[] = [];
+        if (adapter === 'ws') {
+          const url = `http://127.0.0.1:${t.port}/ws`;
+          const socket = new WebSocket(url.replace('http', 'ws'), { headers: signedHeaders(url) });
+          socket.on('message', (raw) => answers.push(JSON.parse(raw.toString())));
+          socket.on('error', () => undefined);
+          try {
+            await new Promise((resolve, reject) => {
+              socket.once('open', resolve);
+              socket.once('unexpected-response', (_req, res) => reject(new Error(`http ${res.statusCode}`)));
+            });
+            socket.send(JSON.stringify({ event: 'first' }));
+            socket.send(JSON.stringify({ event: 'second' }));
+            await sleep(500);
+            expect(socket.readyState).toBe(WebSocket.OPEN);
+          } finally {
+            socket.terminate();
+          }
+        } else {
+          const url = `http://127.0.0.1:${t.port}/socket.io/?EIO=4&transport=websocket`;
+          const client = io(`http://127.0.0.1:${t.port}`, {
+            transports: ['websocket'],
+            extraHeaders: signedHeaders(url),
+            reconnection: false,
+          });
+          try {
+            await new Promise<void>((resolve, reject) => {
+              client.once('connect', resolve);
+              client.once('connect_error', reject);
+            });
+            answers.push(await client.timeout(2000).emitWithAck('first', {}));
+            answers.push(await client.timeout(2000).emitWithAck('second', {}));
+            await sleep(300);
+            expect(client.connected).toBe(true);
+          } finally {
+            client.close();
+          }
+        }
+        expect(answers).toEqual(
+          adapter === 'ws'
+            ? [
+                { event: 'first', data: 'first' },
+                { event: 'second', data: 'second' },
+              ]
+            : ['first', 'second'],
+        );
+        await sleep(100);
+        expect(crashes).toEqual([]);
+      } finally {
+        process.off('uncaughtException', onCrash);
+        process.off('unhandledRejection', onCrash);
+      }
+    },
+  );
+});
+
+describe.each(FLAVOURS)('WebSocket red team: a connection ended as it opens (%s)', (flavour) => {
+  const server = serverKeys();
+  const admin = testKey('ed25519', 0);
+  let t: WsTestApp;
+  beforeAll(async () => {
+    t = await createWsTestApp({
+      http: 'express',
+      flavour,
+      controllers: TOKEN_CONTROLLERS,
+      options: { responseSigning: { keys: server.keys }, tokens: {} },
+    });
+    const alice = await t.addUser('alice', ['admin']);
+    await t.registry.register(alice, admin.publicPem, { keyId: 'alice-admin' });
+  }, 60_000);
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('red team 7: an access token whose exp passed within the clock skew is ended as it opens: no re-check timer or watched connection left, handleConnection never called', async () => {
+    const login = await challengeLogin(t.server, 'alice-admin', admin.privateKey, 'ed25519');
+    // Expired 5 s ago: within the default 20 s clock skew, so the handshake passes as a request would.
+    const exp = Math.floor(Date.now() / 1000) - 5;
+    const token = await resign(login.body.accessToken, server.current, {}, { exp });
+    const connectionsBefore = seen.connections;
+    const opened = await connect(t, { authorization: `Bearer ${token}` });
+    if (opened.open) {
+      const closed = await Promise.race([opened.client.closed, sleep(2000).then(() => 'not closed')]);
+      expect(closed).toMatchObject({ code: 4401, reason: expect.stringContaining('TOKEN_EXPIRED') });
+      opened.client.close();
+    } else {
+      expect(opened.status).toBe(401);
+    }
+    await sleep(300);
+    const adapter = (
+      t.app as unknown as {
+        config: { getIoAdapter(): { auth?: { lifetime: { size: number; timer?: unknown } } } };
+      }
+    ).config.getIoAdapter();
+    expect(adapter.auth!.lifetime.size).toBe(0);
+    expect(adapter.auth!.lifetime.timer).toBeUndefined();
+    expect(seen.connections - connectionsBefore).toBe(0);
+  }, 30_000);
 });
