@@ -1,6 +1,7 @@
 import { HttpException } from '@nestjs/common';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import type { IncomingMessage } from 'node:http';
+import { markConnectionRequest } from '../context/connection-requests';
 import { authError } from '../errors/keypair-auth.exception';
 import type { KeypairAuthGuard } from '../guards/keypair-auth.guard';
 
@@ -38,6 +39,8 @@ export async function authenticateHandshake(
     GraphqlWsHandshake.prototype.handshake,
   );
   context.setType('http');
+  // Operations on this connection will reach the guard with this request (see connection-requests.ts).
+  markConnectionRequest(req);
   try {
     return (await guard.canActivate(context))
       ? undefined

@@ -11,6 +11,7 @@ import { Reflector } from '@nestjs/core';
 import { AuthAudit } from '../audit/auth-audit';
 import { ALLOW_CACHING_METADATA } from '../context/allow-caching.decorator';
 import { PUBLIC_METADATA } from '../context/public.decorator';
+import { isConnectionRequest, markConnectionRequest } from '../context/connection-requests';
 import { ExecutionTarget, executionTarget, graphqlContextRequest } from '../context/execution-target';
 import { ROLES_METADATA } from '../context/roles.decorator';
 import { assertRoles } from '../context/roles.guard';
@@ -68,18 +69,6 @@ function rememberRefusal<T extends Promise<HttpException> | HttpException>(
   if (!byKey) refusalsByRequest.set(req, (byKey = new Map()));
   byKey.set(key, refusal);
   return refusal;
-}
-
-/**
- * Whether `req` is a WebSocket upgrade request: graphql-ws operations reach the guard as
- * GraphQL with the connection's upgrade request as their request, so each is its own
- * action on a long-lived connection (held to the credential's expiry, refusals reported
- * each time), not one field of one HTTP request.
- */
-function isUpgradeRequest(req: object): boolean {
-  const raw = (req as { raw?: object }).raw ?? req;
-  const upgrade = (raw as { headers?: Record<string, unknown> }).headers?.upgrade;
-  return typeof upgrade === 'string' && upgrade.toLowerCase() === 'websocket';
 }
 
 /**
@@ -271,7 +260,7 @@ export class KeypairAuthGuard implements CanActivate {
       }
       ({ securityContext, first } = await this.authenticateOnce(route, request, res));
     } else if (
-      (target.kind === 'ws' || isUpgradeRequest(request)) &&
+      (target.kind === 'ws' || isConnectionRequest(request)) &&
       securityContext.expiresAt !== null &&
       securityContext.expiresAt <= Date.now()
     ) {
@@ -382,6 +371,7 @@ export class KeypairAuthGuard implements CanActivate {
    * Used by the adapters of `nestjs-keypair-auth/websockets`.
    */
   async authenticateHandshake(req: object, res: unknown): Promise<SecurityContext> {
+    markConnectionRequest(req);
     const securityContext = await this.authenticate(HANDSHAKE_ROUTE, req, res);
     this.audit?.success(securityContext, req);
     return securityContext;
@@ -433,7 +423,7 @@ export class KeypairAuthGuard implements CanActivate {
 
   /** refuse(), once per request for one `reason` key; later calls get the same exception, unreported (see refusalsByRequest). */
   private refuseOnce(error: unknown, req: object, res: unknown, key: string): Promise<HttpException> {
-    if (isUpgradeRequest(req)) return this.refuse(error, req, res);
+    if (isConnectionRequest(req)) return this.refuse(error, req, res);
     return (
       (knownRefusal(req, key) as Promise<HttpException> | undefined) ??
       rememberRefusal(req, key, this.refuse(error, req, res))

@@ -355,6 +355,29 @@ export const GRAPHQL_SUITE = attackSuite<GraphQLEnv>({
       },
     },
     {
+      name: 'graphql/upgrade-header-escapes-refusal-memo',
+      attack:
+        'an ordinary POST claims `Upgrade: websocket` so that 50 aliased @Roles refusals are each logged, audited and counted',
+      request:
+        'POST /graphql {"query":"{ a0: adminSecret … a49: adminSecret }"} with a reader JWT and Upgrade: websocket',
+      expect: { status: 403, code: 'ROLE_REQUIRED' },
+      run: async (env) => {
+        const headers = {
+          'content-type': 'application/json',
+          upgrade: 'websocket',
+          authorization: await jwt(),
+        };
+        const aliases = Array.from({ length: 50 }, (_, i) => `a${i}: adminSecret`).join(' ');
+        const before = env.t.logs.failures().length;
+        const res = await refusal(env, () =>
+          post(env.t, '/graphql', JSON.stringify({ query: `{ ${aliases} }` }), headers),
+        );
+        const logged = env.t.logs.failures().length - before;
+        // One request, one reason: one log line (the memo must not be escaped by a header).
+        return logged === 1 ? res : { ...res, body: { code: `LOGGED_${logged}_TIMES` } };
+      },
+    },
+    {
       name: 'graphql/reader-asks-admin-query',
       attack: 'a reader key asks for a query with @Roles("admin")',
       request: 'POST /graphql {"query":"{ adminSecret }"} with a reader JWT',
