@@ -33,43 +33,13 @@ import {
   KEYPAIR_HTTP_SIGNATURE_STRATEGY,
   ROUTE_SIGNATURE_POLICY,
 } from '../signature-strategy/http-signature.strategy';
+import { samePolicy } from '../signature-strategy/same-signature-policy';
 import type { SignaturePolicyOverride } from '../signature-strategy/signature-policy';
 import { AuthThrottle } from '../throttle/auth-throttle';
 import { assertConnectionCurrent } from '../websockets/connection-state';
 import { authFailure } from './auth-failure';
+import { knownRefusal, pendingByRequest, policyByRequest, rememberRefusal } from './per-request-state';
 import { PassportRegistry } from './passport-registry';
-
-/**
- * The authentication under way or done, per request object (see authenticateOnce()),
- * and the @RequireSignature() policy it ran under. Module-wide, not per guard
- * instance: a global guard and a @UseGuards() one are two instances on one request.
- */
-const pendingByRequest = new WeakMap<object, Promise<SecurityContext>>();
-const policyByRequest = new WeakMap<object, SignaturePolicyOverride | undefined>();
-
-/**
- * Refusals already reported for a request, by what was refused: GraphQL asks the guard once
- * per field, and 2,000 aliased fields refused for one reason must stay one log line, one
- * audit event and one throttle count (a stranger's request costs bounded work; a client
- * cannot throttle its own key with one request). Not used for WebSocket messages, each of
- * which is its own action on a long-lived connection.
- */
-const refusalsByRequest = new WeakMap<object, Map<string, Promise<HttpException> | HttpException>>();
-
-function knownRefusal(req: object, key: string): Promise<HttpException> | HttpException | undefined {
-  return refusalsByRequest.get(req)?.get(key);
-}
-
-function rememberRefusal<T extends Promise<HttpException> | HttpException>(
-  req: object,
-  key: string,
-  refusal: T,
-): T {
-  let byKey = refusalsByRequest.get(req);
-  if (!byKey) refusalsByRequest.set(req, (byKey = new Map()));
-  byKey.set(key, refusal);
-  return refusal;
-}
 
 /**
  * Whether a GraphQL request has an Idempotency-Key header: from the HTTP request's raw
@@ -80,27 +50,6 @@ function carriesIdempotencyKey(req: object | undefined, contextRequest: unknown)
   if (req) return headerValues(toAuthRequest(req).rawHeaders, 'idempotency-key').length > 0;
   const headers = (contextRequest as { headers?: Record<string, unknown> } | undefined)?.headers;
   return typeof headers === 'object' && headers !== null && headers['idempotency-key'] !== undefined;
-}
-
-/**
- * Whether two @RequireSignature() policies ask the same: the same object, or the same
- * settings (two resolvers each with `@RequireSignature({})` hold two equal objects).
- */
-function samePolicy(a: SignaturePolicyOverride | undefined, b: SignaturePolicyOverride | undefined): boolean {
-  if (a === b) return true;
-  if (!a || !b) return false;
-  return canonicalJson(a) === canonicalJson(b);
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'undefined';
 }
 
 /** Stands in for the request in the log line of a refusal that has none (a WebSocket message, a GraphQL context without `req`). */
