@@ -1,5 +1,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import { Logger } from '@nestjs/common';
 import type { KeypairAuthGuard } from '../guards/keypair-auth.guard';
+import { isConnectionRequest } from '../context/connection-requests';
 import { authenticateHandshake, refusalBody } from './handshake-authentication';
 
 /** ws' verifyClient callback: accept, or refuse with a status, a body and headers. */
@@ -15,6 +17,11 @@ export interface KeypairAuthMercuriusSubscription {
   verifyClient: (info: { req: IncomingMessage }, next: VerifyClientCallback) => void;
   context: (socket: unknown, request: { raw?: IncomingMessage }) => Promise<object>;
 }
+
+const logger = new Logger('KeypairAuth');
+
+const UNCHECKED_HANDSHAKE =
+  'a subscription connection whose handshake was not authenticated was closed (4403): Mercurius ignores `verifyClient` when @fastify/websocket is registered before it; register your own @fastify/websocket routes after GraphQLModule has started';
 
 /**
  * Mercurius subscription options that authenticate the WebSocket handshake with the module's
@@ -44,6 +51,15 @@ export function keypairAuthMercuriusSubscription(
       });
     },
     context: async (socket, request) => {
+      // At connection_init, before any operation: an upgrade our verifyClient did not see (Mercurius
+      // drops it when @fastify/websocket was registered before it) is closed, never authenticated
+      // from its operations. The same safety net as keypairAuthGraphqlWsOptions()' 4403.
+      if (!request.raw || !isConnectionRequest(request.raw)) {
+        (socket as { close?: (code: number, reason: string) => void }).close?.(4403, 'Forbidden');
+        // Logged here: Mercurius logs a throwing context through Fastify's logger, off under Nest by default.
+        logger.error(UNCHECKED_HANDSHAKE);
+        throw new Error(UNCHECKED_HANDSHAKE);
+      }
       const own = options.context ? await options.context(socket, request) : {};
       return { ...own, req: request.raw };
     },

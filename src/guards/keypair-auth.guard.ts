@@ -161,7 +161,10 @@ export class KeypairAuthGuard implements CanActivate {
     if (!carriesIdempotencyKey(req, contextRequest)) return;
     const holder =
       req ?? (typeof contextRequest === 'object' && contextRequest !== null ? contextRequest : {});
-    let refusal = knownRefusal(holder, 'idempotency-key') as HttpException | undefined;
+    // Each operation on a long-lived connection is its own refusal (reported every time).
+    let refusal = isConnectionRequest(holder)
+      ? undefined
+      : (knownRefusal(holder, 'idempotency-key') as HttpException | undefined);
     if (!refusal) {
       const exception = new IdempotencyException(
         'IDEMPOTENCY_KEY_NOT_SUPPORTED',

@@ -283,6 +283,23 @@ describe.each(['apollo', 'mercurius'] as const)('graphql-ws subscriptions red te
     }
   }, 15_000);
 
+  it('red team 8: each mutation refused for the Idempotency-Key of a connection is logged and audited, not only the first', async () => {
+    const c = client(t.ws, { ...signedHandshake(t.http, 'bob'), 'idempotency-key': '"k1"' });
+    try {
+      const failures = () => t.logs.entries.filter((e) => e.message.includes('auth.failure')).length;
+      const before = failures();
+      for (let i = 0; i < 5; i++) {
+        expect(refusalCode(await first(c, `mutation { publish(text: "m${i}") }`))).toBe(
+          'IDEMPOTENCY_KEY_NOT_SUPPORTED',
+        );
+      }
+      await sleep(100);
+      expect(failures() - before).toBe(5);
+    } finally {
+      await c.dispose();
+    }
+  }, 15_000);
+
   it('a key revoked while its graphql-ws connection is open: new connections are refused, the open one keeps its handshake context', async () => {
     const c = client(t.ws, signedHandshake(t.http, 'alice'));
     try {
