@@ -210,7 +210,12 @@ export class KeypairAuthGuard implements CanActivate {
           res,
         );
       }
-      ({ securityContext, first } = await this.authenticateOnce(route, request, res));
+      ({ securityContext, first } = await this.authenticateOnce(
+        route,
+        request,
+        res,
+        target.kind === 'graphql',
+      ));
     } else if (
       (target.kind === 'ws' || isConnectionRequest(request)) &&
       securityContext.expiresAt !== null &&
@@ -266,12 +271,16 @@ export class KeypairAuthGuard implements CanActivate {
     route: RouteSettings,
     req: RequestWithSecurityContext,
     res: unknown,
+    shared: boolean,
   ): Promise<{ securityContext: SecurityContext; first: boolean }> {
     const pending = pendingByRequest.get(req);
     if (!pending) {
       const authentication = this.authenticate(route, req, res);
-      pendingByRequest.set(req, authentication);
-      policyByRequest.set(req, route.signaturePolicy);
+      // Only GraphQL runs guards of one request side by side; an HTTP handler's second guard
+      // run finds the context on the request. No WeakMap write on that hot path.
+      if (shared) pendingByRequest.set(req, authentication);
+      // Unset reads as "no policy" (samePolicy), so only a policy is worth writing down.
+      if (route.signaturePolicy) policyByRequest.set(req, route.signaturePolicy);
       return { securityContext: await authentication, first: true };
     }
     const securityContext = await pending;

@@ -11,6 +11,7 @@ import {
   Subscription,
 } from '@nestjs/graphql';
 import { MercuriusDriver, MercuriusDriverConfig } from '@nestjs/mercurius';
+import fastifyWebsocket from '@fastify/websocket';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -99,8 +100,18 @@ interface Running {
   server: ReturnType<typeof serverKeys>;
 }
 
+/**
+ * Fastify for Mercurius; with `websocketFirst`, @fastify/websocket is registered before
+ * Mercurius, as an app with a WebSocket route of its own does (Mercurius then drops our verifyClient).
+ */
+function fastifyAdapter(websocketFirst: boolean): FastifyAdapter {
+  const adapter = new FastifyAdapter();
+  if (websocketFirst) void adapter.getInstance().register(fastifyWebsocket as never);
+  return adapter;
+}
+
 /** The module (global guard, token API, no clock skew) and GraphQL with subscriptions: Apollo on Express or Mercurius on Fastify. */
-async function start(setup: Setup): Promise<Running> {
+async function start(setup: Setup, { fastifyWebsocketFirst = false } = {}): Promise<Running> {
   const server = serverKeys();
   const graphql =
     setup === 'mercurius'
@@ -138,7 +149,7 @@ async function start(setup: Setup): Promise<Running> {
   const options = { logger: logs, rawBody: true };
   const app =
     setup === 'mercurius'
-      ? moduleRef.createNestApplication(new FastifyAdapter(), options)
+      ? moduleRef.createNestApplication(fastifyAdapter(fastifyWebsocketFirst), options)
       : moduleRef.createNestApplication(options);
   await app.init();
   if (setup === 'apollo') keypairAuthGraphqlWs(app);
@@ -319,5 +330,44 @@ describe.each(['apollo', 'mercurius'] as const)('graphql-ws subscriptions red te
     } finally {
       await c.dispose();
     }
+  }, 15_000);
+});
+
+describe('Mercurius when the app registered @fastify/websocket before it (its verifyClient is dropped)', () => {
+  let t: Running;
+  beforeAll(async () => {
+    t = await start('mercurius', { fastifyWebsocketFirst: true });
+  }, 60_000);
+  afterAll(async () => {
+    await t?.app.close();
+  });
+
+  const closedAtInit = async (headers: Record<string, string>) => {
+    let closed: { code?: number } | undefined;
+    const c = client(t.ws, headers, (event) => (closed = event as { code?: number }));
+    try {
+      const answer = await first(c, '{ whoami }');
+      await sleep(100);
+      return { answer, code: closed?.code };
+    } finally {
+      await c.dispose();
+    }
+  };
+
+  it('red team 8: a connection without credentials is closed with 4403 at connection_init; no operation runs, and the log names the fix', async () => {
+    const before = t.logs.entries.length;
+    const { answer, code } = await closedAtInit({});
+    expect(code).toBe(4403);
+    expect(JSON.stringify(answer)).not.toContain('"data"');
+    const errors = t.logs.entries.slice(before).filter((e) => e.level === 'error');
+    expect(errors.map((e) => e.message)).toEqual([
+      expect.stringContaining('register your own @fastify/websocket routes after GraphQLModule'),
+    ]);
+  }, 15_000);
+
+  it('red team 8: a signed connection is closed too (its handshake was never checked), and nothing it sends runs', async () => {
+    const { answer, code } = await closedAtInit(signedHandshake(t.http, 'bob'));
+    expect(code).toBe(4403);
+    expect(JSON.stringify(answer)).not.toContain('"data"');
   }, 15_000);
 });

@@ -8,6 +8,8 @@ import { connect, createWsTestApp, FLAVOURS, WsTestApp } from './websocket-test-
  * Two instances sharing a RedisCacheInvalidationBus, each with its own database (so the
  * test writes the revocation into B's as a shared database would show it). keyCache.ttlSeconds
  * is 60: a close within a second can only come from the bus.
+ * Skipped only without a Redis server (the global setup warns, and fails the run under
+ * REQUIRE_SERVICES=1, as for every test that needs a real service).
  */
 (haveService('redis') ? describe.each(FLAVOURS) : describe.skip.each(FLAVOURS))(
   'WebSockets across two instances sharing a RedisCacheInvalidationBus, over %s',
