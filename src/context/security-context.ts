@@ -1,6 +1,19 @@
 /** How the caller proved who it is. */
 export type AuthMethod =
-  'jwt' | 'http-signature-rfc9421' | 'http-signature-cavage' | 'client-certificate' | 'access-token';
+  | 'jwt'
+  | 'http-signature-rfc9421'
+  | 'http-signature-cavage'
+  | 'client-certificate'
+  | 'access-token'
+  | 'web-bot-auth';
+
+/** The Web Bot Auth agent a request was verified for (method 'web-bot-auth'). */
+export interface WebBotAuthAgent {
+  /** The agent's origin, normalized (https://crawler.example.com): its directory was fetched from there. */
+  readonly origin: string;
+  /** RFC 7638 SHA-256 thumbprint of the key that signed (also the context's keyId). */
+  readonly thumbprint: string;
+}
 
 /** The account as the library sees it, whichever user store backs it. */
 export interface AuthUser {
@@ -33,6 +46,8 @@ export class SecurityContext {
      * is closed then (see docs/websockets.md). Not part of toJSON().
      */
     readonly expiresAt: number | null = null,
+    /** The verified agent, for method 'web-bot-auth'; null otherwise. */
+    readonly agent: WebBotAuthAgent | null = null,
   ) {
     const effective = cachedEffectiveRoles(user.roles, keyRoles);
     this.roles = effective.roles;
@@ -48,8 +63,15 @@ export class SecurityContext {
     return this.roleSet.has(role);
   }
 
-  toJSON(): { username: string; keyId: string; method: AuthMethod; roles: readonly string[] } {
-    return { username: this.user.username, keyId: this.keyId, method: this.method, roles: this.roles };
+  toJSON(): {
+    username: string;
+    keyId: string;
+    method: AuthMethod;
+    roles: readonly string[];
+    agent?: WebBotAuthAgent;
+  } {
+    const json = { username: this.user.username, keyId: this.keyId, method: this.method, roles: this.roles };
+    return this.agent ? { ...json, agent: { origin: this.agent.origin, thumbprint: this.agent.thumbprint } } : json;
   }
 }
 

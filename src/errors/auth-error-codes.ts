@@ -120,6 +120,49 @@ export const AUTH_ERROR_CODES = {
     message:
       'Only a WebSocket handshake authenticates a connection: connect with the websocket transport alone (socket.io: transports: ["websocket"]), with the credentials in its headers.',
   },
+  // Web Bot Auth (src/web-bot-auth/)
+  WEB_BOT_AUTH_TAG_INVALID: {
+    status: 401,
+    message: 'A Web Bot Auth request needs exactly one signature with tag="web-bot-auth".',
+  },
+  WEB_BOT_AUTH_AGENT_INVALID: {
+    status: 400,
+    message:
+      'Signature-Agent must be a structured-field dictionary (or a single string) of https URLs: an agent origin or its /.well-known/http-message-signatures-directory.',
+  },
+  WEB_BOT_AUTH_AGENT_NOT_COVERED: {
+    status: 401,
+    message: 'The signature must cover the Signature-Agent member it names ("signature-agent";key="<label>").',
+  },
+  WEB_BOT_AUTH_AGENT_NOT_ALLOWED: {
+    status: 401,
+    message: 'This agent is not on the allowlist of this server.',
+  },
+  WEB_BOT_AUTH_DIRECTORY_ADDRESS_REFUSED: {
+    status: 401,
+    message: "The agent's directory host resolves to a loopback, private or otherwise non-public address.",
+  },
+  WEB_BOT_AUTH_DIRECTORY_REDIRECT: {
+    status: 401,
+    message: "The agent's key directory answered with a redirect; redirects are never followed.",
+  },
+  WEB_BOT_AUTH_DIRECTORY_TOO_LARGE: {
+    status: 401,
+    message: "The agent's key directory is larger than this server accepts.",
+  },
+  WEB_BOT_AUTH_DIRECTORY_INVALID: {
+    status: 401,
+    message:
+      "The agent's key directory is not a valid JWK Set served as application/http-message-signatures-directory+json with status 200.",
+  },
+  WEB_BOT_AUTH_DIRECTORY_SIGNATURE_INVALID: {
+    status: 401,
+    message: "A signature on the agent's key directory does not verify, or a key in it is unsigned.",
+  },
+  WEB_BOT_AUTH_DIRECTORY_UNAVAILABLE: {
+    status: 401,
+    message: "The agent's key directory could not be fetched and no usable cached copy is left.",
+  },
 } as const;
 
 export type AuthErrorCode = keyof typeof AUTH_ERROR_CODES;
