@@ -16,8 +16,6 @@ import {
   Rfc9421Signature,
   selectSignature,
   verifyCavageBytes,
-  verifyContentDigest,
-  verifyLegacyDigest,
 } from '../http-signatures';
 import { CavageSignatureParams } from '../http-signatures/cavage/cavage-header.parser';
 import { coverageName } from '../http-signatures/rfc9421/component-identifier';
@@ -28,6 +26,7 @@ import { MAX_KEY_ID_LENGTH } from '../keys/registered-key';
 import type { ReplayStore } from '../stores/replay-store.interface';
 import { core } from './signature-errors';
 import { checkCavageCoverage, checkRfc9421Coverage, SignaturePolicy } from './signature-policy';
+import { assertOriginForm, checkSignedDigest, signedBody } from './signed-body';
 
 export interface HttpSignatureSettings {
   clockSkewMs: number;
@@ -277,34 +276,11 @@ export class HttpSignatureAuthenticator {
   }
 
   private body(request: AuthRequest): Buffer | null {
-    const declared = getFieldLines({ rawHeaders: request.rawHeaders }, 'content-length');
-    const raw = request.rawBody;
-    if (raw && raw.length > this.settings.maxBodyBytes) {
-      throw authError('BODY_TOO_LARGE', `${raw.length} bytes > ${this.settings.maxBodyBytes}`);
-    }
-    if (raw && raw.length > 0) return raw;
-    const chunked = getFieldLines({ rawHeaders: request.rawHeaders }, 'transfer-encoding') !== undefined;
-    if ((declared && declared.some((v) => v.trim() !== '0')) || chunked) {
-      // A body was sent but the app did not keep its bytes: refuse rather than skip the digest.
-      throw authError(
-        'AUTHENTICATION_FAILED',
-        'request has a body but rawBody is not enabled (NestFactory.create(..., { rawBody: true }))',
-      );
-    }
-    return null;
+    return signedBody(request, this.settings.maxBodyBytes);
   }
 
   private checkDigest(view: HttpMessageView, body: Buffer | null, field: 'content-digest' | 'digest'): void {
-    const lines = getFieldLines(view, field);
-    if (!lines || lines.length !== 1)
-      throw authError('DIGEST_REQUIRED', `exactly one ${field} field is required`);
-    const bytes = body ?? Buffer.alloc(0);
-    const options = { algorithms: this.settings.digestAlgorithms };
-    core(() =>
-      field === 'digest'
-        ? verifyLegacyDigest(lines[0], bytes, options)
-        : verifyContentDigest(lines[0], bytes, options),
-    );
+    checkSignedDigest(view, body, field, this.settings.digestAlgorithms);
   }
 
   private dateHeader(view: HttpMessageView): number {
@@ -371,21 +347,4 @@ export function withHost(rawHeaders: readonly string[], authority: string): read
   }
   out.push('host', authority);
   return out;
-}
-
-/**
- * A signed request's target must be origin-form: a path starting with `/`, and no `#`.
- * Node accepts both an absolute-form target and a `#` in the request line, and the
- * routers read them otherwise than @path and @query do: Fastify serves what follows `#`
- * as query, and Express reads `http://host:x/p` as the path `/:x/p`. So the route served
- * could differ from the one signed. Clients send origin-form to origin servers (RFC 9112
- * §3.2.1), and no client sends a fragment; refusing both is safe.
- */
-function assertOriginForm(target: string): void {
-  if (target.charCodeAt(0) !== 0x2f || target.includes('#')) {
-    throw authError(
-      'REQUEST_TARGET_INVALID',
-      `request target ${JSON.stringify(target.slice(0, 100))} is not origin-form, or has a fragment`,
-    );
-  }
 }

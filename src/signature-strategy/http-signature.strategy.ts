@@ -1,5 +1,6 @@
 import { KeypairStrategy } from '../guards/keypair-strategy';
 import type { StrategyEntry } from '../guards/passport-registry';
+import type { AuthRequest } from '../http/auth-request';
 import { requestOrigin } from '../http/request-origin';
 import { HttpSignatureAuthenticator, RequestAddress } from './http-signature.authenticator';
 import { SignaturePolicy, SignaturePolicyOverride, tightenPolicy } from './signature-policy';
@@ -30,15 +31,26 @@ export class HttpSignatureStrategy extends KeypairStrategy {
     configuredOrigin: string | null,
     policy: SignaturePolicy,
   ) {
-    // A configured origin is parsed once; otherwise it comes from each request's connection and Host.
-    const fixed = configuredOrigin ? { ...addressOf(configuredOrigin), configured: true } : null;
-    const seen = new Map<string, RequestAddress>();
+    const addressOfRequest = requestAddresses(configuredOrigin);
     super((request, req) => {
-      const address = fixed ?? seenAddress(seen, requestOrigin(request, null));
+      const address = addressOfRequest(request);
       const route = (req as { [ROUTE_SIGNATURE_POLICY]?: SignaturePolicyOverride })[ROUTE_SIGNATURE_POLICY];
       return authenticator.authenticate(request, address, route ? tightenPolicy(policy, route) : policy);
     });
   }
+}
+
+/**
+ * Where requests were addressed, for checking what a signature covers: the configured
+ * origin, parsed once; otherwise each request's connection and Host header.
+ */
+export function requestAddresses(configuredOrigin: string | null): (request: AuthRequest) => RequestAddress {
+  if (configuredOrigin) {
+    const fixed = { ...addressOf(configuredOrigin), configured: true };
+    return () => fixed;
+  }
+  const seen = new Map<string, RequestAddress>();
+  return (request) => seenAddress(seen, requestOrigin(request, null));
 }
 
 const MAX_SEEN_ORIGINS = 64;
