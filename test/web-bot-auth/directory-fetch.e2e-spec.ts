@@ -395,6 +395,18 @@ describe('agent key directory (fetch, validate, cache)', () => {
       expect((await load(dir.origin, options({ signatures: 'verify-if-present' }))).size).toBe(2);
     });
 
+    it('refuses a directory signature that has expired or is dated ahead: WEB_BOT_AUTH_DIRECTORY_SIGNATURE_INVALID', async () => {
+      // The server signs with created = now and expires = now + 300 s; the parser's clock moves.
+      const fetched = await fetchDirectory(dir.origin, options());
+      const at = (offsetSeconds: number) => () =>
+        parseDirectory(fetched, options(), Date.now() + offsetSeconds * 1000);
+      expect(await codeOf(at(301))).toBe('WEB_BOT_AUTH_DIRECTORY_SIGNATURE_INVALID');
+      expect(await codeOf(at(-61))).toBe('WEB_BOT_AUTH_DIRECTORY_SIGNATURE_INVALID');
+      // Within the window, and within the 60 s clock skew: accepted.
+      expect((at(299)() as Map<string, unknown>).size).toBe(1);
+      expect((at(-59)() as Map<string, unknown>).size).toBe(1);
+    });
+
     it("accepts a directory signed by Cloudflare's web-bot-auth (directoryResponseHeaders)", async () => {
       dir.setKeys([alice, rsa], 'cloudflare');
       const keys = await load(dir.origin);
