@@ -13,6 +13,12 @@ export interface DirectoryCacheLogger {
   warn(message: string): void;
 }
 
+/**
+ * Passed to LRUCache.get on the hot path: without it, get() allocates its default `{}` on
+ * every call. Not frozen: get() writes its (undefined) `status` member into it.
+ */
+const GET_OPTIONS: LRUCache.GetOptions<string, CachedDirectory, unknown> = {};
+
 /** One agent origin's directory and the state of its fetches. */
 interface CachedDirectory {
   /** The last directory that fetched and parsed, replaced whole by the next; null until one did. */
@@ -88,7 +94,7 @@ export class DirectoryCache implements AgentKeySource {
   }
 
   key(origin: string, thumbprint: string, now: number): DirectoryKey | Promise<DirectoryKey> {
-    const entry = this.entries.get(origin);
+    const entry = this.entries.get(origin, GET_OPTIONS);
     if (entry !== undefined && entry.keys !== null && now < entry.freshUntil) {
       const key = entry.keys.get(thumbprint);
       if (key !== undefined) return checkKeyValidity(key, origin, now);

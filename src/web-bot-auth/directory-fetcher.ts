@@ -148,8 +148,8 @@ async function run(
     if (!verdict.allowed) {
       throw authError(
         'WEB_BOT_AUTH_DIRECTORY_ADDRESS_REFUSED',
-        `${url.href}: ${hostname} resolves to ${address} (${verdict.range}); agent directories are fetched ` +
-          'from public unicast addresses only' +
+        `${url.href}: ${literal ? `${address} is` : `${hostname} resolves to ${address},`} a ${verdict.range} ` +
+          'address; agent directories are fetched from public unicast addresses only' +
           (verdict.range === 'loopback' ? ' (directory.allowLoopback admits loopback in tests)' : ''),
       );
     }
