@@ -1,0 +1,101 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { authError, KeypairAuthException } from '../errors/keypair-auth.exception';
+import { jwkThumbprint } from '../keys/jwk-thumbprint';
+import { DirectoryCache, type DirectoryFetch } from './directory-cache';
+import type { FetchedDirectory } from './directory-fetcher';
+import {
+  DIRECTORY_DEFAULTS,
+  DIRECTORY_MEDIA_TYPE,
+  type ResolvedDirectoryOptions,
+} from './web-bot-auth-options';
+
+/** The cache's rules on a clock the test owns, with a scripted fetch (the e2e spec uses real HTTPS). */
+describe('DirectoryCache (G92, deterministic clock)', () => {
+  const key = generateKeyPairSync('ed25519').publicKey;
+  const thumbprint = jwkThumbprint(key);
+  const jwk = { ...key.export({ format: 'jwk' }), kid: thumbprint };
+  const options: ResolvedDirectoryOptions = {
+    ...DIRECTORY_DEFAULTS,
+    signatures: 'verify-if-present',
+    ca: [],
+    minCacheSeconds: 60,
+    maxCacheSeconds: 600,
+    staleSeconds: 100,
+    failureBackoffSeconds: 10,
+  };
+  const directory = (cacheControl?: string): FetchedDirectory => ({
+    body: Buffer.from(JSON.stringify({ keys: [jwk] })),
+    rawHeaders: ['Content-Type', DIRECTORY_MEDIA_TYPE],
+    cacheControl,
+    fetchedAt: 0,
+    authority: 'agent.example',
+  });
+  const codeOf = async (action: () => unknown): Promise<string> => {
+    try {
+      await action();
+      return 'no error';
+    } catch (error) {
+      return (error as KeypairAuthException).code;
+    }
+  };
+
+  it('serves a stale directory after any failed refresh until staleSeconds, then throws that failure', async () => {
+    const script: (FetchedDirectory | KeypairAuthException)[] = [
+      directory('max-age=120'),
+      authError('WEB_BOT_AUTH_DIRECTORY_SIGNATURE_INVALID', 'test'),
+      authError('WEB_BOT_AUTH_DIRECTORY_SIGNATURE_INVALID', 'test'),
+    ];
+    let calls = 0;
+    const fetch: DirectoryFetch = () => {
+      const next = script[calls++];
+      return next instanceof KeypairAuthException ? Promise.reject(next) : Promise.resolve(next);
+    };
+    const cache = new DirectoryCache(options, undefined, fetch);
+    const origin = 'https://agent.example';
+    expect((await cache.key(origin, thumbprint, 0)).thumbprint).toBe(thumbprint);
+    // Fresh for max-age 120 s: synchronous, no fetch.
+    expect(cache.key(origin, thumbprint, 119_000)).toMatchObject({ thumbprint });
+    expect(calls).toBe(1);
+    // Past freshness: the refresh fails, the stale copy answers; the failure is remembered for 10 s.
+    expect((await cache.key(origin, thumbprint, 150_000)).thumbprint).toBe(thumbprint);
+    expect((await cache.key(origin, thumbprint, 155_000)).thumbprint).toBe(thumbprint);
+    expect(calls).toBe(2);
+    // Past freshUntil + staleSeconds (120 + 100 s): the failure's own code.
+    expect(await codeOf(() => cache.key(origin, thumbprint, 221_000))).toBe(
+      'WEB_BOT_AUTH_DIRECTORY_SIGNATURE_INVALID',
+    );
+    expect(calls).toBe(3);
+  });
+
+  it('clamps the lifetime to minCacheSeconds', async () => {
+    let calls = 0;
+    const cache = new DirectoryCache(
+      options,
+      undefined,
+      () => (calls++, Promise.resolve(directory('no-store'))),
+    );
+    await cache.key('https://agent.example', thumbprint, 0);
+    expect(cache.key('https://agent.example', thumbprint, 59_000)).toMatchObject({ thumbprint });
+    expect(calls).toBe(1);
+    await cache.key('https://agent.example', thumbprint, 60_000);
+    expect(calls).toBe(2);
+  });
+
+  it('keeps at most maxEntries agent directories', async () => {
+    let calls = 0;
+    const cache = new DirectoryCache(
+      { ...options, maxEntries: 2 },
+      undefined,
+      () => (calls++, Promise.resolve(directory())),
+    );
+    for (const origin of [
+      'https://a.example',
+      'https://b.example',
+      'https://c.example',
+      'https://a.example',
+    ]) {
+      await cache.key(origin, thumbprint, 0);
+    }
+    expect(calls).toBe(4);
+  });
+});
