@@ -6,6 +6,7 @@ import { DemoController } from './demo.controller';
 import { DemoGraphqlModule } from './graphql/demo-graphql.module';
 import { demoIdempotencyOptions, TransfersModule, withTransferTables } from './transfers';
 import { DemoGateway } from './ws/demo.gateway';
+import type { WebBotAuthOptions } from '../src';
 
 export interface DemoConfig {
   /** `sqlite:PATH` or `postgres://…` (default: SQLite in ./data). */
@@ -18,6 +19,8 @@ export interface DemoConfig {
   serverKey: { keyId: string; privateKey: string };
   /** The HTTP adapter: GraphQL runs on Apollo with Express (default), on Mercurius with Fastify. */
   adapter?: 'express' | 'fastify';
+  /** Web Bot Auth agents (WEB_BOT_AUTH_AGENTS): verified on every route, as the `crawler` account. */
+  webBotAuth?: WebBotAuthOptions;
 }
 
 const DEMO_REDIS = Symbol('DEMO_REDIS');
@@ -52,6 +55,7 @@ export class DemoAppModule implements OnApplicationShutdown {
           origin: config.origin,
           responseSigning: { keys: [config.serverKey] },
           tokens: {},
+          ...(config.webBotAuth ? { webBotAuth: config.webBotAuth } : {}),
           adminApi: true,
           tokenApi: true,
           jwksEndpoint: true,

@@ -13,6 +13,8 @@ import { validateIdempotencyOptions } from '../src/idempotency/idempotency-optio
 import { validateOptions } from '../src/options/validate-options';
 import type { HttpAdapterName } from './create-demo-app';
 import { demoIdempotencyOptions } from './transfers/transfers.options';
+import type { WebBotAuthOptions } from '../src';
+import { webBotAuthFromEnvironment } from './web-bot-auth-environment';
 
 /** The demo's settings, read from its environment and checked before it writes or opens anything. */
 export interface DemoEnvironment {
@@ -24,6 +26,8 @@ export interface DemoEnvironment {
   readonly database: DatabaseLocation;
   /** PUBLIC_ORIGIN, checked like the module's `origin` option. */
   readonly origin: string | undefined;
+  /** Web Bot Auth agents from WEB_BOT_AUTH_AGENTS (WEB_BOT_AUTH_CA, WEB_BOT_AUTH_ALLOW_LOOPBACK); undefined when unset. */
+  readonly webBotAuth: WebBotAuthOptions | undefined;
 }
 
 /** A demo environment variable with a value the demo cannot use; the message says what to set. */
@@ -125,7 +129,8 @@ function checkOption(variable: string, check: () => unknown): void {
 }
 
 /**
- * Reads PORT, HOST, HTTP_ADAPTER, DATABASE_URL, PUBLIC_ORIGIN and IDEMPOTENCY_LOCK_TTL_SECONDS;
+ * Reads PORT, HOST, HTTP_ADAPTER, DATABASE_URL, PUBLIC_ORIGIN, IDEMPOTENCY_LOCK_TTL_SECONDS and
+ * WEB_BOT_AUTH_AGENTS (with WEB_BOT_AUTH_CA and WEB_BOT_AUTH_ALLOW_LOOPBACK);
  * a value the demo cannot use is a DemoEnvironmentError.
  */
 export function readDemoEnvironment(env: NodeJS.ProcessEnv): DemoEnvironment {
@@ -153,6 +158,15 @@ export function readDemoEnvironment(env: NodeJS.ProcessEnv): DemoEnvironment {
   if (database.kind === 'sqlite') checkSqliteTarget(database.path);
   const origin = setting(env, 'PUBLIC_ORIGIN');
   checkOption(`PUBLIC_ORIGIN=${JSON.stringify(env.PUBLIC_ORIGIN)}`, () => validateOptions({ origin }));
+  let webBotAuth: WebBotAuthOptions | undefined;
+  try {
+    webBotAuth = webBotAuthFromEnvironment(env);
+  } catch (error) {
+    throw new DemoEnvironmentError((error as Error).message);
+  }
+  checkOption(`WEB_BOT_AUTH_AGENTS=${JSON.stringify(env.WEB_BOT_AUTH_AGENTS)}`, () =>
+    validateOptions({ webBotAuth }),
+  );
   checkOption(`IDEMPOTENCY_LOCK_TTL_SECONDS=${JSON.stringify(env.IDEMPOTENCY_LOCK_TTL_SECONDS)}`, () =>
     validateIdempotencyOptions(demoIdempotencyOptions(env)),
   );
@@ -163,5 +177,6 @@ export function readDemoEnvironment(env: NodeJS.ProcessEnv): DemoEnvironment {
     adapter: adapter as HttpAdapterName,
     databaseUrl,
     database,
+    webBotAuth,
   };
 }

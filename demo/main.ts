@@ -5,6 +5,7 @@ import { createDemoApp } from './create-demo-app';
 import { readDemoEnvironment } from './demo-environment';
 import { demoSigningKey, DemoSigningKey } from './demo-signing-key';
 import { checkCanListen } from './listen-check';
+import { CRAWLER_ACCOUNT, ensureCrawlerAccount } from './web-bot-auth-environment';
 
 function logServerKey(logger: Logger, key: DemoSigningKey): void {
   if (key.origin === 'supplied') {
@@ -33,7 +34,14 @@ async function main(): Promise<void> {
     origin: settings.origin,
     serverKey: { keyId: serverKey.keyId, privateKey: serverKey.privateKey },
     adapter: settings.adapter,
+    webBotAuth: settings.webBotAuth,
   });
+  if (settings.webBotAuth) {
+    await ensureCrawlerAccount(app);
+    logger.log(
+      `Web Bot Auth: agents ${settings.webBotAuth.agents.map((a) => a.origin).join(', ')} act as ${CRAWLER_ACCOUNT} (role reader)`,
+    );
+  }
   await app.listen(settings.port, settings.host);
   // PORT=0 picks a free port: log the one the server got.
   const { port } = app.getHttpServer().address() as AddressInfo;

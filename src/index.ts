@@ -44,7 +44,7 @@ export { KeypairAuthErrorBody } from './openapi/error-body.schema';
 
 // Security context, guards, decorators
 export { SecurityContext, effectiveRoles } from './context/security-context';
-export type { AuthMethod, AuthUser } from './context/security-context';
+export type { AuthMethod, AuthUser, WebBotAuthAgent } from './context/security-context';
 export { getSecurityContext, SECURITY_CONTEXT_PROPERTY } from './context/security-context.request';
 export { CurrentSecurityContext } from './context/current-security-context.decorator';
 export { Roles, ROLES_METADATA } from './context/roles.decorator';
@@ -132,6 +132,11 @@ export {
 } from './signature-strategy/require-signature.decorator';
 export type { SignaturePolicy, SignaturePolicyOverride } from './signature-strategy/signature-policy';
 export type { HttpSignatureOptions } from './keypair-auth-options.interface';
+export type {
+  WebBotAuthAgentOptions,
+  WebBotAuthDirectoryOptions,
+  WebBotAuthOptions,
+} from './web-bot-auth/web-bot-auth-options';
 
 export { ResponseSigner } from './response-signing/response-signer';
 export type { ResponseSigningOptions, ServerSigningKeyOptions } from './response-signing/response-signer';

@@ -8,9 +8,16 @@ import type { TokenOptions } from './tokens/token-options';
 import type { IdempotencyOptions } from './idempotency/idempotency-options';
 import type { AuditLogMode, AuthEventHandler } from './audit/auth-event';
 import type { ThrottleOptions } from './throttle/throttle-options';
+import type { WebBotAuthOptions } from './web-bot-auth/web-bot-auth-options';
 
 /** Strategy names accepted in `strategies`. Each later strategy adds its name here. */
-export const STRATEGY_NAMES = ['jwt', 'http-signature', 'client-certificate', 'access-token'] as const;
+export const STRATEGY_NAMES = [
+  'jwt',
+  'http-signature',
+  'client-certificate',
+  'access-token',
+  'web-bot-auth',
+] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 
 export interface JwtStrategyOptions {
@@ -59,7 +66,7 @@ export interface KeyCacheOptions {
 }
 
 export interface KeypairAuthModuleOptions {
-  /** Which strategies the guard may use (default: 'jwt' and 'http-signature', plus 'client-certificate' when clientCertificate is set and 'access-token' when tokens is set). */
+  /** Which strategies the guard may use (default: 'jwt' and 'http-signature', plus 'client-certificate' when clientCertificate is set, 'access-token' when tokens is set and 'web-bot-auth' when webBotAuth is set). */
   strategies?: StrategyName[];
   /** Allowed clock difference in seconds, 0..300 (default 20: the asymmetric_jwt_auth window). */
   clockSkewSeconds?: number;
@@ -107,6 +114,12 @@ export interface KeypairAuthModuleOptions {
    * failed authentications in `windowSeconds`. Off unless set; `throttle: {}` for 20 per 60 s.
    */
   throttle?: ThrottleOptions;
+  /**
+   * Verify Web Bot Auth agents (docs/web-bot-auth.md): requests signed by crawlers and AI
+   * agents with keys from their own directories, for the allowlisted agent origins, each
+   * mapped to an account; enables 'web-bot-auth'.
+   */
+  webBotAuth?: WebBotAuthOptions;
   /** Which authentication decisions the `KeypairAuth` logger writes as JSON lines (default 'failures'). */
   auditLog?: AuditLogMode;
   /** Called with every authentication decision (success and failure), to forward them (SIEM, metrics). */

@@ -12,6 +12,7 @@ import type { ResolvedTokenOptions } from '../tokens/token-options';
 import type { ResolvedIdempotencyOptions } from '../idempotency/idempotency-options';
 import type { AuditLogMode, AuthEventHandler } from '../audit/auth-event';
 import type { ResolvedThrottleOptions } from '../throttle/throttle-options';
+import type { ResolvedWebBotAuthOptions } from '../web-bot-auth/validate-web-bot-auth-options';
 
 /** Options after validation, with every default filled in once. */
 export interface ResolvedKeypairAuthOptions {
@@ -56,4 +57,6 @@ export interface ResolvedKeypairAuthOptions {
   throttle: ResolvedThrottleOptions | null;
   auditLog: AuditLogMode;
   onAuthEvent?: AuthEventHandler;
+  /** null when webBotAuth is not configured. */
+  webBotAuth: ResolvedWebBotAuthOptions | null;
 }

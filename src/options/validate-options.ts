@@ -13,6 +13,7 @@ import {
 import { validateResponseSigningOptions } from '../response-signing/response-signing-options';
 import { validateTokenOptions } from '../tokens/token-options';
 import { validateThrottleOptions } from '../throttle/throttle-options';
+import { validateWebBotAuthOptions } from '../web-bot-auth/validate-web-bot-auth-options';
 import type { AuditLogMode } from '../audit/auth-event';
 import { ResolvedKeypairAuthOptions } from './resolved-options';
 import { isPlainObject, optionFieldNames } from './option-field-names';
@@ -39,6 +40,7 @@ export const KNOWN_KEYS: ReadonlyArray<keyof KeypairAuthModuleOptions> = [
   'throttle',
   'auditLog',
   'onAuthEvent',
+  'webBotAuth',
 ];
 
 function checkKeys(where: string, value: object, known: readonly string[]): void {
@@ -92,7 +94,10 @@ export function validateOptions(raw: KeypairAuthModuleOptions = {}): ResolvedKey
   const strategies =
     raw.strategies ??
     STRATEGY_NAMES.filter(
-      (s) => (s !== 'client-certificate' || raw.clientCertificate) && (s !== 'access-token' || raw.tokens),
+      (s) =>
+        (s !== 'client-certificate' || raw.clientCertificate) &&
+        (s !== 'access-token' || raw.tokens) &&
+        (s !== 'web-bot-auth' || raw.webBotAuth),
     );
   if (!Array.isArray(strategies) || strategies.length === 0) {
     throw ConfigError.create(
@@ -143,6 +148,18 @@ export function validateOptions(raw: KeypairAuthModuleOptions = {}): ResolvedKey
     throw ConfigError.create(
       "strategy 'access-token' needs the tokens option.",
       'Set tokens: {} (and responseSigning: { keys }), or remove it from strategies.',
+    );
+  }
+
+  const webBotAuth = validateWebBotAuthOptions(raw.webBotAuth);
+  if (strategies.includes('web-bot-auth') !== (webBotAuth !== null)) {
+    throw ConfigError.create(
+      webBotAuth
+        ? "webBotAuth is set but 'web-bot-auth' is not in strategies."
+        : "strategy 'web-bot-auth' needs the webBotAuth option.",
+      webBotAuth
+        ? "Add 'web-bot-auth' to strategies, or remove webBotAuth."
+        : "Set webBotAuth: { agents: [{ origin: 'https://crawler.example.com', username: 'crawler' }] }.",
     );
   }
 
@@ -219,6 +236,7 @@ export function validateOptions(raw: KeypairAuthModuleOptions = {}): ResolvedKey
     throttle: validateThrottleOptions(raw.throttle),
     auditLog: validateAuditLog(raw.auditLog),
     onAuthEvent: validateHook(raw.onAuthEvent),
+    webBotAuth,
   };
 }
 
