@@ -8,6 +8,7 @@ import { REPLAY_STORE_SUITE } from './replay-store.suite';
 import { REQUEST_TARGET_SUITE } from './request-target.suite';
 import { STARTUP_SUITE } from './startup.suite';
 import { WEBSOCKET_SUITE } from './websocket.cases';
+import { WEB_BOT_AUTH_SUITE } from './web-bot-auth.suite';
 
 /**
  * The suites with an environment of their own, run by attack-corpus.e2e-spec.ts on both
@@ -24,4 +25,5 @@ export const ATTACK_SUITES: AttackSuite<unknown>[] = [
   KEY_CACHE_SUITE,
   GRAPHQL_SUITE,
   WEBSOCKET_SUITE,
+  WEB_BOT_AUTH_SUITE,
 ];
