@@ -132,6 +132,8 @@ export {
 } from './signature-strategy/require-signature.decorator';
 export type { SignaturePolicy, SignaturePolicyOverride } from './signature-strategy/signature-policy';
 export type { HttpSignatureOptions } from './keypair-auth-options.interface';
+export { WebBotAuthAuthenticator } from './web-bot-auth/web-bot-auth.authenticator';
+export { KEYPAIR_WEB_BOT_AUTH_STRATEGY, WebBotAuthStrategy } from './web-bot-auth/web-bot-auth.strategy';
 export type {
   WebBotAuthAgentOptions,
   WebBotAuthDirectoryOptions,

@@ -33,6 +33,9 @@ import { tokenProviders } from './tokens/token.providers';
 import { AuthThrottle } from './throttle/auth-throttle';
 import { MemoryThrottleStore } from './throttle/memory-throttle.store';
 import { THROTTLE_STORE, ThrottleStore } from './throttle/throttle-store.interface';
+import { WebBotAuthAuthenticator } from './web-bot-auth/web-bot-auth.authenticator';
+import { webBotAuthEntry, WebBotAuthStrategy } from './web-bot-auth/web-bot-auth.strategy';
+import { webBotAuthProviders } from './web-bot-auth/web-bot-auth.providers';
 
 /** Providers of KeypairAuthModule: plain classes built by factories, no request scope anywhere. */
 export const keypairAuthProviders: Provider[] = [
@@ -134,11 +137,14 @@ export const keypairAuthProviders: Provider[] = [
       sig: HttpSignatureAuthenticator,
       cert: ClientCertificateAuthenticator | null,
       accessTokens: AccessTokenAuthenticator | null,
+      webBotAuth: WebBotAuthAuthenticator | null,
     ) => {
       // Order matters: a signed request may also carry a Bearer token it covers, and
       // a request that carries certificate headers is decided by the certificate rules.
       const registry = new PassportRegistry();
       if (cert) registry.use(clientCertificateEntry(cert), new ClientCertificateStrategy(cert));
+      // Before RFC 9421: a Web Bot Auth request is an RFC 9421 request whose key is in its agent's directory.
+      if (webBotAuth) registry.use(webBotAuthEntry, new WebBotAuthStrategy(webBotAuth, options.origin));
       if (options.strategies.has('http-signature')) {
         registry.use(
           httpSignatureEntry,
@@ -160,6 +166,7 @@ export const keypairAuthProviders: Provider[] = [
       HttpSignatureAuthenticator,
       ClientCertificateAuthenticator,
       AccessTokenAuthenticator,
+      WebBotAuthAuthenticator,
     ],
   },
   {
@@ -182,5 +189,6 @@ export const keypairAuthProviders: Provider[] = [
   },
   ...clientCertificateProviders,
   ...tokenProviders,
+  ...webBotAuthProviders,
   ...idempotencyProviders,
 ];

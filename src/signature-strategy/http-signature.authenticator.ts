@@ -96,14 +96,7 @@ export class HttpSignatureAuthenticator {
     policy: SignaturePolicy,
     now = Date.now(),
   ): Promise<SecurityContext> {
-    assertOriginForm(request.url);
-    const view: HttpMessageView = {
-      method: request.method,
-      scheme: address.scheme,
-      authority: address.authority,
-      target: request.url,
-      rawHeaders: address.configured ? withHost(request.rawHeaders, address.authority) : request.rawHeaders,
-    };
+    const view = signedRequestView(request, address);
     const body = this.body(request);
     if (getFieldLines(view, 'signature-input') !== undefined) {
       return this.rfc9421(view, body, policy, now);
@@ -324,6 +317,22 @@ export class HttpSignatureAuthenticator {
     if (expiresMs !== undefined && expiresMs < now - skew)
       throw authError('TOKEN_EXPIRED', 'expires has passed');
   }
+}
+
+/**
+ * A signed request as the signature core reads it, addressed to `address`. Its target must
+ * be origin-form (REQUEST_TARGET_INVALID otherwise); with a configured origin, the Host
+ * header is replaced by it.
+ */
+export function signedRequestView(request: AuthRequest, address: RequestAddress): HttpMessageView {
+  assertOriginForm(request.url);
+  return {
+    method: request.method,
+    scheme: address.scheme,
+    authority: address.authority,
+    target: request.url,
+    rawHeaders: address.configured ? withHost(request.rawHeaders, address.authority) : request.rawHeaders,
+  };
 }
 
 /**

@@ -133,6 +133,12 @@ describe.each(ADAPTERS)('Web Bot Auth on %s', (adapter) => {
 
   it('refuses a missing or wrong tag: WEB_BOT_AUTH_TAG_INVALID', async () => {
     const components = ['@authority', 'signature-agent'];
+    // The control: the same crafted signature with the tag is accepted.
+    const control = await get(
+      '/probe/whoami',
+      await crafted('/probe/whoami', components, { tag: 'web-bot-auth' }),
+    );
+    expect(control.status).toBe(200);
     for (const params of [{}, { tag: 'web-bot-auth-v2' }, { tag: 'Web-Bot-Auth' }]) {
       const res = await get('/probe/whoami', await crafted('/probe/whoami', components, params));
       expect(res).toMatchObject({ status: 401, body: { code: 'WEB_BOT_AUTH_TAG_INVALID' } });
