@@ -476,5 +476,12 @@ describe('keypair-auth request --web-bot-auth', () => {
       expect.stringMatching(/--web-bot-auth: agent "http:\/\/agent\.example" is not an https origin/),
     ]);
     expect(seen).toHaveLength(1);
+    // The directory the agent hosts, for the same key: kid = the keyid the request carried.
+    const printed = await cli(['web-bot-auth', 'directory', '--key', keyFile]);
+    expect(printed.code).toBe(0);
+    const directory = JSON.parse(printed.stdout) as { keys: Record<string, unknown>[] };
+    expect(directory.keys).toEqual([
+      { ...key.publicKey.export({ format: 'jwk' }), kid: params.keyid, alg: 'EdDSA', use: 'sig' },
+    ]);
   });
 });
