@@ -1,11 +1,11 @@
-import { Controller, Get, Inject, Res, StreamableFile } from '@nestjs/common';
+import { Controller, Get, Inject, Res, SetMetadata, StreamableFile } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { Public } from '../context/public.decorator';
 import { KeypairAuthConfigurationError as ConfigError } from '../errors/configuration.error';
 import { KEYPAIR_AUTH_OPTIONS } from '../keypair-auth.constants';
 import { ApiOperation, ApiResponse, ApiTags } from '../openapi/swagger.decorators';
 import type { ResolvedKeypairAuthOptions } from '../options/resolved-options';
-import { SERVER_KEYRING } from '../response-signing/response-signing.constants';
+import { SERVER_KEYRING, SIGNS_OWN_RESPONSE } from '../response-signing/response-signing.constants';
 import type { ServerKeyring } from '../response-signing/server-keyring';
 import { signedDirectoryResponse, SignedDirectoryResponse } from './directory-response';
 import { DIRECTORY_MEDIA_TYPE } from './web-bot-auth-options';
@@ -61,6 +61,8 @@ export class WebBotAuthDirectoryController {
   })
   @ApiResponse({ status: 200, description: `A JWK Set, as ${DIRECTORY_MEDIA_TYPE}.` })
   @Public()
+  // Its bytes and signatures are final: the response signer (signAllResponses) leaves them alone.
+  @SetMetadata(SIGNS_OWN_RESPONSE, true)
   @Get('http-message-signatures-directory')
   directory(@Res({ passthrough: true }) res: unknown): StreamableFile {
     const now = Date.now();

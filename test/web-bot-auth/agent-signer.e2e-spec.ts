@@ -337,6 +337,37 @@ describe.each(['express', 'fastify'] as const)('our directory on %s', (adapter) 
   });
 });
 
+describe('our directory beside the response signer', () => {
+  it('keeps its own signatures and bytes with signAllResponses', async () => {
+    const key = testKey('ed25519', 4);
+    const { app, url } = await directoryApp('express', {
+      signAllResponses: true,
+      origin: ORIGIN,
+      responseSigning: { keys: [{ keyId: 'server-1', privateKey: key.privatePem }] },
+    });
+    try {
+      const res = await get(url);
+      expect(res.headers['content-type']).toBe(DIRECTORY_MEDIA_TYPE);
+      expect(String(res.headers['signature-input'])).toMatch(
+        /^binding0=\("@authority";req "content-digest"\)/,
+      );
+      const [jwk] = (JSON.parse(res.body.toString('utf8')) as { keys: JsonWebKey[] }).keys;
+      const verifier = await verifierFromJWK(jwk);
+      await expect(
+        httpsigVerify(
+          {
+            request: { method: 'GET', url: `${ORIGIN}${DIRECTORY_PATH}`, headers: {} },
+            response: { status: 200, headers: res.headers as Record<string, string> },
+          },
+          (data, signature, params) => verifier(data, signature, params as Parameters<typeof verifier>[2]),
+        ),
+      ).resolves.toBeUndefined();
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('the directory endpoint refuses to start misconfigured', () => {
   it.each([
     [
