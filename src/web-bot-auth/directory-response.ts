@@ -43,10 +43,14 @@ export function signedDirectoryResponse(
   lifetimeSeconds = 86_400,
 ): SignedDirectoryResponse {
   if (keys.length === 0) throw new TypeError('a key directory needs at least one key');
+  // One entry per key: a key listed twice (under two keyIds) would publish one kid twice.
+  const unique = keys.filter(
+    (key, i) => keys.findIndex((other) => other.publicKey.equals(key.publicKey)) === i,
+  );
   if (!Number.isInteger(lifetimeSeconds) || lifetimeSeconds <= 0) {
     throw new TypeError('lifetimeSeconds must be a positive whole number of seconds');
   }
-  const published = keys.map((key) => {
+  const published = unique.map((key) => {
     const jwk = key.publicKey.export({ format: 'jwk' }) as Record<string, unknown>;
     return {
       thumbprint: jwkThumbprint(jwk),
@@ -74,7 +78,7 @@ export function signedDirectoryResponse(
   const created = Math.floor(now / 1000);
   const inputs: string[] = [];
   const signatures: string[] = [];
-  keys.forEach((key, i) => {
+  unique.forEach((key, i) => {
     const signed = signRfc9421(
       response,
       {

@@ -388,7 +388,13 @@ describe('the directory endpoint refuses to start misconfigured', () => {
       publicKey: k.publicKey,
       algorithm: i === 0 ? ('ed25519' as const) : ('ecdsa-p256-sha256' as const),
     }));
-    const { body, headers } = signedDirectoryResponse(keys, 'bots.example.org', 1_800_000_000_000, 600);
+    // The first key listed again (a second keyId for the same key) is published once.
+    const { body, headers } = signedDirectoryResponse(
+      [...keys, { ...keys[0] }],
+      'bots.example.org',
+      1_800_000_000_000,
+      600,
+    );
     const directory = JSON.parse(body.toString()) as { keys: Record<string, unknown>[] };
     expect(directory.keys.map((k) => k.kid)).toEqual(keys.map((k) => jwkThumbprint(k.publicKey)));
     expect(directory.keys.every((k) => !('d' in k))).toBe(true);
