@@ -62,7 +62,14 @@ export interface WebBotAuthSignOptions {
 /** The algorithm Web Bot Auth signs with for a key: RSA is RSA-PSS SHA-512 in the draft. */
 function webBotAuthAlgorithm(publicKey: KeyObject): KeyAlgorithm {
   const type = publicKey.asymmetricKeyType;
-  if (type === 'rsa' || type === 'rsa-pss') return 'rsa-pss-sha512';
+  if (type === 'rsa') return 'rsa-pss-sha512';
+  if (type === 'rsa-pss') {
+    // Node cannot export an id-RSASSA-PSS key as a JWK, so it has no thumbprint to send as keyid.
+    throw new TypeError(
+      'This RSA key is an RSA-PSS-only (id-RSASSA-PSS) key, which has no JWK form and so no keyid: ' +
+        'use an ordinary RSA key (keypair-auth keygen --type rsa), which signs rsa-pss-sha512 all the same.',
+    );
+  }
   const algorithm = defaultAlgorithmFor(publicKey);
   if (!algorithm) throw new TypeError('Unsupported key type: use Ed25519, ECDSA P-256/P-384 or RSA.');
   return algorithm;

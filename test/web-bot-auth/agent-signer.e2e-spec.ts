@@ -3,7 +3,14 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { spawn } from 'node:child_process';
-import { createHash, createPrivateKey, createPublicKey, KeyObject, type webcrypto } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  KeyObject,
+  type webcrypto,
+} from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, IncomingHttpHeaders, request as httpRequest, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -158,6 +165,8 @@ describe("Web Bot Auth agent signer: the draft's test vector and the thumbprint"
       /already has a Signature-Agent/,
     );
     expect(sign({ agent: `${AGENT}${DIRECTORY_PATH}` })).not.toThrow();
+    const pssOnly = generateKeyPairSync('rsa-pss', { modulusLength: 2048 }).privateKey;
+    expect(sign({ privateKey: pssOnly })).toThrow(/RSA-PSS-only .*\(keypair-auth keygen --type rsa\)/);
   });
 
   it('signs through an asynchronous KeySigner (ssh-agent path) exactly as with the private key', async () => {
