@@ -148,6 +148,10 @@ export type { ServerKeyringKey } from './response-signing/server-keyring';
 export { SignResponse } from './response-signing/sign-response.decorator';
 export { SignResponseInterceptor } from './response-signing/sign-response.interceptor';
 export { JwksController } from './response-signing/jwks.controller';
+// Web Bot Auth as an agent: the signed key directory of the server keyring (webBotAuthDirectory)
+export { WebBotAuthDirectoryController } from './web-bot-auth/web-bot-auth-directory.controller';
+export { signedDirectoryResponse } from './web-bot-auth/directory-response';
+export type { DirectorySigningKey, SignedDirectoryResponse } from './web-bot-auth/directory-response';
 
 // HTTP message signature core (framework-free; also used by the client SDK)
 export * from './http-signatures';

@@ -136,6 +136,11 @@ export interface KeypairAuthModuleExtras {
   globalGuard?: boolean;
   /** Serve the server's public keys at /.well-known/jwks.json (default false). */
   jwksEndpoint?: boolean;
+  /**
+   * Serve the server keyring's public keys as a signed Web Bot Auth key directory at
+   * /.well-known/http-message-signatures-directory (default false). Needs responseSigning.keys and origin.
+   */
+  webBotAuthDirectory?: boolean;
   /** Sign every response (an interceptor on every route: it costs throughput) instead of only @SignResponse() routes (default false). */
   signAllResponses?: boolean;
   /** Mount the token endpoints (`/auth/challenge`, `/auth/token`, `/auth/refresh`, `/auth/revoke`), and with adminApi `/admin/users/:username/revoke-tokens` (default false). */

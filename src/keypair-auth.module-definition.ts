@@ -10,6 +10,7 @@ const STRUCTURAL_DEFAULTS: Required<KeypairAuthModuleExtras> = {
   jwksEndpoint: false,
   signAllResponses: false,
   tokenApi: false,
+  webBotAuthDirectory: false,
 };
 
 export const {
@@ -32,7 +33,7 @@ export type KeypairAuthFactoryOptions = KeypairAuthModuleOptions & {
 
 /**
  * `forRootAsync()` options. The structural options (`adminApi`, `tokenApi`, `globalGuard`,
- * `jwksEndpoint`, `signAllResponses`, `isGlobal`) decide which controllers and providers the
+ * `jwksEndpoint`, `webBotAuthDirectory`, `signAllResponses`, `isGlobal`) decide which controllers and providers the
  * module has, before any provider runs: they go here, beside `useFactory`, and the type of
  * what `useFactory` returns excludes them.
  */

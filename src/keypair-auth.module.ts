@@ -26,6 +26,7 @@ import { KeyRegistry } from './keys/key-registry';
 import { KEYPAIR_AUTH_OPTIONS } from './keypair-auth.constants';
 import type { KeypairAuthModuleExtras } from './keypair-auth-options.interface';
 import { JwksController } from './response-signing/jwks.controller';
+import { WebBotAuthDirectoryController } from './web-bot-auth/web-bot-auth-directory.controller';
 import { RESPONSE_SIGNER, SERVER_KEYRING } from './response-signing/response-signing.constants';
 import { SignResponseInterceptor } from './response-signing/sign-response.interceptor';
 import { HttpSignatureAuthenticator } from './signature-strategy/http-signature.authenticator';
@@ -155,6 +156,7 @@ function withParts(definition: DynamicModule, extras: KeypairAuthModuleExtras): 
   if (extras.adminApi)
     controllers.push(AdminController, SelfServiceKeysController, CertificateAdminController);
   if (extras.jwksEndpoint) controllers.push(JwksController);
+  if (extras.webBotAuthDirectory) controllers.push(WebBotAuthDirectoryController);
   if (extras.tokenApi) controllers.push(TokenController);
   if (extras.tokenApi && extras.adminApi) controllers.push(TokenAdminController);
   return {

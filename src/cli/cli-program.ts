@@ -9,6 +9,7 @@ import { addKeygenCommand } from './keygen-command';
 import { addRequestCommand } from './request-command';
 import { addTokenCommands } from './token-commands';
 import { addUserCommands } from './user-commands';
+import { addWebBotAuthCommands } from './web-bot-auth-commands';
 
 export type { CliIo } from './cli-io';
 
@@ -39,6 +40,7 @@ export function buildCli(io: CliIo = consoleIo): Command {
   addTokenCommands(program, io);
   addRequestCommand(program, io);
   addCertificateCommands(program, io);
+  addWebBotAuthCommands(program, io);
   return program;
 }
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { createSignedFetch } from '../client/signed-fetch';
+import { createSignedFetch, type SignedFetch } from '../client/signed-fetch';
+import { signWebBotAuthRequestAsync } from '../client/web-bot-auth-signer';
 import type { KeyAlgorithm } from '../keys/key-algorithm';
 import {
   headerArgument,
@@ -8,9 +9,10 @@ import {
   keyAlgorithmArgument,
   keyIdArgument,
 } from './cli-arguments';
+import { CliError } from './cli-error';
 import type { CliIo } from './cli-io';
 import { KEY_ID_OPTION_HELP } from './default-key-id';
-import { addKeySourceOptions, KeySourceOptions, resolveKeySource } from './key-source';
+import { addKeySourceOptions, KeySource, KeySourceOptions, resolveKeySource } from './key-source';
 import { reportingFetch } from './network-error';
 
 interface RequestOptions extends KeySourceOptions {
@@ -20,6 +22,45 @@ interface RequestOptions extends KeySourceOptions {
   alg?: KeyAlgorithm;
   include?: boolean;
   verifyWith?: string;
+  webBotAuth?: string;
+}
+
+/**
+ * The fetch of `--web-bot-auth AGENT`: a Web Bot Auth signature (keyid = the key's
+ * thumbprint, Signature-Agent naming AGENT) instead of the registry-key signature. The
+ * options that only mean something for a registered key are refused, not ignored.
+ */
+function webBotAuthFetch(opts: RequestOptions, source: KeySource): SignedFetch {
+  const agent = opts.webBotAuth!;
+  // With --agent, --key-id picks the ssh-agent key: it is not sent, so it stays allowed.
+  const conflicting = (['keyId', 'cavage', 'alg', 'verifyWith'] as const).find(
+    (o) => opts[o] !== undefined && !(o === 'keyId' && opts.agent),
+  );
+  if (conflicting !== undefined) {
+    const flag = { keyId: '--key-id', cavage: '--cavage', alg: '--alg', verifyWith: '--verify-with' }[
+      conflicting
+    ];
+    throw new CliError(
+      `${flag} does not apply with --web-bot-auth: the keyid is the key's thumbprint and the algorithm ` +
+        "the key's own (RSA: rsa-pss-sha512). Leave " +
+        flag +
+        ' out.',
+    );
+  }
+  return async (url, init = {}) => {
+    const method = (init.method ?? 'GET').toUpperCase();
+    let headers: Record<string, string>;
+    try {
+      ({ headers } = await signWebBotAuthRequestAsync(
+        { method, url, headers: init.headers, body: init.body },
+        { ...(source.privateKey ? { privateKey: source.privateKey } : { signer: source.signer }), agent },
+      ));
+    } catch (error) {
+      if (error instanceof TypeError) throw new CliError(`--web-bot-auth: ${error.message}`);
+      throw error;
+    }
+    return reportingFetch(url, { method, headers, body: init.body });
+  };
 }
 
 /** A non-2xx answer to the signed request: printed and exit 22 before any signature check. */
@@ -60,6 +101,11 @@ export function addRequestCommand(program: Command, io: CliIo): void {
       '--verify-with <jwksUrl>',
       "verify the response signature with the server's JWK Set at this URL",
       httpUrlArgument,
+    )
+    .option(
+      '--web-bot-auth <agentUrl>',
+      'sign as a Web Bot Auth agent (draft-ietf-webbotauth-httpsig-protocol-01): keyid = the key thumbprint, ' +
+        'Signature-Agent = this https origin (or its /.well-known/http-message-signatures-directory)',
     );
   addKeySourceOptions(command).action(async (method: string, url: string, opts: RequestOptions) => {
     const headers: Record<string, string> = {};
@@ -68,15 +114,19 @@ export function addRequestCommand(program: Command, io: CliIo): void {
       headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
     }
     if (opts.data !== undefined) headers['content-type'] ??= 'application/json';
-    const { signer, privateKey, keyId } = await resolveKeySource(opts, io);
-    const signedFetch = createSignedFetch({
-      keyId,
-      ...(privateKey ? { privateKey } : { signer }),
-      algorithm: opts.alg,
-      format: opts.cavage ? 'cavage' : 'rfc9421',
-      verifyResponses: opts.verifyWith ? { jwksUrl: opts.verifyWith } : undefined,
-      fetch: opts.verifyWith ? stopOnErrorStatus : reportingFetch,
-    });
+    const source = await resolveKeySource(opts, io);
+    const { signer, privateKey, keyId } = source;
+    const signedFetch =
+      opts.webBotAuth !== undefined
+        ? webBotAuthFetch(opts, source)
+        : createSignedFetch({
+            keyId,
+            ...(privateKey ? { privateKey } : { signer }),
+            algorithm: opts.alg,
+            format: opts.cavage ? 'cavage' : 'rfc9421',
+            verifyResponses: opts.verifyWith ? { jwksUrl: opts.verifyWith } : undefined,
+            fetch: opts.verifyWith ? stopOnErrorStatus : reportingFetch,
+          });
     let res: Response;
     try {
       res = await signedFetch(url, { method, headers, body: opts.data });
@@ -90,7 +140,7 @@ export function addRequestCommand(program: Command, io: CliIo): void {
       io.out('');
     }
     io.out(await res.text());
-    if (res.status === 401 && opts.keyId === undefined)
+    if (res.status === 401 && opts.keyId === undefined && opts.webBotAuth === undefined)
       io.err(
         `note: sent keyId ${keyId} (the key fingerprint, as --key-id was not given); ` +
           'if the key was registered with --key-id, pass the same --key-id.',

@@ -30,3 +30,11 @@ export { challengeSigningInput, CHALLENGE_SIGNING_PREFIX } from '../tokens/chall
 export { generateKeyPair } from '../keys/formats/key-generation';
 export { loadPrivateKey } from '../keys/formats/private-key-loader';
 export type { KeyAlgorithm } from '../keys/key-algorithm';
+// Web Bot Auth (draft-ietf-webbotauth-httpsig-protocol-01): sign as an agent, publish its directory.
+export {
+  signWebBotAuthRequest,
+  signWebBotAuthRequestAsync,
+  webBotAuthDirectory,
+} from './web-bot-auth-signer';
+export type { DirectoryJwk, SignatureAgentForm, WebBotAuthSignOptions } from './web-bot-auth-signer';
+export { jwkThumbprint } from '../keys/jwk-thumbprint';

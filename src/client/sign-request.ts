@@ -60,7 +60,8 @@ export interface SignedRequest {
   headers: Record<string, string>;
 }
 
-function lowerKeys(headers: Record<string, string> = {}): Record<string, string> {
+/** The headers with lowercase names (the signed names and the names sent are then the same). */
+export function lowerKeys(headers: Record<string, string> = {}): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) out[k.toLowerCase()] = v;
   return out;
@@ -112,6 +113,25 @@ export async function signRequestAsync(
   return { headers };
 }
 
+/** The body as bytes, or undefined for none. */
+export function bodyBytes(body: string | Uint8Array | undefined): Uint8Array | undefined {
+  return body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
+}
+
+/**
+ * The message the core signs: read when signRfc9421 runs, so headers added to `headers`
+ * before then (Content-Digest, Signature-Agent) are part of it.
+ */
+export function requestView(method: string, url: URL, headers: Record<string, string>): HttpMessageView {
+  return {
+    method: method.toUpperCase(),
+    scheme: url.protocol.slice(0, -1),
+    authority: url.host,
+    target: `${url.pathname}${url.search}`,
+    rawHeaders: Object.entries(headers).flat(),
+  };
+}
+
 /** Builds the signed headers, signing with `sign` (ECDSA r||s; Cavage turns it into DER). */
 function build(
   request: RequestToSign,
@@ -121,20 +141,9 @@ function build(
 ): { signed: SignedRequest; format: 'rfc9421' | 'cavage'; label: string } {
   const url = new URL(request.url);
   const headers = lowerKeys(request.headers);
-  const body =
-    request.body === undefined
-      ? undefined
-      : typeof request.body === 'string'
-        ? Buffer.from(request.body)
-        : request.body;
+  const body = bodyBytes(request.body);
   const created = options.created ?? Math.floor(Date.now() / 1000);
-  const view = (): HttpMessageView => ({
-    method: request.method.toUpperCase(),
-    scheme: url.protocol.slice(0, -1),
-    authority: url.host,
-    target: `${url.pathname}${url.search}`,
-    rawHeaders: Object.entries(headers).flat(),
-  });
+  const view = (): HttpMessageView => requestView(request.method, url, headers);
   const label = options.label ?? 'sig1';
 
   if (options.format === 'cavage') {

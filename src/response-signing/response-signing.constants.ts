@@ -7,3 +7,10 @@ export const RESPONSE_SIGNER = Symbol('KEYPAIR_AUTH_RESPONSE_SIGNER');
  * `/.well-known/jwks.json` endpoint.
  */
 export const SERVER_KEYRING = Symbol('KEYPAIR_AUTH_SERVER_KEYRING');
+
+/**
+ * Handler metadata: the route writes its own signed bytes and headers (the Web Bot Auth key
+ * directory), so SignResponseInterceptor must pass it through, even with signAllResponses:
+ * re-serializing its body would break the signatures it carries.
+ */
+export const SIGNS_OWN_RESPONSE = 'keypair-auth:signs-own-response';

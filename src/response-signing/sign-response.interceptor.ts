@@ -16,7 +16,7 @@ import { setResponseHeader, setResponseStatus } from '../http/response-headers';
 import { getFieldLines, HttpMessageView, parseRfc9421 } from '../http-signatures';
 import { KEYPAIR_AUTH_OPTIONS } from '../keypair-auth.constants';
 import type { ResolvedKeypairAuthOptions } from '../options/resolved-options';
-import { RESPONSE_SIGNER } from './response-signing.constants';
+import { RESPONSE_SIGNER, SIGNS_OWN_RESPONSE } from './response-signing.constants';
 import { ResponseSigner } from './response-signer';
 
 /**
@@ -44,6 +44,8 @@ export class SignResponseInterceptor implements NestInterceptor {
     // A resolver's value or a gateway's reply is not the HTTP response (the GraphQL
     // server or the socket frames it): there is nothing here to sign. docs/graphql.md says so.
     if (context.getType() !== 'http') return next.handle();
+    if (this.reflector.get<boolean | undefined>(SIGNS_OWN_RESPONSE, context.getHandler()))
+      return next.handle();
     const http = context.switchToHttp();
     const req = http.getRequest<unknown>();
     const res = http.getResponse<unknown>();
