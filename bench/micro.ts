@@ -43,6 +43,7 @@ import {
 import type { SignerPool } from './signer-pool';
 import { certificateChainCases, CHAIN_ROWS, HOSTILE_CHAIN_TARGET_MICROS } from './certificate-chain';
 import { profileSummary, startProfile, stopProfile, type ProfileSummary } from './profile';
+import { webBotAuthRow } from './web-bot-auth';
 
 export interface MicroOptions {
   runs: number;
@@ -306,6 +307,15 @@ export async function runMicro(options: MicroOptions, signer: SignerPool): Promi
     };
   };
   const authRfc = consuming('rfc9421');
+  // Web Bot Auth: the same GET as the RFC 9421 pool, signed as an agent, its directory cached.
+  const wba = await webBotAuthRow(
+    app,
+    ed.privateKey as KeyObject,
+    `${MICRO_ORIGIN}/v1/items?limit=10&cursor=AAAAAAAAAAA`,
+    USERNAME,
+  );
+  let wbaPool: { rawHeaders: string[]; path: string }[] = [];
+  let wbaNext = 0;
   const authCavage = consuming('cavage');
   const authJwt = consuming('jwt');
   const authRsaJwt = consuming('jwt', rsa, RSA_KEY_ID);
@@ -336,6 +346,8 @@ export async function runMicro(options: MicroOptions, signer: SignerPool): Promi
   let refusedNonce = 0;
 
   const LIMIT = 'verify: Ed25519, crypto.verify, cached KeyObject (the limit)';
+  const RFC_AUTH_ROW = 'rfc9421: ours, HttpSignatureAuthenticator (policy, key cache, replay claim)';
+  const WBA_ROW = 'web-bot-auth: ours, WebBotAuthAuthenticator, warm directory cache (replay claim)';
   const OURS_9421_NOOP = 'rfc9421: ours, no-op verifier (our overhead)';
   const HMS_9421_NOOP = 'rfc9421: http-message-signatures, no-op verifier';
   const OURS_CAV_NOOP = 'cavage: ours, no-op verifier (our overhead)';
@@ -370,13 +382,28 @@ export async function runMicro(options: MicroOptions, signer: SignerPool): Promi
     { name: OURS_9421_NOOP, op: ours9421(noopVerifier), baseline: HMS_9421_NOOP, profile: true },
     { name: HMS_9421_NOOP, opAsync: hms9421(hmsNoopConfig), profile: true },
     {
-      name: 'rfc9421: ours, HttpSignatureAuthenticator (policy, key cache, replay claim)',
+      name: RFC_AUTH_ROW,
       opAsync: async () => {
         await sigAuth.authenticate(authRequest(authRfc.take()), address, policy);
       },
       prepare: authRfc.prepare,
       remaining: authRfc.remaining,
       baseline: LIMIT,
+      profile: true,
+    },
+    {
+      name: WBA_ROW,
+      opAsync: async () => {
+        const signed = wbaPool[wbaNext++];
+        await wba.authenticate(signed.rawHeaders, signed.path);
+      },
+      prepare: async (expected: number) => {
+        wbaPool = wba.sign(Math.max(500, Math.ceil(expected)));
+        wbaNext = 0;
+        return wbaPool.length;
+      },
+      remaining: () => wbaPool.length - wbaNext,
+      baseline: RFC_AUTH_ROW,
       profile: true,
     },
     {
