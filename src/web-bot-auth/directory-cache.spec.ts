@@ -98,4 +98,45 @@ describe('DirectoryCache (G92, deterministic clock)', () => {
     }
     expect(calls).toBe(4);
   });
+
+  it('bounds the fetches in flight across agents: one more is refused at once, without a fetch', async () => {
+    let calls = 0;
+    let release: (() => void) | undefined;
+    const fetch: DirectoryFetch = () => {
+      // The first fetch hangs until released; later ones answer at once.
+      if (calls++ > 0) return Promise.resolve(directory());
+      return new Promise((resolve) => (release = () => resolve(directory())));
+    };
+    const cache = new DirectoryCache({ ...options, maxConcurrentFetches: 1 }, undefined, fetch);
+    const slow = cache.key('https://slow.example', thumbprint, 0);
+    expect(await codeOf(() => cache.key('https://other.example', thumbprint, 0))).toBe(
+      'WEB_BOT_AUTH_DIRECTORY_UNAVAILABLE',
+    );
+    expect(calls).toBe(1);
+    release!();
+    expect((await slow).thumbprint).toBe(thumbprint);
+    // The slot is free again: the other agent is fetched now.
+    expect((await cache.key('https://other.example', thumbprint, 1)).thumbprint).toBe(thumbprint);
+    expect(calls).toBe(2);
+  });
+
+  it('agents whose directory never fetched do not evict a working directory', async () => {
+    let calls = 0;
+    const fetch: DirectoryFetch = (origin) => {
+      calls++;
+      return origin === 'https://good.example'
+        ? Promise.resolve(directory('max-age=600'))
+        : Promise.reject(authError('WEB_BOT_AUTH_DIRECTORY_UNAVAILABLE', 'test'));
+    };
+    const cache = new DirectoryCache({ ...options, maxEntries: 2 }, undefined, fetch);
+    await cache.key('https://good.example', thumbprint, 0);
+    for (let i = 0; i < 20; i++) {
+      expect(await codeOf(() => cache.key(`https://h${i}.bad.example`, thumbprint, 1))).toBe(
+        'WEB_BOT_AUTH_DIRECTORY_UNAVAILABLE',
+      );
+    }
+    const before = calls;
+    expect(cache.key('https://good.example', thumbprint, 2)).toMatchObject({ thumbprint });
+    expect(calls).toBe(before);
+  });
 });

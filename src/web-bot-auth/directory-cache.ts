@@ -81,7 +81,16 @@ export function directoryLifetimeSeconds(
  *   KEY_UNKNOWN_OR_SIGNATURE_INVALID, the answer a bad signature gets.
  */
 export class DirectoryCache implements AgentKeySource {
+  /** Origins with a directory that fetched and parsed. */
   private readonly entries: LRUCache<string, CachedDirectory>;
+  /**
+   * Origins without one yet (first fetch in flight, or failed), in a cache of their own: a
+   * stream of requests naming new hosts under an allowlisted `*.` pattern churns this one and
+   * never evicts a directory that works.
+   */
+  private readonly pending: LRUCache<string, CachedDirectory>;
+  /** Fetches in flight, across origins: at most maxConcurrentFetches. */
+  private fetching = 0;
   private readonly skipped: (reason: string) => void;
 
   constructor(
@@ -90,11 +99,12 @@ export class DirectoryCache implements AgentKeySource {
     private readonly fetch: DirectoryFetch = fetchDirectory,
   ) {
     this.entries = new LRUCache({ max: options.maxEntries });
+    this.pending = new LRUCache({ max: options.maxEntries });
     this.skipped = (reason) => this.logger?.warn(reason);
   }
 
   key(origin: string, thumbprint: string, now: number): DirectoryKey | Promise<DirectoryKey> {
-    const entry = this.entries.get(origin, GET_OPTIONS);
+    const entry = this.entries.get(origin, GET_OPTIONS) ?? this.pending.get(origin, GET_OPTIONS);
     if (entry !== undefined && entry.keys !== null && now < entry.freshUntil) {
       const key = entry.keys.get(thumbprint);
       if (key !== undefined) return checkKeyValidity(key, origin, now);
@@ -117,7 +127,7 @@ export class DirectoryCache implements AgentKeySource {
       lastFetchAt: Number.NEGATIVE_INFINITY,
       inflight: null,
     };
-    this.entries.set(origin, entry);
+    this.pending.set(origin, entry);
     return entry;
   }
 
@@ -129,8 +139,17 @@ export class DirectoryCache implements AgentKeySource {
   ): Promise<DirectoryKey> {
     const backingOff = entry.failure !== null && now < entry.failedUntil;
     if (!backingOff) {
-      entry.inflight ??= this.load(origin, entry, now);
-      await entry.inflight;
+      if (entry.inflight === null && this.fetching >= this.options.maxConcurrentFetches) {
+        // Bounded work: a burst naming many agents waits for nothing and fetches nothing more.
+        entry.failure = authError(
+          'WEB_BOT_AUTH_DIRECTORY_UNAVAILABLE',
+          `${origin}: ${this.fetching} directory fetches already in flight (directory.maxConcurrentFetches)`,
+        );
+        entry.failedUntil = now;
+      } else {
+        entry.inflight ??= this.load(origin, entry, now);
+        await entry.inflight;
+      }
     }
     if (entry.keys !== null && now < entry.staleUntil) {
       const key = entry.keys.get(thumbprint);
@@ -145,6 +164,7 @@ export class DirectoryCache implements AgentKeySource {
 
   private async load(origin: string, entry: CachedDirectory, now: number): Promise<void> {
     entry.lastFetchAt = now;
+    this.fetching++;
     try {
       const fetched = await this.fetch(origin, this.options);
       const keys = parseDirectory(fetched, this.options, now, this.skipped);
@@ -154,6 +174,10 @@ export class DirectoryCache implements AgentKeySource {
       entry.staleUntil = freshUntil + this.options.staleSeconds * 1000;
       entry.failure = null;
       entry.failedUntil = 0;
+      if (this.pending.has(origin)) {
+        this.pending.delete(origin);
+        this.entries.set(origin, entry);
+      }
     } catch (error) {
       const failure =
         error instanceof KeypairAuthException
@@ -170,6 +194,7 @@ export class DirectoryCache implements AgentKeySource {
           : '';
       this.logger?.warn(`Web Bot Auth directory ${failure.code}: ${failure.reason}${stale}`);
     } finally {
+      this.fetching--;
       entry.inflight = null;
     }
   }

@@ -156,6 +156,7 @@ function resolveDirectory(raw: WebBotAuthDirectoryOptions): ResolvedDirectoryOpt
     failureBackoffSeconds: n('failureBackoffSeconds', 0, 3600),
     refetchUnknownKeySeconds: n('refetchUnknownKeySeconds', 0, 86_400),
     maxEntries: n('maxEntries', 1, 100_000),
+    maxConcurrentFetches: n('maxConcurrentFetches', 1, 1000),
     signatures,
     ca: Object.freeze(ca),
     allowLoopback,

@@ -39,8 +39,10 @@ export interface WebBotAuthDirectoryOptions {
   failureBackoffSeconds?: number;
   /** A keyid missing from a fresh directory refetches it at most this often, in seconds (default 30). */
   refetchUnknownKeySeconds?: number;
-  /** Most agent directories cached (default 1,000). */
+  /** Most agent directories cached, and apart from them most agents without one yet (default 1,000 each). */
   maxEntries?: number;
+  /** Most directory fetches in flight at once, across agents; a request needing another is refused (default 8). */
+  maxConcurrentFetches?: number;
   /**
    * Directory response signatures (tag `http-message-signatures-directory`): 'require' (default):
    * every key must carry one that verifies; 'verify-if-present': each present one must verify.
@@ -83,6 +85,7 @@ export interface ResolvedDirectoryOptions {
   readonly failureBackoffSeconds: number;
   readonly refetchUnknownKeySeconds: number;
   readonly maxEntries: number;
+  readonly maxConcurrentFetches: number;
   readonly signatures: 'require' | 'verify-if-present';
   readonly ca: readonly (string | Buffer)[];
   readonly allowLoopback: boolean;
@@ -99,6 +102,7 @@ export const DIRECTORY_DEFAULTS: Omit<ResolvedDirectoryOptions, 'ca'> = {
   failureBackoffSeconds: 10,
   refetchUnknownKeySeconds: 30,
   maxEntries: 1000,
+  maxConcurrentFetches: 8,
   signatures: 'require',
   allowLoopback: false,
 };
