@@ -86,6 +86,24 @@ const CASES: AttackCase<StartupEnv>[] = [
     expect: { status: 0, code: 'KeypairAuthConfigurationError' },
     run: () => startupRefusal(() => startInProduction({})),
   },
+  {
+    name: 'startup/web-bot-auth-without-origin',
+    attack:
+      'webBotAuth without origin (allowHostHeaderAuthority on): an agent signs only @authority, for every ' +
+      'site it crawls, so a site it visited replays that signature here with its own Host, on any path',
+    request:
+      "forRoot({ allowHostHeaderAuthority: true, webBotAuth: { agents: [{ origin: 'https://crawler.example', … }] } })",
+    expect: REFUSED,
+    run: () =>
+      refusedFor(/webBotAuth needs origin/, () =>
+        start(() =>
+          KeypairAuthModule.forRoot({
+            allowHostHeaderAuthority: true,
+            webBotAuth: { agents: [{ origin: 'https://crawler.example', username: 'crawler' }] },
+          }),
+        ),
+      ),
+  },
   weakServerKey(512),
   weakServerKey(1024),
   {
