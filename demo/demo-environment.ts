@@ -164,8 +164,15 @@ export function readDemoEnvironment(env: NodeJS.ProcessEnv): DemoEnvironment {
   } catch (error) {
     throw new DemoEnvironmentError((error as Error).message);
   }
+  if (webBotAuth && origin === undefined) {
+    throw new DemoEnvironmentError(
+      'WEB_BOT_AUTH_AGENTS needs PUBLIC_ORIGIN: an agent signs the authority and little else, so the demo must know ' +
+        'its own from configuration, not from the Host header. Set PUBLIC_ORIGIN to the scheme and host:port agents ' +
+        'call, e.g. PUBLIC_ORIGIN=http://127.0.0.1:3000.',
+    );
+  }
   checkOption(`WEB_BOT_AUTH_AGENTS=${JSON.stringify(env.WEB_BOT_AUTH_AGENTS)}`, () =>
-    validateOptions({ webBotAuth }),
+    validateOptions({ origin, webBotAuth }),
   );
   checkOption(`IDEMPOTENCY_LOCK_TTL_SECONDS=${JSON.stringify(env.IDEMPOTENCY_LOCK_TTL_SECONDS)}`, () =>
     validateIdempotencyOptions(demoIdempotencyOptions(env)),

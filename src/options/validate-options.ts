@@ -163,6 +163,17 @@ export function validateOptions(raw: KeypairAuthModuleOptions = {}): ResolvedKey
     );
   }
 
+  // Not even with allowHostHeaderAuthority: an agent signs @authority alone, for every site it
+  // crawls, so with the Host header as authority any site it visited could replay its
+  // signatures here, on any path and method.
+  if (webBotAuth && raw.origin === undefined) {
+    throw ConfigError.create(
+      'webBotAuth needs origin: a Web Bot Auth signature covers the authority and little else, and agents send ' +
+        'such signatures to every site they visit, so the authority must be this server’s, from configuration.',
+      "Set origin: 'https://api.example.com' (this server's public scheme and authority).",
+    );
+  }
+
   const keyCache = raw.keyCache ?? {};
   checkKeys('keyCache.', keyCache, ['max', 'ttlSeconds', 'negativeTtlSeconds', 'negativeMax']);
 

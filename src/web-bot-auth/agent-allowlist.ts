@@ -8,6 +8,26 @@ export interface AllowedAgent {
   readonly username: string;
   /** Role subset; null for all of the account's roles. */
   readonly roles: readonly string[] | null;
+  /**
+   * For a `*.` pattern: whether one more host under it may be fetched for the first time now
+   * (counts it when it may); undefined for an exact origin, which is never limited.
+   */
+  readonly admitNewHost?: (now: number) => boolean;
+}
+
+/** A fixed one-minute window of first fetches for one pattern. */
+function newHostBudget(perMinute: number): (now: number) => boolean {
+  let windowStart = Number.NEGATIVE_INFINITY;
+  let used = 0;
+  return (now) => {
+    if (now - windowStart >= 60_000) {
+      windowStart = now;
+      used = 0;
+    }
+    if (used >= perMinute) return false;
+    used++;
+    return true;
+  };
 }
 
 interface WildcardEntry {
@@ -30,15 +50,17 @@ export class AgentAllowlist {
   private readonly exact = new Map<string, AllowedAgent>();
   private readonly wildcards: WildcardEntry[] = [];
 
-  constructor(agents: readonly WebBotAuthAgentOptions[]) {
+  /** @param newHostsPerMinute per `*.` pattern: hosts under it fetched for the first time per minute. */
+  constructor(agents: readonly WebBotAuthAgentOptions[], newHostsPerMinute = Infinity) {
     for (const [i, entry] of agents.entries()) {
       const where = `webBotAuth.agents[${i}]`;
+      const wildcard = /^https:\/\/\*\.(.+)$/i.exec(entry.origin);
       const agent: AllowedAgent = Object.freeze({
         pattern: entry.origin,
         username: entry.username,
         roles: entry.roles ? Object.freeze([...entry.roles]) : null,
+        ...(wildcard ? { admitNewHost: newHostBudget(newHostsPerMinute) } : {}),
       });
-      const wildcard = /^https:\/\/\*\.(.+)$/i.exec(entry.origin);
       const origin = normalizeOrigin(wildcard ? `https://wildcard.${wildcard[1]}` : entry.origin);
       if (!origin) {
         throw ConfigError.create(

@@ -103,7 +103,12 @@ export class DirectoryCache implements AgentKeySource {
     this.skipped = (reason) => this.logger?.warn(reason);
   }
 
-  key(origin: string, thumbprint: string, now: number): DirectoryKey | Promise<DirectoryKey> {
+  key(
+    origin: string,
+    thumbprint: string,
+    now: number,
+    admitNewHost?: (now: number) => boolean,
+  ): DirectoryKey | Promise<DirectoryKey> {
     const entry = this.entries.get(origin, GET_OPTIONS) ?? this.pending.get(origin, GET_OPTIONS);
     if (entry !== undefined && entry.keys !== null && now < entry.freshUntil) {
       const key = entry.keys.get(thumbprint);
@@ -114,7 +119,7 @@ export class DirectoryCache implements AgentKeySource {
       }
       return this.refresh(origin, entry, thumbprint, now);
     }
-    return this.refresh(origin, entry ?? this.create(origin), thumbprint, now);
+    return this.refresh(origin, entry ?? this.create(origin), thumbprint, now, admitNewHost);
   }
 
   private create(origin: string): CachedDirectory {
@@ -136,9 +141,17 @@ export class DirectoryCache implements AgentKeySource {
     entry: CachedDirectory,
     thumbprint: string,
     now: number,
+    admitNewHost?: (now: number) => boolean,
   ): Promise<DirectoryKey> {
     const backingOff = entry.failure !== null && now < entry.failedUntil;
     if (!backingOff) {
+      if (entry.inflight === null && entry.keys === null && admitNewHost && !admitNewHost(now)) {
+        // A host never fetched, under a `*.` pattern that had its share of new hosts this minute.
+        throw authError(
+          'WEB_BOT_AUTH_DIRECTORY_UNAVAILABLE',
+          `${origin}: too many new hosts under its allowlist pattern this minute (directory.maxNewAgentsPerMinute); not fetched`,
+        );
+      }
       if (entry.inflight === null && this.fetching >= this.options.maxConcurrentFetches) {
         // Bounded work: a burst naming many agents waits for nothing and fetches nothing more.
         entry.failure = authError(

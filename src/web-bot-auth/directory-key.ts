@@ -21,5 +21,14 @@ export interface DirectoryKey {
  * the directory cannot be had.
  */
 export interface AgentKeySource {
-  key(agentOrigin: string, thumbprint: string, now: number): DirectoryKey | Promise<DirectoryKey>;
+  /**
+   * `admitNewHost`, when given, is asked before the first fetch of an origin without a
+   * directory (it counts that fetch); false refuses WEB_BOT_AUTH_DIRECTORY_UNAVAILABLE unfetched.
+   */
+  key(
+    agentOrigin: string,
+    thumbprint: string,
+    now: number,
+    admitNewHost?: (now: number) => boolean,
+  ): DirectoryKey | Promise<DirectoryKey>;
 }

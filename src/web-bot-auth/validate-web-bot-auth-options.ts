@@ -82,7 +82,10 @@ export function validateWebBotAuthOptions(
   checkKeys('webBotAuth.directory.', directory, KNOWN_DIRECTORY);
   const resolvedDirectory = resolveDirectory(directory);
   return {
-    allowlist: new AgentAllowlist(agents as WebBotAuthAgentOptions[]),
+    allowlist: new AgentAllowlist(
+      agents as WebBotAuthAgentOptions[],
+      resolvedDirectory.maxNewAgentsPerMinute,
+    ),
     maxLifetimeMs: 1000 * bounded('webBotAuth.maxLifetimeSeconds', raw.maxLifetimeSeconds, 300, 1, 86_400),
     requireNonce: flag('webBotAuth.requireNonce', raw.requireNonce, false),
     directory: resolvedDirectory,
@@ -157,6 +160,7 @@ function resolveDirectory(raw: WebBotAuthDirectoryOptions): ResolvedDirectoryOpt
     refetchUnknownKeySeconds: n('refetchUnknownKeySeconds', 0, 86_400),
     maxEntries: n('maxEntries', 1, 100_000),
     maxConcurrentFetches: n('maxConcurrentFetches', 1, 1000),
+    maxNewAgentsPerMinute: n('maxNewAgentsPerMinute', 0, 100_000),
     signatures,
     ca: Object.freeze(ca),
     allowLoopback,

@@ -44,6 +44,11 @@ export interface WebBotAuthDirectoryOptions {
   /** Most directory fetches in flight at once, across agents; a request needing another is refused (default 8). */
   maxConcurrentFetches?: number;
   /**
+   * Per `*.` allowlist pattern: most hosts under it fetched for the first time per minute; a request
+   * naming one more new host is refused without a DNS lookup (default 30). Exact origins are not counted.
+   */
+  maxNewAgentsPerMinute?: number;
+  /**
    * Directory response signatures (tag `http-message-signatures-directory`): 'require' (default):
    * every key must carry one that verifies; 'verify-if-present': each present one must verify.
    * Either way a present signature that does not verify refuses the whole directory.
@@ -86,6 +91,7 @@ export interface ResolvedDirectoryOptions {
   readonly refetchUnknownKeySeconds: number;
   readonly maxEntries: number;
   readonly maxConcurrentFetches: number;
+  readonly maxNewAgentsPerMinute: number;
   readonly signatures: 'require' | 'verify-if-present';
   readonly ca: readonly (string | Buffer)[];
   readonly allowLoopback: boolean;
@@ -103,6 +109,7 @@ export const DIRECTORY_DEFAULTS: Omit<ResolvedDirectoryOptions, 'ca'> = {
   refetchUnknownKeySeconds: 30,
   maxEntries: 1000,
   maxConcurrentFetches: 8,
+  maxNewAgentsPerMinute: 30,
   signatures: 'require',
   allowLoopback: false,
 };

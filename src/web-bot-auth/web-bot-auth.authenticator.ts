@@ -107,7 +107,7 @@ export class WebBotAuthAuthenticator {
     // The base before the key: a covered component missing answers alike for every agent and key.
     const base = core(() => buildSignatureBase(view, entry));
 
-    const found = this.directories.key(origin, keyid, now);
+    const found = this.directories.key(origin, keyid, now, agent.admitNewHost);
     const key: DirectoryKey = found instanceof Promise ? await found : found;
     if (params.alg !== undefined && params.alg !== key.algorithm) {
       throw authError(

@@ -10,6 +10,9 @@ import { DirectoryServer, startDirectoryServer } from './support/directory-serve
  * 0.1.3 and its http-message-sig 0.2.0 (a signer we did not write), with the agents'
  * directories on real HTTPS servers whose CA the app trusts.
  */
+/** The service's configured origin: what every agent signature here names (webBotAuth requires it). */
+const SERVICE = 'https://wba.example.test';
+
 describe.each(ADAPTERS)('Web Bot Auth on %s', (adapter) => {
   let t: TestApp;
   let agent: DirectoryServer;
@@ -24,6 +27,7 @@ describe.each(ADAPTERS)('Web Bot Auth on %s', (adapter) => {
       adapter,
       database: 'sqlite',
       options: {
+        origin: SERVICE,
         webBotAuth: {
           agents: [{ origin: agent.origin, username: 'crawler', roles: ['reader'] }],
           directory: { ca: agent.caPem, allowLoopback: true },
@@ -47,7 +51,7 @@ describe.each(ADAPTERS)('Web Bot Auth on %s', (adapter) => {
     agentUrl = agent.origin,
     times: { created?: number; expires?: number } = {},
   ): Promise<Record<string, string>> {
-    const url = `${t.server}${path}`;
+    const url = `${SERVICE}${path}`;
     const headers = { 'Signature-Agent': JSON.stringify(agentUrl) };
     const created = times.created ?? now();
     const signed = await signatureHeaders(
@@ -65,7 +69,7 @@ describe.each(ADAPTERS)('Web Bot Auth on %s', (adapter) => {
     params: Record<string, unknown>,
     extraHeaders: Record<string, string> = { 'Signature-Agent': JSON.stringify(agent.origin) },
   ): Promise<Record<string, string>> {
-    const url = `${t.server}${path}`;
+    const url = `${SERVICE}${path}`;
     const signer = await signerFromJWK(agentKey.export({ format: 'jwk' }));
     const signed = await httpsigSignatureHeaders(new Request(url, { headers: extraHeaders }), {
       signer,
