@@ -28,6 +28,9 @@ function runDemo(env: Record<string, string>, cwd: string, until = /listening on
     'REDIS_URL',
     'PUBLIC_ORIGIN',
     'IDEMPOTENCY_LOCK_TTL_SECONDS',
+    'WEB_BOT_AUTH_AGENTS',
+    'WEB_BOT_AUTH_CA',
+    'WEB_BOT_AUTH_ALLOW_LOOPBACK',
   ])
     delete base[name];
   return new Promise((ok, fail) => {
@@ -149,6 +152,37 @@ describe('demo environment: checked before anything is written', () => {
       mkdirSync(join(cwd, 'existing-dir'));
       mkdirSync(join(cwd, 'conf'));
       writeFileSync(join(cwd, 'conf/settings.ini'), '[server]\nport = 3000\n'.repeat(20));
+      const before = tree(cwd);
+      const run = await runDemo({ PORT: '0', ...env }, cwd);
+      expect([run.code, run.output]).toEqual([1, expect.stringMatching(says)]);
+      expect(run.output).not.toMatch(/at .+:\d+:\d+\)?$/m); // no stack trace
+      expect(tree(cwd)).toEqual(before); // no data/, no demo-server-signing.key anywhere
+    },
+  );
+
+  it.each([
+    [
+      'WEB_BOT_AUTH_AGENTS without PUBLIC_ORIGIN',
+      { WEB_BOT_AUTH_AGENTS: 'https://crawler.example' },
+      /WEB_BOT_AUTH_AGENTS needs PUBLIC_ORIGIN: .*PUBLIC_ORIGIN=http:\/\/127\.0\.0\.1:3000/,
+    ],
+    [
+      'WEB_BOT_AUTH_AGENTS=http://bot.example (not https)',
+      { WEB_BOT_AUTH_AGENTS: 'http://bot.example', PUBLIC_ORIGIN: 'http://127.0.0.1:3000' },
+      /WEB_BOT_AUTH_AGENTS="http:\/\/bot\.example": webBotAuth\.agents\[0\]\.origin "http:\/\/bot\.example" is not an https origin/,
+    ],
+    [
+      'WEB_BOT_AUTH_CA=/missing.pem',
+      {
+        WEB_BOT_AUTH_AGENTS: 'https://crawler.example',
+        WEB_BOT_AUTH_CA: '/missing.pem',
+        PUBLIC_ORIGIN: 'http://127.0.0.1:3000',
+      },
+      /WEB_BOT_AUTH_CA=\/missing\.pem: cannot read it .*name a PEM file of CA certificates/,
+    ],
+  ])(
+    'the Web Bot Auth settings: %s stops the demo with what to set, before the development key is written',
+    async (_name, env, says) => {
       const before = tree(cwd);
       const run = await runDemo({ PORT: '0', ...env }, cwd);
       expect([run.code, run.output]).toEqual([1, expect.stringMatching(says)]);
