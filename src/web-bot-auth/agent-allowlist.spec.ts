@@ -9,10 +9,23 @@ describe('AgentAllowlist', () => {
   ]);
   const who = (origin: string) => list.match(origin)?.username;
 
-  it('matches exact origins after normalization (case, default port)', () => {
+  it('matches exact origins; the configured entry is normalized (case, default port)', () => {
     expect(who(agentOrigin('https://crawler.example.com'))).toBe('crawler');
-    expect(who(agentOrigin('https://CRAWLER.example.com:443/'))).toBe('crawler');
+    expect(who(agentOrigin('https://crawler.example.com/'))).toBe('crawler');
     expect(list.match('https://crawler.example.com')?.roles).toEqual(['reader']);
+  });
+
+  it('takes a Signature-Agent value only as written: another spelling of an origin is refused', () => {
+    for (const value of [
+      'https://CRAWLER.example.com',
+      'https://crawler.example.com:443',
+      'https://crawler.example.com/./',
+      'https:\\\\crawler.example.com',
+    ]) {
+      expect(() => agentOrigin(value)).toThrow(
+        expect.objectContaining({ code: 'WEB_BOT_AUTH_AGENT_INVALID' }),
+      );
+    }
   });
 
   it('never matches a lookalike, another port or a parent of an exact origin', () => {

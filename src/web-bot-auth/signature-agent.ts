@@ -115,7 +115,10 @@ export function agentOrigin(value: string): string {
     url.search !== '' ||
     url.hash !== '' ||
     /[?#]/.test(value) ||
-    (url.pathname !== '/' && url.pathname !== DIRECTORY_PATH)
+    // Parsed strictly: exactly the origin (with or without its `/`) or its directory URL, as
+    // the agent wrote it. WHATWG URL normalizes dot segments, `%2e`, backslashes and case,
+    // and nothing a client sends should reach the allowlist through such a rewrite.
+    (value !== url.origin && value !== `${url.origin}/` && value !== `${url.origin}${DIRECTORY_PATH}`)
   ) {
     throw authError(
       'WEB_BOT_AUTH_AGENT_INVALID',
