@@ -30,6 +30,9 @@ export interface WebBotAuthSettings {
   readonly digestAlgorithms: readonly DigestAlgorithm[];
 }
 
+/** The tag parameter as it appears in a Signature-Input (a keyid named "web-bot-auth-1" is not it). */
+const TAG_PARAMETER = `tag="${WEB_BOT_AUTH_TAG}"`;
+
 /** An RFC 7638 SHA-256 thumbprint: 32 bytes, base64url without padding. */
 const THUMBPRINT = /^[A-Za-z0-9_-]{43}$/;
 
@@ -60,7 +63,7 @@ export class WebBotAuthAuthenticator {
       if (n !== 15) continue;
       const lower = rawHeaders[i].toLowerCase();
       if (lower === 'signature-agent') return true;
-      if (lower === 'signature-input' && rawHeaders[i + 1].includes(WEB_BOT_AUTH_TAG)) return true;
+      if (lower === 'signature-input' && rawHeaders[i + 1].includes(TAG_PARAMETER)) return true;
     }
     return false;
   }

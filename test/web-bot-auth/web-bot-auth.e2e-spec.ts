@@ -2,6 +2,8 @@ import { generateKeyPairSync, KeyObject } from 'node:crypto';
 import { signatureHeaders as httpsigSignatureHeaders } from 'http-message-sig';
 import { helpers, jwkToKeyID, signatureHeaders } from 'web-bot-auth';
 import { signerFromJWK } from 'web-bot-auth/crypto';
+import { signRequest } from '../../src/client';
+import { testKey } from '../support/keys';
 import { ADAPTERS, createTestApp, TestApp } from '../support/test-app';
 import { DirectoryServer, startDirectoryServer } from './support/directory-server';
 
@@ -35,6 +37,8 @@ describe.each(ADAPTERS)('Web Bot Auth on %s', (adapter) => {
       },
     });
     await t.addUser('crawler', ['reader', 'admin']);
+    const alice = await t.addUser('alice', ['reader']);
+    await t.registry.register(alice, testKey('ed25519', 0).publicPem, { keyId: 'web-bot-auth-1' });
   });
   afterAll(async () => {
     await t.close();
@@ -188,5 +192,15 @@ describe.each(ADAPTERS)('Web Bot Auth on %s', (adapter) => {
     const headers = await cloudflareSigned('/probe/whoami');
     expect((await get('/probe/whoami', headers)).status).toBe(200);
     expect(await get('/probe/whoami', headers)).toMatchObject({ status: 401, body: { code: 'REPLAYED' } });
+  });
+
+  it('a registry key whose keyid contains "web-bot-auth" still signs ordinary RFC 9421 requests', async () => {
+    const url = `${SERVICE}/probe/whoami`;
+    const { headers } = signRequest(
+      { method: 'GET', url },
+      { keyId: 'web-bot-auth-1', privateKey: testKey('ed25519', 0).privateKey },
+    );
+    const res = await get('/probe/whoami', headers);
+    expect(res).toMatchObject({ status: 200, body: { username: 'alice', method: 'http-signature-rfc9421' } });
   });
 });
