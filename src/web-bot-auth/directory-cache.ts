@@ -119,7 +119,31 @@ export class DirectoryCache implements AgentKeySource {
       }
       return this.refresh(origin, entry, thumbprint, now);
     }
-    return this.refresh(origin, entry ?? this.create(origin), thumbprint, now, admitNewHost);
+    if (entry !== undefined) return this.refresh(origin, entry, thumbprint, now, admitNewHost);
+    // A host never seen: refused before it takes a place in the cache, so requests refused
+    // here cannot churn out the state (backoff, a fetch in flight) of other agents.
+    this.admitFetch(origin, now, admitNewHost);
+    return this.refresh(origin, this.create(origin), thumbprint, now);
+  }
+
+  /**
+   * Whether a first fetch for an agent without a directory may start now: a free fetch slot
+   * (maxConcurrentFetches), then the new-host budget of its `*.` pattern (checked second, so a
+   * request refused for want of a slot does not spend it). Throws the refusal.
+   */
+  private admitFetch(origin: string, now: number, admitNewHost?: (now: number) => boolean): void {
+    if (this.fetching >= this.options.maxConcurrentFetches) {
+      throw authError(
+        'WEB_BOT_AUTH_DIRECTORY_UNAVAILABLE',
+        `${origin}: ${this.fetching} directory fetches already in flight (directory.maxConcurrentFetches)`,
+      );
+    }
+    if (admitNewHost && !admitNewHost(now)) {
+      throw authError(
+        'WEB_BOT_AUTH_DIRECTORY_UNAVAILABLE',
+        `${origin}: too many new hosts under its allowlist pattern this minute (directory.maxNewAgentsPerMinute); not fetched`,
+      );
+    }
   }
 
   private create(origin: string): CachedDirectory {
@@ -145,13 +169,8 @@ export class DirectoryCache implements AgentKeySource {
   ): Promise<DirectoryKey> {
     const backingOff = entry.failure !== null && now < entry.failedUntil;
     if (!backingOff) {
-      if (entry.inflight === null && entry.keys === null && admitNewHost && !admitNewHost(now)) {
-        // A host never fetched, under a `*.` pattern that had its share of new hosts this minute.
-        throw authError(
-          'WEB_BOT_AUTH_DIRECTORY_UNAVAILABLE',
-          `${origin}: too many new hosts under its allowlist pattern this minute (directory.maxNewAgentsPerMinute); not fetched`,
-        );
-      }
+      // An agent that never had a directory is a new host again: a slot, then its pattern's budget.
+      if (entry.inflight === null && entry.keys === null) this.admitFetch(origin, now, admitNewHost);
       if (entry.inflight === null && this.fetching >= this.options.maxConcurrentFetches) {
         // Bounded work: a burst naming many agents waits for nothing and fetches nothing more.
         entry.failure = authError(
@@ -187,10 +206,9 @@ export class DirectoryCache implements AgentKeySource {
       entry.staleUntil = freshUntil + this.options.staleSeconds * 1000;
       entry.failure = null;
       entry.failedUntil = 0;
-      if (this.pending.has(origin)) {
-        this.pending.delete(origin);
-        this.entries.set(origin, entry);
-      }
+      // Among the working directories from now on, even if the pending cache let go of it meanwhile.
+      this.pending.delete(origin);
+      this.entries.set(origin, entry);
     } catch (error) {
       const failure =
         error instanceof KeypairAuthException

@@ -13,9 +13,9 @@ const FIELD = 'signature-agent';
  *
  * - `"signature-agent";key="x"` covers member `x` of the dictionary form.
  * - `"signature-agent"` (or `;sf`) covers the whole field: the legacy single string
- *   (`Signature-Agent: "https://…"`, what web-bot-auth 0.1.3 and earlier drafts send),
- *   or a dictionary whose member under the signature's label, or whose only member, names
- *   the agent.
+ *   (`Signature-Agent: "https://…"`, what web-bot-auth 0.1.3 and earlier drafts send), or a
+ *   dictionary with one member. Not a dictionary of several: the signature's label would
+ *   have to choose, and the label is not signed.
  *
  * The value must be an https origin or that origin's well-known directory URL; another
  * path (a JWKS elsewhere, which -01 allows) is refused: TLS authenticates the host, not
@@ -53,13 +53,15 @@ export function attributedAgentOrigin(view: HttpMessageView, signature: Rfc9421S
     if (members instanceof Map) value = members.get(key);
   } else if (typeof members === 'string') {
     value = members;
-  } else {
-    value = members.get(signature.label) ?? (members.size === 1 ? members.values().next().value : undefined);
+  } else if (members.size === 1) {
+    // The whole field, with one member: that member. With several, the label could choose one,
+    // and the label is not signed (anyone relaying the request may rename it): refused below.
+    value = members.values().next().value;
   }
   if (value === undefined) {
     throw authError(
       'WEB_BOT_AUTH_AGENT_INVALID',
-      `Signature-Agent has no usable member for signature ${signature.label}${key === undefined ? '' : ` (key ${JSON.stringify(key)})`}`,
+      `Signature-Agent has no usable member for signature ${signature.label}${key === undefined ? ' (the whole field is covered: it must have one member, or cover one with ;key=)' : ` (key ${JSON.stringify(key)})`}`,
     );
   }
   return agentOrigin(value);

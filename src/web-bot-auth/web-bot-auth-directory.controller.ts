@@ -49,6 +49,18 @@ export class WebBotAuthDirectoryController {
         "Set origin: 'https://api.example.com' (this server's public scheme and authority).",
       );
     }
+    // Web Bot Auth's one RSA algorithm is rsa-pss-sha512 (what the SDK signs RSA keys with, and
+    // Cloudflare's verifier the only one it takes): a keyring RSA key on another would publish a
+    // directory that no verifier accepts this server's requests against.
+    for (const key of keyring.keys) {
+      if (key.publicKey.asymmetricKeyType === 'rsa' && key.algorithm !== 'rsa-pss-sha512') {
+        throw ConfigError.create(
+          `the Web Bot Auth key directory (webBotAuthDirectory: true) would publish server key ${JSON.stringify(key.keyId)} ` +
+            `for ${key.algorithm}; Web Bot Auth signs RSA keys with rsa-pss-sha512 only.`,
+          `Set algorithm: 'rsa-pss-sha512' on that key in responseSigning.keys, or use an Ed25519 key.`,
+        );
+      }
+    }
     this.keyring = keyring;
     this.authority = new URL(options.origin).host;
   }

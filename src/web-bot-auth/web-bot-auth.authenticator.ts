@@ -137,13 +137,13 @@ export class WebBotAuthAuthenticator {
     if (!user.active) throw authError('USER_INACTIVE', `user ${user.username} (agent ${origin}) inactive`);
 
     // Single-use like every signature here: the nonce, or without one the signed content,
-    // until the signature could no longer be accepted (expires + skew), plus a second.
+    // until the signature could no longer be accepted (expires + skew), plus a second. Scoped
+    // by key alone: a key two agents publish spends its nonce once, whichever agent it names.
     const ttl = Math.ceil(expiresMs + this.settings.clockSkewMs - now) + 1000;
-    const scope = `${origin} ${keyid}`;
     const fresh =
       params.nonce !== undefined
-        ? await this.replayStore.claim(`wba-nonce:${scope}`, params.nonce, ttl)
-        : await this.replayStore.claim(`wba:${scope}`, hash('sha256', base, 'base64url'), ttl);
+        ? await this.replayStore.claim(`wba-nonce:${keyid}`, params.nonce, ttl)
+        : await this.replayStore.claim(`wba:${keyid}`, hash('sha256', base, 'base64url'), ttl);
     if (!fresh)
       throw authError(
         'REPLAYED',
