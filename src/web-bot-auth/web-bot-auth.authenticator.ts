@@ -33,6 +33,9 @@ export interface WebBotAuthSettings {
 /** The tag parameter as it appears in a Signature-Input (a keyid named "web-bot-auth-1" is not it). */
 const TAG_PARAMETER = `tag="${WEB_BOT_AUTH_TAG}"`;
 
+/** Longest nonce claimed: Cloudflare's 64 random bytes are 88 base64 characters. */
+const MAX_NONCE_LENGTH = 256;
+
 /** An RFC 7638 SHA-256 thumbprint: 32 bytes, base64url without padding. */
 const THUMBPRINT = /^[A-Za-z0-9_-]{43}$/;
 
@@ -89,6 +92,13 @@ export class WebBotAuthAuthenticator {
     }
     if (body !== null && !covered.has('content-digest')) {
       throw authError('DIGEST_REQUIRED', 'body without a covered content-digest');
+    }
+    // An empty nonce names no nonce: it would pass requireNonce and then be every request's one claim.
+    if (params.nonce !== undefined && (params.nonce.length === 0 || params.nonce.length > MAX_NONCE_LENGTH)) {
+      throw authError(
+        'MALFORMED_CREDENTIALS',
+        `nonce of ${params.nonce.length} characters (1 to ${MAX_NONCE_LENGTH})`,
+      );
     }
     if (this.settings.requireNonce && params.nonce === undefined) {
       throw authError(

@@ -186,6 +186,13 @@ const CASES: AttackCase<WebBotAuthEnv>[] = [
     run: (env) => attack(env, { params: { alg: 'rsa-pss-sha512' } }),
   },
   {
+    name: 'web-bot-auth/empty-nonce',
+    attack: 'an empty nonce, to pass for a nonce (requireNonce) while naming none',
+    request: 'nonce=""',
+    expect: refused('MALFORMED_CREDENTIALS'),
+    run: (env) => attack(env, { params: { nonce: '' } }),
+  },
+  {
     name: 'web-bot-auth/replay-without-nonce',
     attack: 'a signature without a nonce, sent twice',
     request: 'the same headers twice, no nonce parameter',
