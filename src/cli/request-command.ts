@@ -59,7 +59,9 @@ function webBotAuthFetch(opts: RequestOptions, source: KeySource): SignedFetch {
       if (error instanceof TypeError) throw new CliError(`--web-bot-auth: ${error.message}`);
       throw error;
     }
-    return reportingFetch(url, { method, headers, body: init.body });
+    // Not followed, like curl without -L: the signature would go to wherever the Location
+    // points (another origin could spend its nonce where it was meant to go).
+    return reportingFetch(url, { method, headers, body: init.body, redirect: 'manual' });
   };
 }
 

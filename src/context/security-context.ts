@@ -71,7 +71,9 @@ export class SecurityContext {
     agent?: WebBotAuthAgent;
   } {
     const json = { username: this.user.username, keyId: this.keyId, method: this.method, roles: this.roles };
-    return this.agent ? { ...json, agent: { origin: this.agent.origin, thumbprint: this.agent.thumbprint } } : json;
+    return this.agent
+      ? { ...json, agent: { origin: this.agent.origin, thumbprint: this.agent.thumbprint } }
+      : json;
   }
 }
 

@@ -132,7 +132,8 @@ export const AUTH_ERROR_CODES = {
   },
   WEB_BOT_AUTH_AGENT_NOT_COVERED: {
     status: 401,
-    message: 'The signature must cover the Signature-Agent member it names ("signature-agent";key="<label>").',
+    message:
+      'The signature must cover the Signature-Agent member it names ("signature-agent";key="<label>").',
   },
   WEB_BOT_AUTH_AGENT_NOT_ALLOWED: {
     status: 401,

@@ -81,22 +81,27 @@ describe('DirectoryCache (G92, deterministic clock)', () => {
     expect(calls).toBe(2);
   });
 
-  it('keeps at most maxEntries agent directories', async () => {
+  it("keeps at most maxEntries directories of hosts under patterns, and every exact agent's", async () => {
     let calls = 0;
     const cache = new DirectoryCache(
       { ...options, maxEntries: 2 },
       undefined,
       () => (calls++, Promise.resolve(directory())),
     );
+    const underPattern = () => true; // a `*.` pattern's host, with budget to spare
+    await cache.key('https://exact.example', thumbprint, 0);
     for (const origin of [
-      'https://a.example',
-      'https://b.example',
-      'https://c.example',
-      'https://a.example',
+      'https://a.fleet.example',
+      'https://b.fleet.example',
+      'https://c.fleet.example',
+      'https://a.fleet.example',
     ]) {
-      await cache.key(origin, thumbprint, 0);
+      await cache.key(origin, thumbprint, 0, underPattern);
     }
-    expect(calls).toBe(4);
+    expect(calls).toBe(5);
+    // The exact agent's directory was not among the evicted.
+    expect(cache.key('https://exact.example', thumbprint, 1)).toMatchObject({ thumbprint });
+    expect(calls).toBe(5);
   });
 
   it('bounds the fetches in flight across agents: one more is refused at once, without a fetch', async () => {
@@ -131,7 +136,7 @@ describe('DirectoryCache (G92, deterministic clock)', () => {
     const cache = new DirectoryCache({ ...options, maxEntries: 2 }, undefined, fetch);
     await cache.key('https://good.example', thumbprint, 0);
     for (let i = 0; i < 20; i++) {
-      expect(await codeOf(() => cache.key(`https://h${i}.bad.example`, thumbprint, 1))).toBe(
+      expect(await codeOf(() => cache.key(`https://h${i}.bad.example`, thumbprint, 1, () => true))).toBe(
         'WEB_BOT_AUTH_DIRECTORY_UNAVAILABLE',
       );
     }

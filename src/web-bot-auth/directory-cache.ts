@@ -81,7 +81,12 @@ export function directoryLifetimeSeconds(
  *   KEY_UNKNOWN_OR_SIGNATURE_INVALID, the answer a bad signature gets.
  */
 export class DirectoryCache implements AgentKeySource {
-  /** Origins with a directory that fetched and parsed. */
+  /**
+   * Exact allowlist origins (no `admitNewHost`), whatever their state: as many as the
+   * allowlist names, never evicted, so no host under a pattern can push one out.
+   */
+  private readonly exact = new Map<string, CachedDirectory>();
+  /** Hosts under `*.` patterns with a directory that fetched and parsed. */
   private readonly entries: LRUCache<string, CachedDirectory>;
   /**
    * Origins without one yet (first fetch in flight, or failed), in a cache of their own: a
@@ -109,7 +114,10 @@ export class DirectoryCache implements AgentKeySource {
     now: number,
     admitNewHost?: (now: number) => boolean,
   ): DirectoryKey | Promise<DirectoryKey> {
-    const entry = this.entries.get(origin, GET_OPTIONS) ?? this.pending.get(origin, GET_OPTIONS);
+    const entry =
+      this.exact.get(origin) ??
+      this.entries.get(origin, GET_OPTIONS) ??
+      this.pending.get(origin, GET_OPTIONS);
     if (entry !== undefined && entry.keys !== null && now < entry.freshUntil) {
       const key = entry.keys.get(thumbprint);
       if (key !== undefined) return checkKeyValidity(key, origin, now);
@@ -123,7 +131,7 @@ export class DirectoryCache implements AgentKeySource {
     // A host never seen: refused before it takes a place in the cache, so requests refused
     // here cannot churn out the state (backoff, a fetch in flight) of other agents.
     this.admitFetch(origin, now, admitNewHost);
-    return this.refresh(origin, this.create(origin), thumbprint, now);
+    return this.refresh(origin, this.create(origin, admitNewHost === undefined), thumbprint, now);
   }
 
   /**
@@ -146,7 +154,7 @@ export class DirectoryCache implements AgentKeySource {
     }
   }
 
-  private create(origin: string): CachedDirectory {
+  private create(origin: string, exact: boolean): CachedDirectory {
     const entry: CachedDirectory = {
       keys: null,
       freshUntil: 0,
@@ -156,7 +164,8 @@ export class DirectoryCache implements AgentKeySource {
       lastFetchAt: Number.NEGATIVE_INFINITY,
       inflight: null,
     };
-    this.pending.set(origin, entry);
+    if (exact) this.exact.set(origin, entry);
+    else this.pending.set(origin, entry);
     return entry;
   }
 
@@ -206,9 +215,11 @@ export class DirectoryCache implements AgentKeySource {
       entry.staleUntil = freshUntil + this.options.staleSeconds * 1000;
       entry.failure = null;
       entry.failedUntil = 0;
-      // Among the working directories from now on, even if the pending cache let go of it meanwhile.
-      this.pending.delete(origin);
-      this.entries.set(origin, entry);
+      // A pattern's host joins the working directories, even if the pending cache let go of it meanwhile.
+      if (!this.exact.has(origin)) {
+        this.pending.delete(origin);
+        this.entries.set(origin, entry);
+      }
     } catch (error) {
       const failure =
         error instanceof KeypairAuthException

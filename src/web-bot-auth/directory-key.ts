@@ -22,8 +22,9 @@ export interface DirectoryKey {
  */
 export interface AgentKeySource {
   /**
-   * `admitNewHost`, when given, is asked before the first fetch of an origin without a
-   * directory (it counts that fetch); false refuses WEB_BOT_AUTH_DIRECTORY_UNAVAILABLE unfetched.
+   * `admitNewHost` is given for a host under a `*.` allowlist pattern (undefined for an exact
+   * allowlist origin): it is asked before the first fetch of such a host without a directory
+   * (it counts that fetch); false refuses WEB_BOT_AUTH_DIRECTORY_UNAVAILABLE unfetched.
    */
   key(
     agentOrigin: string,

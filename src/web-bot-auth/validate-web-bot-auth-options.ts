@@ -131,7 +131,7 @@ function resolveDirectory(raw: WebBotAuthDirectoryOptions): ResolvedDirectoryOpt
   if (signatures !== 'require' && signatures !== 'verify-if-present') {
     throw ConfigError.create(
       `webBotAuth.directory.signatures must be 'require' or 'verify-if-present' (got ${JSON.stringify(signatures)}).`,
-      "Leave it out for 'require'.",
+      "Leave it out for 'verify-if-present'.",
     );
   }
   const ca = raw.ca === undefined ? [] : [raw.ca].flat();

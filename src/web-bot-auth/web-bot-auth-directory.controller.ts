@@ -49,15 +49,15 @@ export class WebBotAuthDirectoryController {
         "Set origin: 'https://api.example.com' (this server's public scheme and authority).",
       );
     }
-    // Web Bot Auth's one RSA algorithm is rsa-pss-sha512 (what the SDK signs RSA keys with, and
-    // Cloudflare's verifier the only one it takes): a keyring RSA key on another would publish a
-    // directory that no verifier accepts this server's requests against.
+    // Ed25519 and RSA-PSS-SHA512 are what Web Bot Auth verifiers implement (Cloudflare's takes
+    // nothing else; the SDK signs RSA keys with PSS): a keyring key on another algorithm would
+    // publish a directory that verifiers reject, and this server's requests with it.
     for (const key of keyring.keys) {
-      if (key.publicKey.asymmetricKeyType === 'rsa' && key.algorithm !== 'rsa-pss-sha512') {
+      if (key.algorithm !== 'ed25519' && key.algorithm !== 'rsa-pss-sha512') {
         throw ConfigError.create(
           `the Web Bot Auth key directory (webBotAuthDirectory: true) would publish server key ${JSON.stringify(key.keyId)} ` +
-            `for ${key.algorithm}; Web Bot Auth signs RSA keys with rsa-pss-sha512 only.`,
-          `Set algorithm: 'rsa-pss-sha512' on that key in responseSigning.keys, or use an Ed25519 key.`,
+            `for ${key.algorithm}; Web Bot Auth verifiers take Ed25519 and RSA keys signing rsa-pss-sha512.`,
+          "Use an Ed25519 key (keypair-auth keygen --type ed25519), or an RSA key with algorithm: 'rsa-pss-sha512' in responseSigning.keys.",
         );
       }
     }

@@ -49,9 +49,10 @@ export interface WebBotAuthDirectoryOptions {
    */
   maxNewAgentsPerMinute?: number;
   /**
-   * Directory response signatures (tag `http-message-signatures-directory`): 'require' (default):
-   * every key must carry one that verifies; 'verify-if-present': each present one must verify.
-   * Either way a present signature that does not verify refuses the whole directory.
+   * Directory response signatures (tag `http-message-signatures-directory`): 'verify-if-present'
+   * (default: -01 makes them optional for a directory fetched directly): each present one must
+   * verify; 'require': every key must also carry one. Either way a present signature that does
+   * not verify refuses the whole directory.
    */
   signatures?: 'require' | 'verify-if-present';
   /** Extra CA certificates (PEM) trusted for directory hosts, besides Node's bundled roots. */
@@ -110,6 +111,6 @@ export const DIRECTORY_DEFAULTS: Omit<ResolvedDirectoryOptions, 'ca'> = {
   maxEntries: 1000,
   maxConcurrentFetches: 8,
   maxNewAgentsPerMinute: 30,
-  signatures: 'require',
+  signatures: 'verify-if-present',
   allowLoopback: false,
 };

@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { SecurityContext } from '../context/security-context';
+import { SecurityContext, type WebBotAuthAgent } from '../context/security-context';
 import { authError } from '../errors/keypair-auth.exception';
 import type { AuthRequest } from '../http/auth-request';
 import {
@@ -160,6 +160,19 @@ export class WebBotAuthAuthenticator {
         `${params.nonce !== undefined ? 'nonce' : 'signed content'} reused by ${origin}`,
       );
     return new SecurityContext(user, keyid, 'web-bot-auth', agent.roles, null, { origin, thumbprint: keyid });
+  }
+
+  /**
+   * For a connection the agent opened: throws the refusal a new request would get once its
+   * key has left the agent's directory (or the directory is unusable past its stale window).
+   * Served from the directory cache; a directory past its freshness is refreshed as for a request.
+   */
+  async assertAgentKey(agent: WebBotAuthAgent, now = Date.now()): Promise<void> {
+    const allowed = this.allowlist.match(agent.origin);
+    if (!allowed)
+      throw authError('WEB_BOT_AUTH_AGENT_NOT_ALLOWED', `agent ${agent.origin} is not in webBotAuth.agents`);
+    const key = this.directories.key(agent.origin, agent.thumbprint, now, allowed.admitNewHost);
+    if (key instanceof Promise) await key;
   }
 
   /** The one signature tagged web-bot-auth: none, or several, is WEB_BOT_AUTH_TAG_INVALID. */

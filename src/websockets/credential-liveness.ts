@@ -7,6 +7,7 @@ import type { CacheInvalidation } from '../keys/cache-invalidation.interface';
 import { assertKeyUsable } from '../keys/credential-checks';
 import type { KeyRegistry } from '../keys/key-registry';
 import type { AccessTokenAuthenticator } from '../tokens/access-token.authenticator';
+import type { WebBotAuthAuthenticator } from '../web-bot-auth/web-bot-auth.authenticator';
 
 /** How an open connection finds out that the credential of its handshake no longer holds. */
 export interface LivenessCheck {
@@ -25,7 +26,8 @@ export interface LivenessCheck {
  * - a key (signed request, client JWT): revoked, expired, gone, its account inactive;
  * - an HMAC shared secret: its account inactive (the secret itself is configuration);
  * - a client certificate: its registration revoked, its dates and CRL state, the account;
- * - an access token: its `exp`, its key or certificate, the account, the token generation.
+ * - an access token: its `exp`, its key or certificate, the account, the token generation;
+ * - a Web Bot Auth agent: its key still in the agent's directory (from the directory cache), the account.
  * A role the account has lost since the handshake ends the connection too (its context
  * is frozen with the roles of the handshake).
  */
@@ -35,6 +37,7 @@ export class CredentialLiveness {
     private readonly hmacKeyIds: ReadonlySet<string>,
     private readonly certificates: CertificateRegistry | null,
     private readonly accessTokens: AccessTokenAuthenticator | null,
+    private readonly webBotAuth: WebBotAuthAuthenticator | null = null,
   ) {}
 
   /** At the handshake, right after it authenticated `req` as `context`. */
@@ -70,6 +73,22 @@ export class CredentialLiveness {
             throw authError('CERT_REVOKED', `certificate ${fingerprint} revoked`);
           }
           await this.certificates?.assertCertificateCurrent(fingerprint);
+          await account();
+        },
+      };
+    }
+    if (context.method === 'web-bot-auth') {
+      const agent = context.agent;
+      const webBotAuth = this.webBotAuth;
+      // Only the Web Bot Auth strategy makes such a context; without it, or its agent, refuse.
+      if (!agent || !webBotAuth) {
+        throw authError('AUTHENTICATION_FAILED', 'a web-bot-auth context without its agent or verifier');
+      }
+      return {
+        id: `web-bot-auth:${agent.origin}:${agent.thumbprint}:${userId}`,
+        affectedBy: byUser,
+        check: async (now) => {
+          await webBotAuth.assertAgentKey(agent, now);
           await account();
         },
       };

@@ -11,6 +11,7 @@ import { KEYPAIR_AUTH_OPTIONS } from '../keypair-auth.constants';
 import { KEYPAIR_AUTH_PASSPORT } from '../keypair-auth.internal-constants';
 import type { ResolvedKeypairAuthOptions } from '../options/resolved-options';
 import { AccessTokenAuthenticator } from '../tokens/access-token.authenticator';
+import { WebBotAuthAuthenticator } from '../web-bot-auth/web-bot-auth.authenticator';
 import { attachSecurityContext } from './connection-security-context';
 import { ConnectionLifetime } from './connection-lifetime';
 import { CredentialLiveness, LivenessCheck } from './credential-liveness';
@@ -94,6 +95,7 @@ export class WebSocketAuthentication {
       new Set(moduleOptions.httpSignature.hmacKeys.keys()),
       optional<CertificateRegistry>(app, CertificateRegistry),
       optional<AccessTokenAuthenticator>(app, AccessTokenAuthenticator),
+      optional<WebBotAuthAuthenticator>(app, WebBotAuthAuthenticator),
     );
     const ttlMs = moduleOptions.keyCache.ttlMs;
     const periodMs =

@@ -437,17 +437,32 @@ describe('keypair-auth request --web-bot-auth', () => {
   let server: Server;
   let base: string;
   const seen: { method: string; url: string; headers: IncomingHttpHeaders }[] = [];
+  /** Another origin a redirect points to: it must never receive the agent's signature. */
+  let elsewhere: Server;
+  let elsewhereBase = '';
+  const elsewhereSeen: IncomingHttpHeaders[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'kpa-wba-cli-'));
   beforeAll(async () => {
     server = createServer((req, res) => {
       seen.push({ method: req.method!, url: req.url!, headers: req.headers });
+      if (req.url === '/moved') {
+        res.writeHead(302, { Location: `${elsewhereBase}/landing` }).end();
+        return;
+      }
       res.end('captured');
     });
+    elsewhere = createServer((req, res) => {
+      elsewhereSeen.push(req.headers);
+      res.end('elsewhere');
+    });
+    await new Promise<void>((r) => elsewhere.listen(0, '127.0.0.1', r));
+    elsewhereBase = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}`;
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   afterAll(async () => {
     await new Promise((r) => server.close(r));
+    await new Promise((r) => elsewhere.close(r));
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -529,5 +544,13 @@ describe('keypair-auth request --web-bot-auth', () => {
     expect(directory.keys).toEqual([
       { ...key.publicKey.export({ format: 'jwk' }), kid: params.keyid, alg: 'EdDSA', use: 'sig' },
     ]);
+  });
+
+  it('the CLI does not follow a redirect with the agent signature: the 3xx is printed, the other origin gets nothing', async () => {
+    const keyFile = join(dir, 'agent-redirect.key');
+    writeFileSync(keyFile, testKey('ed25519', 3).privatePem, { mode: 0o600 });
+    const r = await cli(['request', 'GET', `${base}/moved`, '--key', keyFile, '--web-bot-auth', AGENT, '-i']);
+    expect(r.stdout).toMatch(/^HTTP 302/);
+    expect(elsewhereSeen).toEqual([]);
   });
 });

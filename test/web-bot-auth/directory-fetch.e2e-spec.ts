@@ -383,7 +383,9 @@ describe('agent key directory (fetch, validate, cache)', () => {
 
     it('refuses an unsigned key when signatures are required: WEB_BOT_AUTH_DIRECTORY_SIGNATURE_INVALID', async () => {
       dir.setKeys([alice], 'none');
-      expect(await codeOf(() => load(dir.origin))).toBe('WEB_BOT_AUTH_DIRECTORY_SIGNATURE_INVALID');
+      expect(await codeOf(() => load(dir.origin, options({ signatures: 'require' })))).toBe(
+        'WEB_BOT_AUTH_DIRECTORY_SIGNATURE_INVALID',
+      );
       expect((await load(dir.origin, options({ signatures: 'verify-if-present' }))).size).toBe(1);
       // Two keys, only one of them signing: the other one is unsigned.
       const authority = `localhost:${dir.port}`;
@@ -391,7 +393,9 @@ describe('agent key directory (fetch, validate, cache)', () => {
       // Alice's genuine signature (bound to this host only, so it fits any body), Bob's key unsigned.
       const cf = await buildDirectoryResponse([alice], 'cloudflare', authority);
       dir.setHandler((_req, res) => serve(res, { headers: cf.headers, body: both.body }));
-      expect(await codeOf(() => load(dir.origin))).toBe('WEB_BOT_AUTH_DIRECTORY_SIGNATURE_INVALID');
+      expect(await codeOf(() => load(dir.origin, options({ signatures: 'require' })))).toBe(
+        'WEB_BOT_AUTH_DIRECTORY_SIGNATURE_INVALID',
+      );
       expect((await load(dir.origin, options({ signatures: 'verify-if-present' }))).size).toBe(2);
     });
 
