@@ -50,6 +50,7 @@ export async function webBotAuthRow(
       requireNonce: false,
       maxBodyBytes: 1 << 20,
       digestAlgorithms: ['sha-256'],
+      requiredComponents: [],
     },
   );
   const target = new URL(url);

@@ -9,6 +9,12 @@ import {
 import { authError } from '../errors/keypair-auth.exception';
 import { isKeyAlgorithm, type KeyAlgorithm, verifyWithAlgorithm } from '../keys/key-algorithm';
 import { PRIVATE_JWK_MEMBERS } from '../keys/formats/jwk-public-key';
+
+/**
+ * Private JWK members of every key type, including those this module does not verify with:
+ * `priv` and `seed` of the AKP (ML-DSA) keys, which a directory may list too.
+ */
+const PRIVATE_MEMBERS: readonly string[] = [...PRIVATE_JWK_MEMBERS, 'priv', 'seed'];
 import { parsePublicKey } from '../keys/formats/public-key-parser';
 import { jwkThumbprint } from '../keys/jwk-thumbprint';
 import type { DirectoryKey } from './directory-key';
@@ -60,11 +66,13 @@ export function parseDirectory(
   const where = `the directory of ${fetched.authority}`;
   const entries = readKeys(fetched.body, options.maxKeys, where);
   const keys = new Map<string, DirectoryKey>();
-  // Thumbprints of every entry, kept or not: a signature by a key we skip is not a forgery.
+  // Thumbprints of every entry, kept or not, and the kid of any entry: a signature by a key we
+  // skip (of a type we cannot even take a thumbprint of, such as ML-DSA) is not a forgery.
   const listed = new Set<string>();
   for (const [index, entry] of entries.entries()) {
     const result = readKey(entry);
     if (result.thumbprint !== undefined) listed.add(result.thumbprint);
+    if (result.key === undefined && typeof entry.kid === 'string') listed.add(entry.kid);
     if (result.key === undefined) {
       skipped(`${where}: key #${index} skipped: ${result.reason}`);
       continue;
@@ -103,7 +111,7 @@ function readKeys(body: Buffer, maxKeys: number, where: string): Record<string, 
     if (typeof key !== 'object' || key === null || Array.isArray(key)) {
       throw authError('WEB_BOT_AUTH_DIRECTORY_INVALID', `${where}: key #${index} is not a JSON object`);
     }
-    const members = PRIVATE_JWK_MEMBERS.filter((m) => Object.prototype.hasOwnProperty.call(key, m));
+    const members = PRIVATE_MEMBERS.filter((m) => Object.prototype.hasOwnProperty.call(key, m));
     if (members.length > 0) {
       throw authError(
         'WEB_BOT_AUTH_DIRECTORY_INVALID',
@@ -164,7 +172,10 @@ function readKey(jwk: Record<string, unknown>): KeyResult {
   const notBefore = timestamp(jwk.nbf);
   const expiresAt = timestamp(jwk.exp);
   if (notBefore === undefined || expiresAt === undefined) {
-    return { thumbprint, reason: `${thumbprint}: "nbf" and "exp" must be numbers (seconds since the epoch)` };
+    return {
+      thumbprint,
+      reason: `${thumbprint}: "nbf" and "exp" must be seconds since the epoch, up to the year 9999`,
+    };
   }
   // Only the public members (and use/key_ops, which it checks), so that the JWK's own `alg`
   // in Cloudflare's RFC 9421 spelling does not trip the JOSE-name check: the algorithm was
@@ -186,10 +197,15 @@ function readKey(jwk: Record<string, unknown>): KeyResult {
   };
 }
 
-/** A JWK nbf/exp in seconds as ms; null when absent, undefined when not a finite number. */
+/** Year 9999 in seconds: a later (or negative) nbf/exp is no date a key can have. */
+const LAST_TIMESTAMP = 253_402_300_799;
+
+/** A JWK nbf/exp in seconds as ms; null when absent, undefined when not a date from 1970 to 9999. */
 function timestamp(value: unknown): number | null | undefined {
   if (value === undefined) return null;
-  return typeof value === 'number' && Number.isFinite(value) ? value * 1000 : undefined;
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= LAST_TIMESTAMP
+    ? value * 1000
+    : undefined;
 }
 
 function invalidSignature(where: string, what: string): Error {

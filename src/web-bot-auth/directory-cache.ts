@@ -192,7 +192,9 @@ export class DirectoryCache implements AgentKeySource {
         await entry.inflight;
       }
     }
-    if (entry.keys !== null && now < entry.staleUntil) {
+    // `<=`: a directory fetched with a zero lifetime (max-age=0, minCacheSeconds and
+    // staleSeconds 0) still answers the request whose fetch brought it.
+    if (entry.keys !== null && now <= entry.staleUntil) {
       const key = entry.keys.get(thumbprint);
       if (key === undefined) throw unknownKey(origin, thumbprint, 'is not in its directory');
       return checkKeyValidity(key, origin, now);

@@ -10,6 +10,7 @@ import {
   parseRfc9421,
   Rfc9421Signature,
 } from '../http-signatures';
+import { coverageName } from '../http-signatures/rfc9421/component-identifier';
 import { isKeyAlgorithm, verifyWithAlgorithm } from '../keys/key-algorithm';
 import type { KeyRegistry } from '../keys/key-registry';
 import { RequestAddress, signedRequestView } from '../signature-strategy/http-signature.authenticator';
@@ -28,6 +29,8 @@ export interface WebBotAuthSettings {
   readonly requireNonce: boolean;
   readonly maxBodyBytes: number;
   readonly digestAlgorithms: readonly DigestAlgorithm[];
+  /** httpSignature.requiredComponents: what every signature must also cover. */
+  readonly requiredComponents: readonly string[];
 }
 
 /** The tag parameter as it appears in a Signature-Input (a keyid named "web-bot-auth-1" is not it). */
@@ -81,13 +84,21 @@ export class WebBotAuthAuthenticator {
     const entry = this.webBotAuthSignature(view);
     const { params } = entry;
     const covered = new Set<string>();
-    for (const c of entry.components) covered.add(c.params.key === undefined ? c.name : c.identifier);
+    for (const c of entry.components) covered.add(coverageName(c));
 
     const expiresMs = this.checkWindow(params.created, params.expires, now);
     if (!covered.has('@authority') && !covered.has('@target-uri')) {
       throw authError(
         'SIGNATURE_COVERAGE_INSUFFICIENT',
         'web-bot-auth signature covers neither @authority nor @target-uri',
+      );
+    }
+    // What the operator requires of every signature (httpSignature.requiredComponents) holds here too.
+    const missing = this.settings.requiredComponents.filter((c) => !covered.has(c));
+    if (missing.length > 0) {
+      throw authError(
+        'SIGNATURE_COVERAGE_INSUFFICIENT',
+        `web-bot-auth signature does not cover ${missing.join(', ')} (httpSignature.requiredComponents)`,
       );
     }
     if (body !== null && !covered.has('content-digest')) {

@@ -27,6 +27,7 @@ export const webBotAuthProviders: Provider[] = [
         requireNonce: resolved.requireNonce,
         maxBodyBytes: options.httpSignature.maxBodyBytes,
         digestAlgorithms: options.httpSignature.digestAlgorithms,
+        requiredComponents: options.httpSignature.policy.requiredComponents,
       });
     },
     inject: [KEYPAIR_AUTH_OPTIONS, KeyRegistry, REPLAY_STORE],

@@ -69,7 +69,7 @@ describe('Web Bot Auth, red team 4: a directory that publishes an ML-DSA private
     expect(await probe()).toEqual({ status: 401, who: 'WEB_BOT_AUTH_DIRECTORY_INVALID' });
   });
 
-  it('an ML-DSA (AKP) key with its private member "priv": the directory is refused whole', async () => {
+  it('an ML-DSA (AKP) key with its private member priv: the directory is refused whole', async () => {
     other = {
       kty: 'AKP',
       alg: 'ML-DSA-44',
