@@ -36,7 +36,21 @@ import { strictValidation } from './validation.pipe';
  */
 const RESERVED_KEY_ID = /[:/]/;
 
-/** Any authenticated caller manages its own keys here. */
+/**
+ * A Web Bot Auth agent is a third party the operator maps onto an account (often one account
+ * for many agents, with a role subset): it uses the app's routes as that account, never the
+ * account's keys (listing, revoking; adding needs a key proof, which it is not).
+ */
+function refuseAgent(ctx: SecurityContext, what: string): void {
+  if (ctx.method === 'web-bot-auth') {
+    throw authError(
+      'WEB_BOT_AUTH_AGENT_FORBIDDEN',
+      `agent ${ctx.agent?.origin} may not ${what} ${ctx.username}'s keys`,
+    );
+  }
+}
+
+/** Any authenticated caller manages its own keys here (a Web Bot Auth agent excepted). */
 @ApiTags('keys')
 @Controller('keys')
 @UseGuards(KeypairAuthGuard)
@@ -56,6 +70,7 @@ export class SelfServiceKeysController {
   })
   @Get()
   list(@CurrentSecurityContext() ctx: SecurityContext): Promise<KeyView[]> {
+    refuseAgent(ctx, 'list');
     return this.keys.registryKeys(ctx.user);
   }
 
@@ -146,6 +161,7 @@ export class SelfServiceKeysController {
   @Delete(':keyId')
   @HttpCode(200)
   revoke(@CurrentSecurityContext() ctx: SecurityContext, @Param('keyId') keyId: string): Promise<KeyView> {
+    refuseAgent(ctx, 'revoke');
     return this.keys.revoke(keyId, ctx.user.id);
   }
 }

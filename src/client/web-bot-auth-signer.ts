@@ -119,6 +119,9 @@ function checkOptions(options: WebBotAuthSignOptions): void {
   }
 }
 
+/** The longest nonce the verifier of this library takes (web-bot-auth.authenticator.ts). */
+const MAX_NONCE_LENGTH = 256;
+
 export interface WebBotAuthDraft {
   signed: SignedRequest;
   label: string;
@@ -160,6 +163,12 @@ export function buildWebBotAuthHeaders(
       ...(body !== undefined ? ['content-digest'] : []),
     ]
   ).map((c) => (typeof c === 'string' ? { name: c } : c));
+  if (components.some((c) => c.name.toLowerCase() === 'signature-agent')) {
+    throw new TypeError(
+      'options.components names signature-agent: leave it out, the Signature-Agent member is covered for you ' +
+        '(covering it twice is refused by verifiers).',
+    );
+  }
   components.push(
     form === 'dictionary'
       ? { name: 'signature-agent', params: { key: memberKey } }
@@ -172,6 +181,11 @@ export function buildWebBotAuthHeaders(
       : typeof options.nonce === 'string'
         ? options.nonce
         : randomBytes(NONCE_BYTES).toString('base64');
+  if (nonce !== undefined && (nonce.length === 0 || nonce.length > MAX_NONCE_LENGTH)) {
+    throw new TypeError(
+      `options.nonce must be 1 to ${MAX_NONCE_LENGTH} characters (verifiers refuse others); leave it out for a random one, or pass false for none.`,
+    );
+  }
   const signed = signRfc9421(requestView(request.method, url, headers), {
     label,
     components,

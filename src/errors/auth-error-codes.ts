@@ -160,6 +160,11 @@ export const AUTH_ERROR_CODES = {
     status: 401,
     message: "A signature on the agent's key directory does not verify, or a key in it is unsigned.",
   },
+  WEB_BOT_AUTH_AGENT_FORBIDDEN: {
+    status: 403,
+    message:
+      "A Web Bot Auth agent acts as its account on the app's routes, not on the account's keys: sign with a registered key.",
+  },
   WEB_BOT_AUTH_DIRECTORY_UNAVAILABLE: {
     status: 401,
     message: "The agent's key directory could not be fetched and no usable cached copy is left.",

@@ -43,6 +43,7 @@ describe('keyProofOf: which credentials prove a private key', () => {
     ['a subject-DN-only certificate', 'dn:CN=alice', 'client-certificate', alice],
     ['a key found by its PEM hash, not by its keyId', 'a'.repeat(64), 'jwt', alice],
     ["another account's key", 'alice-ed', 'jwt', { ...alice, id: 'u-mallory' }],
+    ["a Web Bot Auth agent's key, even named like a registered key", 'alice-ed', 'web-bot-auth', alice],
   ])('%s is not', async (_what, keyId, method, user) => {
     expect((await proof(keyId, method, user)).kind).toBe('none');
   });

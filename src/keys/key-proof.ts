@@ -11,8 +11,9 @@ const HEX_SHA256 = /^[0-9a-f]{64}$/;
  *   Cavage, asymmetric JWT);
  * - `certificate`: a verified client certificate, known by its SHA-256 fingerprint;
  * - `none`, with the reason for the log: an access token (Bearer or DPoP: a copy of
- *   it is enough), a shared HMAC secret, or a certificate known only by a subject DN
- *   forwarded by a proxy. None of them is a revocable key.
+ *   it is enough), a shared HMAC secret, a certificate known only by a subject DN
+ *   forwarded by a proxy, or a Web Bot Auth agent's key (from its directory). None of them
+ *   is a revocable key of the registry.
  */
 export type KeyProofOutcome =
   | { readonly kind: 'key'; readonly key: RegisteredKey }
@@ -21,6 +22,11 @@ export type KeyProofOutcome =
 
 export async function keyProofOf(context: SecurityContext, registry: KeyRegistry): Promise<KeyProofOutcome> {
   if (context.method === 'access-token') return { kind: 'none', reason: 'access token, not a key' };
+  // An agent's key comes from its own directory, never from the registry: a registry key that
+  // happens to carry the same id (its thumbprint), revoked or not, was not what verified it.
+  if (context.method === 'web-bot-auth') {
+    return { kind: 'none', reason: "a Web Bot Auth agent's key, from its directory, not a registered key" };
+  }
   if (context.method === 'client-certificate') {
     // A certificate the strategy decoded is named by its fingerprint; DN-only mappings by `dn:...`.
     return HEX_SHA256.test(context.keyId)

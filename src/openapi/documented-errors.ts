@@ -93,7 +93,7 @@ export const OPERATION_ERRORS = {
   listCertificates: ['USER_NOT_FOUND'],
   revokeCertificate: ['CERTIFICATE_NOT_FOUND'],
   revokeUserTokens: ['USER_NOT_FOUND'],
-  listOwnKeys: [],
+  listOwnKeys: ['WEB_BOT_AUTH_AGENT_FORBIDDEN'],
   registerOwnKey: [
     ...KEY_REGISTRATION,
     'KEY_REGISTRATION_NEEDS_KEY_PROOF',
@@ -101,7 +101,7 @@ export const OPERATION_ERRORS = {
     'ROLES_EXCEED_CREDENTIAL',
     'KEY_OUTLIVES_CREDENTIAL',
   ],
-  revokeOwnKey: ['KEY_NOT_FOUND'],
+  revokeOwnKey: ['KEY_NOT_FOUND', 'WEB_BOT_AUTH_AGENT_FORBIDDEN'],
   challenge: ['VALIDATION_FAILED'],
   token: [
     'VALIDATION_FAILED',

@@ -41,7 +41,7 @@ describe('Web Bot Auth, red team 5: the SDK refuses components that name Signatu
     await agent.close();
   });
 
-  it('components with "signature-agent": the SDK refuses them (it covers the member itself)', async () => {
+  it('components naming signature-agent: the SDK refuses them (it covers the member itself)', async () => {
     let outcome: string;
     try {
       const { headers } = signWebBotAuthRequest(
