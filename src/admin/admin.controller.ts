@@ -13,6 +13,7 @@ import {
 import { Roles } from '../context/roles.decorator';
 import type { AuthUser } from '../context/security-context';
 import { KeypairAuthGuard } from '../guards/keypair-auth.guard';
+import { NotAnAgentGuard } from '../web-bot-auth/not-an-agent.guard';
 import type { KeyView } from '../keys/registered-key';
 import { KeypairApiOperation } from '../openapi/api-operation.decorator';
 import { OPERATION_ERRORS as ERRORS } from '../openapi/documented-errors';
@@ -27,7 +28,7 @@ import { strictValidation } from './validation.pipe';
 /** Admin API: users and their keys. Every route needs the `admin` role. */
 @ApiTags('admin')
 @Controller('admin')
-@UseGuards(KeypairAuthGuard)
+@UseGuards(KeypairAuthGuard, NotAnAgentGuard)
 @Roles('admin')
 @UsePipes(strictValidation)
 export class AdminController {

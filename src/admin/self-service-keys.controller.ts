@@ -16,6 +16,7 @@ import { CertificateRegistry } from '../certificate-strategy/certificate-registr
 import { authError } from '../errors/keypair-auth.exception';
 import { KeypairRequestException } from '../errors/request-error.exception';
 import { KeypairAuthGuard } from '../guards/keypair-auth.guard';
+import { NotAnAgentGuard } from '../web-bot-auth/not-an-agent.guard';
 import { keyProofOf, KeyProofOutcome } from '../keys/key-proof';
 import { KeyRegistry } from '../keys/key-registry';
 import type { KeyView } from '../keys/registered-key';
@@ -36,24 +37,10 @@ import { strictValidation } from './validation.pipe';
  */
 const RESERVED_KEY_ID = /[:/]/;
 
-/**
- * A Web Bot Auth agent is a third party the operator maps onto an account (often one account
- * for many agents, with a role subset): it uses the app's routes as that account, never the
- * account's keys (listing, revoking; adding needs a key proof, which it is not).
- */
-function refuseAgent(ctx: SecurityContext, what: string): void {
-  if (ctx.method === 'web-bot-auth') {
-    throw authError(
-      'WEB_BOT_AUTH_AGENT_FORBIDDEN',
-      `agent ${ctx.agent?.origin} may not ${what} ${ctx.username}'s keys`,
-    );
-  }
-}
-
-/** Any authenticated caller manages its own keys here (a Web Bot Auth agent excepted). */
+/** Any authenticated caller manages its own keys here, a Web Bot Auth agent excepted (NotAnAgentGuard). */
 @ApiTags('keys')
 @Controller('keys')
-@UseGuards(KeypairAuthGuard)
+@UseGuards(KeypairAuthGuard, NotAnAgentGuard)
 @UsePipes(strictValidation)
 export class SelfServiceKeysController {
   constructor(
@@ -70,7 +57,6 @@ export class SelfServiceKeysController {
   })
   @Get()
   list(@CurrentSecurityContext() ctx: SecurityContext): Promise<KeyView[]> {
-    refuseAgent(ctx, 'list');
     return this.keys.registryKeys(ctx.user);
   }
 
@@ -161,7 +147,6 @@ export class SelfServiceKeysController {
   @Delete(':keyId')
   @HttpCode(200)
   revoke(@CurrentSecurityContext() ctx: SecurityContext, @Param('keyId') keyId: string): Promise<KeyView> {
-    refuseAgent(ctx, 'revoke');
     return this.keys.revoke(keyId, ctx.user.id);
   }
 }

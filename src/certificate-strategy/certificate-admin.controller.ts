@@ -15,6 +15,7 @@ import { strictValidation } from '../admin/validation.pipe';
 import { Roles } from '../context/roles.decorator';
 import { KeypairRequestException } from '../errors/request-error.exception';
 import { KeypairAuthGuard } from '../guards/keypair-auth.guard';
+import { NotAnAgentGuard } from '../web-bot-auth/not-an-agent.guard';
 import { KeypairApiOperation } from '../openapi/api-operation.decorator';
 import { OPERATION_ERRORS as ERRORS } from '../openapi/documented-errors';
 import { CertificateSchema } from '../openapi/response.schemas';
@@ -29,7 +30,7 @@ import { RegisterCertificateDto } from './dto/register-certificate.dto';
 /** Admin API for client certificates registered by fingerprint. Every route needs the `admin` role. */
 @ApiTags('admin')
 @Controller('admin')
-@UseGuards(KeypairAuthGuard)
+@UseGuards(KeypairAuthGuard, NotAnAgentGuard)
 @Roles('admin')
 @UsePipes(strictValidation)
 export class CertificateAdminController {

@@ -5,6 +5,7 @@ import { Roles } from '../context/roles.decorator';
 import { KeypairAuthConfigurationError as ConfigError } from '../errors/configuration.error';
 import { authError } from '../errors/keypair-auth.exception';
 import { KeypairAuthGuard } from '../guards/keypair-auth.guard';
+import { NotAnAgentGuard } from '../web-bot-auth/not-an-agent.guard';
 import { KeyStoreUnavailableError } from '../keys/key-store-unavailable.error';
 import { KeypairApiOperation } from '../openapi/api-operation.decorator';
 import { OPERATION_ERRORS as ERRORS } from '../openapi/documented-errors';
@@ -15,7 +16,7 @@ import { TokenService } from './token.service';
 /** `POST /admin/users/:username/revoke-tokens` (role admin): ends every token of a user. */
 @ApiTags('admin')
 @Controller('admin')
-@UseGuards(KeypairAuthGuard)
+@UseGuards(KeypairAuthGuard, NotAnAgentGuard)
 @Roles('admin')
 @UsePipes(strictValidation)
 export class TokenAdminController {

@@ -85,7 +85,7 @@ describe('Web Bot Auth, red team 5: an agent request is no key proof, not even f
       register: `${res.status} ${String(answer.code ?? answer.keyId)}`,
       mintedKey: after.status,
     }).toEqual({
-      register: '403 KEY_REGISTRATION_NEEDS_KEY_PROOF',
+      register: '403 WEB_BOT_AUTH_AGENT_FORBIDDEN',
       mintedKey: 401,
     });
   });
