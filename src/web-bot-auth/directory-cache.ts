@@ -32,7 +32,8 @@ interface CachedDirectory {
   /** When the last fetch started: bounds refetches for unknown keyids. */
   lastFetchAt: number;
   /** The fetch in flight, shared by every request that needs it. */
-  inflight: Promise<void> | null;
+  /** The fetch in flight, shared by every request that needs it: true when it brought a directory. */
+  inflight: Promise<boolean> | null;
 }
 
 /**
@@ -177,6 +178,7 @@ export class DirectoryCache implements AgentKeySource {
     admitNewHost?: (now: number) => boolean,
   ): Promise<DirectoryKey> {
     const backingOff = entry.failure !== null && now < entry.failedUntil;
+    let fetched = false;
     if (!backingOff) {
       // An agent that never had a directory is a new host again: a slot, then its pattern's budget.
       if (entry.inflight === null && entry.keys === null) this.admitFetch(origin, now, admitNewHost);
@@ -189,12 +191,13 @@ export class DirectoryCache implements AgentKeySource {
         entry.failedUntil = now;
       } else {
         entry.inflight ??= this.load(origin, entry, now);
-        await entry.inflight;
+        fetched = await entry.inflight;
       }
     }
-    // `<=`: a directory fetched with a zero lifetime (max-age=0, minCacheSeconds and
-    // staleSeconds 0) still answers the request whose fetch brought it.
-    if (entry.keys !== null && now <= entry.staleUntil) {
+    // A request that waited for a fetch that brought a directory is answered from it, whatever
+    // its lifetime (max-age=0 with minCacheSeconds and staleSeconds 0 included); others only
+    // while the directory is fresh or stale within staleSeconds.
+    if (entry.keys !== null && (fetched || now <= entry.staleUntil)) {
       const key = entry.keys.get(thumbprint);
       if (key === undefined) throw unknownKey(origin, thumbprint, 'is not in its directory');
       return checkKeyValidity(key, origin, now);
@@ -205,7 +208,7 @@ export class DirectoryCache implements AgentKeySource {
     );
   }
 
-  private async load(origin: string, entry: CachedDirectory, now: number): Promise<void> {
+  private async load(origin: string, entry: CachedDirectory, now: number): Promise<boolean> {
     entry.lastFetchAt = now;
     this.fetching++;
     try {
@@ -222,6 +225,7 @@ export class DirectoryCache implements AgentKeySource {
         this.pending.delete(origin);
         this.entries.set(origin, entry);
       }
+      return true;
     } catch (error) {
       const failure =
         error instanceof KeypairAuthException
@@ -237,6 +241,7 @@ export class DirectoryCache implements AgentKeySource {
           ? `; the directory fetched before keeps answering until ${new Date(entry.staleUntil).toISOString()}`
           : '';
       this.logger?.warn(`Web Bot Auth directory ${failure.code}: ${failure.reason}${stale}`);
+      return false;
     } finally {
       this.fetching--;
       entry.inflight = null;
