@@ -1,4 +1,4 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import { getSecurityContext } from '../context/security-context.request';
 import { authError } from '../errors/keypair-auth.exception';
 
@@ -11,13 +11,18 @@ import { authError } from '../errors/keypair-auth.exception';
  */
 @Injectable()
 export class NotAnAgentGuard implements CanActivate {
+  private readonly logger = new Logger('KeypairAuth');
+
   canActivate(context: ExecutionContext): boolean {
     const securityContext = getSecurityContext(context.switchToHttp().getRequest());
     if (securityContext?.method === 'web-bot-auth') {
-      throw authError(
+      const refusal = authError(
         'WEB_BOT_AUTH_AGENT_FORBIDDEN',
         `agent ${securityContext.agent?.origin} (as ${securityContext.username}) on a key, user or token management route`,
       );
+      // The authentication succeeded (and was audited as such): the refusal is logged here.
+      this.logger.warn(JSON.stringify({ event: 'auth.refused', code: refusal.code, reason: refusal.reason }));
+      throw refusal;
     }
     return true;
   }
