@@ -61,7 +61,7 @@ export class WebBotAuthAuthenticator {
 
   /**
    * True when a request speaks Web Bot Auth: it has a Signature-Agent header, or a
-   * Signature-Input that mentions the tag. Cheap: no parsing.
+   * Signature-Input with the parameter tag="web-bot-auth". Cheap: no parsing.
    */
   static claims(rawHeaders: readonly string[]): boolean {
     for (let i = 0; i < rawHeaders.length; i += 2) {
