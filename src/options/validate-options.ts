@@ -16,7 +16,8 @@ import { validateThrottleOptions } from '../throttle/throttle-options';
 import { validateWebBotAuthOptions } from '../web-bot-auth/validate-web-bot-auth-options';
 import type { AuditLogMode } from '../audit/auth-event';
 import { ResolvedKeypairAuthOptions } from './resolved-options';
-import { isPlainObject, optionFieldNames } from './option-field-names';
+import { isPlainObject } from './option-field-names';
+import { bool, checkKeys, number } from './option-checks';
 
 /** The names of every (non-structural) option of forRoot(). */
 export const KNOWN_KEYS: ReadonlyArray<keyof KeypairAuthModuleOptions> = [
@@ -42,43 +43,6 @@ export const KNOWN_KEYS: ReadonlyArray<keyof KeypairAuthModuleOptions> = [
   'onAuthEvent',
   'webBotAuth',
 ];
-
-function checkKeys(where: string, value: object, known: readonly string[]): void {
-  for (const key of optionFieldNames(value)) {
-    if (!known.includes(key)) {
-      throw ConfigError.create(`unknown option ${where}${key}.`, `Known options: ${known.join(', ')}.`);
-    }
-  }
-}
-
-function number(
-  name: string,
-  value: unknown,
-  fallback: number,
-  min: number,
-  max: number,
-  unit: string,
-): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw ConfigError.create(
-      `${name} must be a number from ${min} to ${max} ${unit} (got ${JSON.stringify(value)}).`,
-      `Set it within that range, or leave it out for the default of ${fallback}.`,
-    );
-  }
-  return value;
-}
-
-function bool(name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') {
-    throw ConfigError.create(
-      `${name} must be true or false (got ${JSON.stringify(value)}).`,
-      'Pass a boolean.',
-    );
-  }
-  return value;
-}
 
 /**
  * Everything that can be misconfigured fails here, at startup, with a message

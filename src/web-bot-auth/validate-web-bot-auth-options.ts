@@ -1,5 +1,6 @@
 import { KeypairAuthConfigurationError as ConfigError } from '../errors/configuration.error';
-import { isPlainObject, optionFieldNames } from '../options/option-field-names';
+import { bool, checkKeys, number } from '../options/option-checks';
+import { isPlainObject } from '../options/option-field-names';
 import { AgentAllowlist } from './agent-allowlist';
 import {
   DIRECTORY_DEFAULTS,
@@ -20,36 +21,6 @@ export interface ResolvedWebBotAuthOptions {
 const KNOWN = ['agents', 'maxLifetimeSeconds', 'requireNonce', 'directory'];
 const KNOWN_AGENT = ['origin', 'username', 'roles'];
 const KNOWN_DIRECTORY = [...Object.keys(DIRECTORY_DEFAULTS), 'ca'];
-
-function checkKeys(where: string, value: object, known: readonly string[]): void {
-  for (const key of optionFieldNames(value)) {
-    if (!known.includes(key)) {
-      throw ConfigError.create(`unknown option ${where}${key}.`, `Known options: ${known.join(', ')}.`);
-    }
-  }
-}
-
-function bounded(name: string, value: unknown, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw ConfigError.create(
-      `${name} must be a number from ${min} to ${max} (got ${JSON.stringify(value)}).`,
-      `Set it within that range, or leave it out for the default of ${fallback}.`,
-    );
-  }
-  return value;
-}
-
-function flag(name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') {
-    throw ConfigError.create(
-      `${name} must be true or false (got ${JSON.stringify(value)}).`,
-      'Pass a boolean.',
-    );
-  }
-  return value;
-}
 
 /**
  * Checks `webBotAuth` at startup: every bound finite and within range, the allowlist
@@ -86,8 +57,8 @@ export function validateWebBotAuthOptions(
       agents as WebBotAuthAgentOptions[],
       resolvedDirectory.maxNewAgentsPerMinute,
     ),
-    maxLifetimeMs: 1000 * bounded('webBotAuth.maxLifetimeSeconds', raw.maxLifetimeSeconds, 300, 1, 86_400),
-    requireNonce: flag('webBotAuth.requireNonce', raw.requireNonce, false),
+    maxLifetimeMs: 1000 * number('webBotAuth.maxLifetimeSeconds', raw.maxLifetimeSeconds, 300, 1, 86_400),
+    requireNonce: bool('webBotAuth.requireNonce', raw.requireNonce, false),
     directory: resolvedDirectory,
   };
 }
@@ -118,7 +89,7 @@ function checkAgent(agent: unknown, where: string): void {
 function resolveDirectory(raw: WebBotAuthDirectoryOptions): ResolvedDirectoryOptions {
   const d = DIRECTORY_DEFAULTS;
   const n = (name: keyof WebBotAuthDirectoryOptions, min: number, max: number) =>
-    bounded(`webBotAuth.directory.${name}`, raw[name], d[name as keyof typeof d] as number, min, max);
+    number(`webBotAuth.directory.${name}`, raw[name], d[name as keyof typeof d] as number, min, max);
   const minCacheSeconds = n('minCacheSeconds', 0, 86_400);
   const maxCacheSeconds = n('maxCacheSeconds', 1, 7 * 86_400);
   if (minCacheSeconds > maxCacheSeconds) {
@@ -141,7 +112,7 @@ function resolveDirectory(raw: WebBotAuthDirectoryOptions): ResolvedDirectoryOpt
       'Pass the CA file contents.',
     );
   }
-  const allowLoopback = flag('webBotAuth.directory.allowLoopback', raw.allowLoopback, d.allowLoopback);
+  const allowLoopback = bool('webBotAuth.directory.allowLoopback', raw.allowLoopback, d.allowLoopback);
   if (allowLoopback && process.env.NODE_ENV === 'production') {
     throw ConfigError.create(
       'webBotAuth.directory.allowLoopback is for tests: it is refused when NODE_ENV=production.',

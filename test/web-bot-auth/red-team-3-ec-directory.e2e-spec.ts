@@ -28,6 +28,7 @@ describe('Web Bot Auth, red team 3: an ECDSA keyring key behind webBotAuthDirect
 
   it('the module refuses to start, or the directory it serves verifies with Cloudflare web-bot-auth', async () => {
     let started: boolean;
+    let refusal: unknown;
     try {
       const moduleRef = await Test.createTestingModule({
         imports: [
@@ -43,10 +44,15 @@ describe('Web Bot Auth, red team 3: an ECDSA keyring key behind webBotAuthDirect
       await app.listen(0, '127.0.0.1');
       url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}${DIRECTORY_PATH}`;
       started = true;
-    } catch {
+    } catch (error) {
       started = false;
+      refusal = error;
     }
-    if (!started) return; // what G95 promises for a key Web Bot Auth cannot use
+    if (!started) {
+      // What G95 promises for a key Web Bot Auth cannot use: a refusal naming the key and the fix, not any failure.
+      expect(String(refusal)).toMatch(/server-1.*ecdsa-p256-sha256.*Ed25519/s);
+      return;
+    }
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { verifierFromJWK } = require('web-bot-auth/crypto');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
