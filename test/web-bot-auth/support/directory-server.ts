@@ -11,7 +11,7 @@
  *
  * The certificate (from a fresh local CA) covers both `localhost` and `127.0.0.1`.
  */
-import { KeyObject } from 'node:crypto';
+import { createPublicKey, KeyObject } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
@@ -20,14 +20,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { directoryResponseHeaders } from 'web-bot-auth';
 import { initCa, issueServerCert } from '../../../src/certificates';
-import { computeContentDigest, signRfc9421 } from '../../../src/http-signatures';
-import { signWithAlgorithm, type KeyAlgorithm } from '../../../src/keys/key-algorithm';
+import type { KeyAlgorithm } from '../../../src/keys/key-algorithm';
+import { signedDirectoryResponse } from '../../../src/web-bot-auth/directory-response';
 import { jwkThumbprint } from '../../../src/keys/jwk-thumbprint';
-import {
-  DIRECTORY_MEDIA_TYPE,
-  DIRECTORY_PATH,
-  DIRECTORY_SIGNATURE_TAG,
-} from '../../../src/web-bot-auth/web-bot-auth-options';
+import { DIRECTORY_MEDIA_TYPE, DIRECTORY_PATH } from '../../../src/web-bot-auth/web-bot-auth-options';
 
 // The package's `exports` map names `web-bot-auth/crypto`, which TypeScript's "node" module
 // resolution cannot follow; the types come from the file it maps to.
@@ -137,29 +133,27 @@ export async function buildDirectoryResponse(
     );
     return { headers: { ...headers, ...signed }, body };
   }
-  headers['Content-Digest'] = computeContentDigest(Buffer.from(body), ['sha-256']);
-  const view = { status: 200, rawHeaders: Object.entries(headers).flat() };
-  const request = { method: 'GET', scheme: 'https', authority, target: DIRECTORY_PATH, rawHeaders: [] };
-  const inputs: string[] = [];
-  const signatures: string[] = [];
-  keys.forEach((key, i) => {
-    const algorithm = directoryAlgorithmOf(key);
-    const signed = signRfc9421(
-      view,
-      {
-        label: `dir${i}`,
-        components: [{ name: '@authority', params: { req: true } }, { name: 'content-digest' }],
-        params: { created, expires, keyid: jwkThumbprint(key), alg: algorithm, tag: DIRECTORY_SIGNATURE_TAG },
-        sign: (base) => signWithAlgorithm(algorithm, key, base),
-      },
-      request,
-    );
-    inputs.push(signed.signatureInput);
-    signatures.push(signed.signature);
-  });
-  headers['Signature-Input'] = inputs.join(', ');
-  headers.Signature = signatures.join(', ');
-  return { headers, body };
+  // 'draft': the library's own signed directory (what webBotAuthDirectory serves: its JWK form,
+  // with use "sig"), for `authority`, with a 300 s lifetime.
+  const signed = signedDirectoryResponse(
+    keys.map((key) => ({
+      privateKey: key,
+      publicKey: createPublicKey(key),
+      algorithm: directoryAlgorithmOf(key),
+    })),
+    authority,
+    created * 1000,
+    expires - created,
+  );
+  return {
+    headers: {
+      ...headers,
+      'Content-Digest': signed.headers['content-digest'],
+      'Signature-Input': signed.headers['signature-input'],
+      Signature: signed.headers.signature,
+    },
+    body: signed.body.toString(),
+  };
 }
 
 /** Starts the directory server on 127.0.0.1 and an ephemeral port. */
