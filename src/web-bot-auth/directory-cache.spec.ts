@@ -144,4 +144,27 @@ describe('DirectoryCache (G92, deterministic clock)', () => {
     expect(cache.key('https://good.example', thumbprint, 2)).toMatchObject({ thumbprint });
     expect(calls).toBe(before);
   });
+
+  it('red team 8: an agent whose first fetch is in flight shares it, even after the pending cache let go of it', async () => {
+    const started: string[] = [];
+    const releases: ((d: FetchedDirectory) => void)[] = [];
+    const fetch: DirectoryFetch = (origin) => {
+      started.push(origin);
+      if (origin === 'https://slow.agents.example') {
+        return new Promise<FetchedDirectory>((resolve) => releases.push(resolve));
+      }
+      return Promise.reject(authError('WEB_BOT_AUTH_DIRECTORY_UNAVAILABLE', 'test'));
+    };
+    const cache = new DirectoryCache({ ...options, maxEntries: 2 }, undefined, fetch);
+    const underPattern = () => true;
+    const ask = (host: string) => cache.key(`https://${host}.agents.example`, thumbprint, 1, underPattern);
+    const first = codeOf(() => ask('slow'));
+    // Three more new hosts, failing at once: they push slow out of the pending cache.
+    for (const host of ['x1', 'x2', 'x3']) await codeOf(() => ask(host));
+    const second = codeOf(() => ask('slow'));
+    expect(started.filter((o) => o === 'https://slow.agents.example')).toHaveLength(1);
+    for (const release of releases) release(directory());
+    expect(await first).toBe('no error');
+    expect(await second).toBe('no error');
+  });
 });
