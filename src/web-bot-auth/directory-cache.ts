@@ -95,8 +95,11 @@ export class DirectoryCache implements AgentKeySource {
    * never evicts a directory that works.
    */
   private readonly pending: LRUCache<string, CachedDirectory>;
-  /** Fetches in flight, across origins: at most maxConcurrentFetches. */
-  private fetching = 0;
+  /**
+   * The entries whose fetch is in flight, by origin (at most maxConcurrentFetches): a request
+   * shares such a fetch even if its cache let go of the entry meanwhile.
+   */
+  private readonly loading = new Map<string, CachedDirectory>();
   private readonly skipped: (reason: string) => void;
 
   constructor(
@@ -118,7 +121,8 @@ export class DirectoryCache implements AgentKeySource {
     const entry =
       this.exact.get(origin) ??
       this.entries.get(origin, GET_OPTIONS) ??
-      this.pending.get(origin, GET_OPTIONS);
+      this.pending.get(origin, GET_OPTIONS) ??
+      this.loading.get(origin);
     if (entry !== undefined && entry.keys !== null && now < entry.freshUntil) {
       const key = entry.keys.get(thumbprint);
       if (key !== undefined) return checkKeyValidity(key, origin, now);
@@ -141,10 +145,10 @@ export class DirectoryCache implements AgentKeySource {
    * request refused for want of a slot does not spend it). Throws the refusal.
    */
   private admitFetch(origin: string, now: number, admitNewHost?: (now: number) => boolean): void {
-    if (this.fetching >= this.options.maxConcurrentFetches) {
+    if (this.loading.size >= this.options.maxConcurrentFetches) {
       throw authError(
         'WEB_BOT_AUTH_DIRECTORY_UNAVAILABLE',
-        `${origin}: ${this.fetching} directory fetches already in flight (directory.maxConcurrentFetches)`,
+        `${origin}: ${this.loading.size} directory fetches already in flight (directory.maxConcurrentFetches)`,
       );
     }
     if (admitNewHost && !admitNewHost(now)) {
@@ -182,11 +186,11 @@ export class DirectoryCache implements AgentKeySource {
     if (!backingOff) {
       // An agent that never had a directory is a new host again: a slot, then its pattern's budget.
       if (entry.inflight === null && entry.keys === null) this.admitFetch(origin, now, admitNewHost);
-      if (entry.inflight === null && this.fetching >= this.options.maxConcurrentFetches) {
+      if (entry.inflight === null && this.loading.size >= this.options.maxConcurrentFetches) {
         // Bounded work: a burst naming many agents waits for nothing and fetches nothing more.
         entry.failure = authError(
           'WEB_BOT_AUTH_DIRECTORY_UNAVAILABLE',
-          `${origin}: ${this.fetching} directory fetches already in flight (directory.maxConcurrentFetches)`,
+          `${origin}: ${this.loading.size} directory fetches already in flight (directory.maxConcurrentFetches)`,
         );
         entry.failedUntil = now;
       } else {
@@ -210,7 +214,7 @@ export class DirectoryCache implements AgentKeySource {
 
   private async load(origin: string, entry: CachedDirectory, now: number): Promise<boolean> {
     entry.lastFetchAt = now;
-    this.fetching++;
+    this.loading.set(origin, entry);
     try {
       const fetched = await this.fetch(origin, this.options);
       const keys = parseDirectory(fetched, this.options, now, this.skipped);
@@ -243,7 +247,7 @@ export class DirectoryCache implements AgentKeySource {
       this.logger?.warn(`Web Bot Auth directory ${failure.code}: ${failure.reason}${stale}`);
       return false;
     } finally {
-      this.fetching--;
+      this.loading.delete(origin);
       entry.inflight = null;
     }
   }
