@@ -7,6 +7,7 @@
  *   await a.close();
  */
 import type { KeyObject } from 'node:crypto';
+import type { AuthUser } from '../../../src';
 import { signWebBotAuthRequest } from '../../../src/client';
 import { createTestApp, type TestApp } from '../../support/test-app';
 import { startDirectoryServer, type DirectoryServer, type DirectoryServerOptions } from './directory-server';
@@ -17,6 +18,8 @@ export interface AgentAppOptions extends DirectoryServerOptions {
   /** The local user the agent maps to (default 'crawler', roles ['reader']). */
   username?: string;
   roles?: string[];
+  /** The user's own roles, when wider than the agent's (default: `roles`). */
+  userRoles?: string[];
   /** Extra directory options (merged over ca + allowLoopback). */
   directory?: Record<string, unknown>;
 }
@@ -24,12 +27,20 @@ export interface AgentAppOptions extends DirectoryServerOptions {
 export interface AgentApp {
   t: TestApp;
   agent: DirectoryServer;
+  /** The user the agent maps to. */
+  user: AuthUser;
   close(): Promise<void>;
 }
 
 /** Starts a directory server and an express/sqlite app that trusts it. */
 export async function startAgentApp(options: AgentAppOptions = {}): Promise<AgentApp> {
-  const { username = 'crawler', roles = ['reader'], directory, ...serverOptions } = options;
+  const {
+    username = 'crawler',
+    roles = ['reader'],
+    userRoles = roles,
+    directory,
+    ...serverOptions
+  } = options;
   const agent = await startDirectoryServer(serverOptions);
   const t = await createTestApp({
     adapter: 'express',
@@ -42,10 +53,11 @@ export async function startAgentApp(options: AgentAppOptions = {}): Promise<Agen
       },
     },
   });
-  await t.addUser(username, roles);
+  const user = await t.addUser(username, userRoles);
   return {
     t,
     agent,
+    user,
     close: async () => {
       await t.close();
       await agent.close();
