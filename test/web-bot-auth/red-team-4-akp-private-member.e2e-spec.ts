@@ -1,7 +1,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { signWebBotAuthRequest } from '../../src/client';
-import { createTestApp, TestApp } from '../support/test-app';
-import { DirectoryServer, directoryJwk, startDirectoryServer } from './support/directory-server';
+import { agentGet, startAgentApp, type AgentApp } from './support/agent-app';
+import { directoryJwk } from './support/directory-server';
 
 /**
  * Red team 4, G90 ("a directory with a private key member is refused whole",
@@ -11,17 +10,18 @@ import { DirectoryServer, directoryJwk, startDirectoryServer } from './support/d
  * ML-DSA key with its `priv` is not refused: the AKP key is skipped and the directory's Ed25519
  * key authenticates. Control: the same directory with an OKP key carrying `d` is refused.
  */
-const SERVICE = 'https://wba.example.test';
-
 describe('Web Bot Auth, red team 4: a directory that publishes an ML-DSA private key', () => {
-  let t: TestApp;
-  let agent: DirectoryServer;
+  let a: AgentApp;
   const agentKey = generateKeyPairSync('ed25519').privateKey;
   let other: Record<string, unknown> = {};
 
   beforeAll(async () => {
-    agent = await startDirectoryServer({ keys: [], signing: 'none' });
-    agent.setHandler((_req, res) => {
+    a = await startAgentApp({
+      keys: [],
+      signing: 'none',
+      directory: { minCacheSeconds: 0, failureBackoffSeconds: 0, staleSeconds: 1 },
+    });
+    a.agent.setHandler((_req, res) => {
       res
         .writeHead(200, {
           'content-type': 'application/http-message-signatures-directory+json',
@@ -29,39 +29,10 @@ describe('Web Bot Auth, red team 4: a directory that publishes an ML-DSA private
         })
         .end(JSON.stringify({ keys: [directoryJwk(agentKey), other] }));
     });
-    t = await createTestApp({
-      adapter: 'express',
-      database: 'sqlite',
-      options: {
-        origin: SERVICE,
-        webBotAuth: {
-          agents: [{ origin: agent.origin, username: 'crawler', roles: ['reader'] }],
-          directory: {
-            ca: agent.caPem,
-            allowLoopback: true,
-            minCacheSeconds: 0,
-            failureBackoffSeconds: 0,
-            staleSeconds: 1,
-          } as never,
-        },
-      },
-    });
-    await t.addUser('crawler', ['reader']);
   });
-  afterAll(async () => {
-    await t.close();
-    await agent.close();
-  });
+  afterAll(() => a.close());
 
-  async function probe(): Promise<{ status: number; who: unknown }> {
-    const { headers } = signWebBotAuthRequest(
-      { method: 'GET', url: `${SERVICE}/probe/whoami` },
-      { privateKey: agentKey, agent: agent.origin },
-    );
-    const res = await fetch(`${t.server}/probe/whoami`, { headers });
-    const body = (await res.json()) as Record<string, unknown>;
-    return { status: res.status, who: body.username ?? body.code };
-  }
+  const probe = () => agentGet(a.t, '/probe/whoami', { key: agentKey, agent: a.agent.origin });
 
   // The control first: a refused refresh would be answered from the stale copy a working directory leaves.
   it('control: an Ed25519 key with its private member "d": refused whole', async () => {

@@ -1,7 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { signWebBotAuthRequest } from '../../src/client';
-import { createTestApp, TestApp } from '../support/test-app';
-import { DirectoryServer, directoryJwk, startDirectoryServer } from './support/directory-server';
+import { agentGet, startAgentApp, type AgentApp } from './support/agent-app';
+import { directoryJwk } from './support/directory-server';
 
 /**
  * Red team 4, G87/G92 + "unknown key vs bad signature look the same": a directory key whose
@@ -11,17 +10,23 @@ import { DirectoryServer, directoryJwk, startDirectoryServer } from './support/d
  * maps that to 401 AUTHENTICATION_FAILED with an "unexpected error" log line, instead of
  * KEY_UNKNOWN_OR_SIGNATURE_INVALID (the answer an unknown key or a bad signature gets).
  */
-const SERVICE = 'https://wba.example.test';
-
 describe('Web Bot Auth, red team 4: JWK nbf/exp outside the Date range', () => {
-  let t: TestApp;
-  let agent: DirectoryServer;
+  let a: AgentApp;
   const agentKey = generateKeyPairSync('ed25519').privateKey;
   let extra: Record<string, unknown> = {};
 
   beforeAll(async () => {
-    agent = await startDirectoryServer({ keys: [], signing: 'none' });
-    agent.setHandler((_req, res) => {
+    a = await startAgentApp({
+      keys: [],
+      signing: 'none',
+      directory: {
+        minCacheSeconds: 0,
+        refetchUnknownKeySeconds: 0,
+        failureBackoffSeconds: 0,
+        staleSeconds: 1,
+      },
+    });
+    a.agent.setHandler((_req, res) => {
       res
         .writeHead(200, {
           'content-type': 'application/http-message-signatures-directory+json',
@@ -29,39 +34,12 @@ describe('Web Bot Auth, red team 4: JWK nbf/exp outside the Date range', () => {
         })
         .end(JSON.stringify({ keys: [{ ...directoryJwk(agentKey), ...extra }] }));
     });
-    t = await createTestApp({
-      adapter: 'express',
-      database: 'sqlite',
-      options: {
-        origin: SERVICE,
-        webBotAuth: {
-          agents: [{ origin: agent.origin, username: 'crawler', roles: ['reader'] }],
-          directory: {
-            ca: agent.caPem,
-            allowLoopback: true,
-            minCacheSeconds: 0,
-            refetchUnknownKeySeconds: 0,
-            failureBackoffSeconds: 0,
-            staleSeconds: 1,
-          } as never,
-        },
-      },
-    });
-    await t.addUser('crawler', ['reader']);
   });
-  afterAll(async () => {
-    await t.close();
-    await agent.close();
-  });
+  afterAll(() => a.close());
 
   async function probe(): Promise<{ status: number; code: unknown }> {
-    const { headers } = signWebBotAuthRequest(
-      { method: 'GET', url: `${SERVICE}/probe/whoami` },
-      { privateKey: agentKey, agent: agent.origin },
-    );
-    const res = await fetch(`${t.server}/probe/whoami`, { headers });
-    const body = (await res.json()) as Record<string, unknown>;
-    return { status: res.status, code: body.username ?? body.code };
+    const { status, who } = await agentGet(a.t, '/probe/whoami', { key: agentKey, agent: a.agent.origin });
+    return { status, code: who };
   }
 
   it.each([

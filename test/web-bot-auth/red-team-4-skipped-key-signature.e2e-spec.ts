@@ -1,7 +1,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { signWebBotAuthRequest } from '../../src/client';
-import { createTestApp, TestApp } from '../support/test-app';
-import { DirectoryServer, directoryJwk, startDirectoryServer } from './support/directory-server';
+import { agentGet, startAgentApp, type AgentApp } from './support/agent-app';
+import { directoryJwk } from './support/directory-server';
 
 /**
  * Red team 4, G91 / docs/web-bot-auth.md "a key with an unsupported type is skipped"
@@ -13,17 +12,18 @@ import { DirectoryServer, directoryJwk, startDirectoryServer } from './support/d
  * signature "names a keyid the directory does not list" -> WEB_BOT_AUTH_DIRECTORY_SIGNATURE_INVALID,
  * so the agent's usable Ed25519 key is refused too. The signature value is never looked at.
  */
-const SERVICE = 'https://wba.example.test';
-
 describe('Web Bot Auth, red team 4: a directory signature by a skipped key', () => {
-  let t: TestApp;
-  let agent: DirectoryServer;
+  let a: AgentApp;
   const agentKey = generateKeyPairSync('ed25519').privateKey;
   let other: Record<string, unknown> = {};
 
   beforeAll(async () => {
-    agent = await startDirectoryServer({ keys: [], signing: 'none' });
-    agent.setHandler((_req, res) => {
+    a = await startAgentApp({
+      keys: [],
+      signing: 'none',
+      directory: { minCacheSeconds: 0, failureBackoffSeconds: 0, staleSeconds: 1 },
+    });
+    a.agent.setHandler((_req, res) => {
       const kid = String(other.kid);
       const created = Math.floor(Date.now() / 1000);
       res
@@ -35,39 +35,10 @@ describe('Web Bot Auth, red team 4: a directory signature by a skipped key', () 
         })
         .end(JSON.stringify({ keys: [directoryJwk(agentKey), other] }));
     });
-    t = await createTestApp({
-      adapter: 'express',
-      database: 'sqlite',
-      options: {
-        origin: SERVICE,
-        webBotAuth: {
-          agents: [{ origin: agent.origin, username: 'crawler', roles: ['reader'] }],
-          directory: {
-            ca: agent.caPem,
-            allowLoopback: true,
-            minCacheSeconds: 0,
-            failureBackoffSeconds: 0,
-            staleSeconds: 1,
-          } as never,
-        },
-      },
-    });
-    await t.addUser('crawler', ['reader']);
   });
-  afterAll(async () => {
-    await t.close();
-    await agent.close();
-  });
+  afterAll(() => a.close());
 
-  async function probe(): Promise<{ status: number; who: unknown }> {
-    const { headers } = signWebBotAuthRequest(
-      { method: 'GET', url: `${SERVICE}/probe/whoami` },
-      { privateKey: agentKey, agent: agent.origin },
-    );
-    const res = await fetch(`${t.server}/probe/whoami`, { headers });
-    const body = (await res.json()) as Record<string, unknown>;
-    return { status: res.status, who: body.username ?? body.code };
-  }
+  const probe = () => agentGet(a.t, '/probe/whoami', { key: agentKey, agent: a.agent.origin });
 
   // failureBackoffSeconds 0, staleSeconds 1 (0 refuses even a directory just fetched with max-age 0): each request is answered by the directory it fetched.
   it('an ML-DSA (AKP) key (skipped) signing too: its signature is ignored likewise', async () => {

@@ -1,7 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { signRequest, signWebBotAuthRequest, webBotAuthDirectory } from '../../src/client';
-import { createTestApp, TestApp } from '../support/test-app';
-import { DirectoryServer, startDirectoryServer } from './support/directory-server';
+import { SERVICE, startAgentApp, type AgentApp } from './support/agent-app';
 
 /**
  * Red team 5 (G94 "a verified agent acts as its mapped account, with its role subset"; G13
@@ -10,41 +9,37 @@ import { DirectoryServer, startDirectoryServer } from './support/directory-serve
  * DELETE /keys/:keyId, which needs no role and no key proof. The agent's credential comes from
  * a directory on a host the account's owner does not run (a `*.` pattern: any host under it).
  */
-const SERVICE = 'https://wba.example.test';
-
 describe('Web Bot Auth, red team 5: an agent does not manage its account keys', () => {
-  let t: TestApp;
-  let agent: DirectoryServer;
+  let t: AgentApp['t'];
+  let agent: AgentApp['agent'];
+  let close: AgentApp['close'];
   const agentKey = generateKeyPairSync('ed25519').privateKey;
   const adminKey = generateKeyPairSync('ed25519');
 
   beforeAll(async () => {
-    agent = await startDirectoryServer({ keys: [], signing: 'none' });
+    let ops: AgentApp['user'];
+    ({
+      t,
+      agent,
+      user: ops,
+      close,
+    } = await startAgentApp({
+      keys: [],
+      signing: 'none',
+      username: 'ops',
+      roles: ['reader'],
+      userRoles: ['admin', 'reader'],
+    }));
     agent.setHandler((_req, res) => {
       res
         .writeHead(200, { 'content-type': 'application/http-message-signatures-directory+json' })
         .end(JSON.stringify(webBotAuthDirectory([agentKey])));
     });
-    t = await createTestApp({
-      adapter: 'express',
-      database: 'sqlite',
-      options: {
-        origin: SERVICE,
-        webBotAuth: {
-          agents: [{ origin: agent.origin, username: 'ops', roles: ['reader'] }],
-          directory: { ca: agent.caPem, allowLoopback: true },
-        },
-      },
-    });
-    const ops = await t.addUser('ops', ['admin', 'reader']);
     await t.registry.register(ops, adminKey.publicKey.export({ type: 'spki', format: 'pem' }) as string, {
       keyId: 'ops-admin',
     });
   });
-  afterAll(async () => {
-    await t.close();
-    await agent.close();
-  });
+  afterAll(() => close());
 
   async function asAgent(method: string, path: string): Promise<{ status: number; body: unknown }> {
     const { headers } = signWebBotAuthRequest(
